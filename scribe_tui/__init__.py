@@ -1,0 +1,3 @@
+"""scribe-tui: unattended translation of document collections through translation APIs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,315 @@
+"""Configuration: defaults < TOML file < ``SCRIBE_…`` environment < command-line flags.
+
+``load_settings`` is the only way in; every problem comes out as one ``ConfigError`` line
+that names the file (or variable), the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from scribe_tui import paths
+from scribe_tui.errors import ConfigError
+from scribe_tui.languages import LANGUAGES, normalise
+from scribe_tui.limits.spec import RateLimit, parse_limit
+
+ProviderKind = Literal["openai", "deepl", "microsoft", "demo"]
+
+ENV_PREFIX = "SCRIBE_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChunkingConfig(_Section):
+    max_tokens: int = Field(1500, ge=50, le=100_000)
+    context_tokens: int = Field(200, ge=0, le=10_000)
+
+
+class CacheConfig(_Section):
+    enabled: bool = True
+    size_limit_mb: int = Field(1024, ge=1)
+    dir: Path | None = None
+
+    def resolved_dir(self) -> Path:
+        return Path(self.dir).expanduser() if self.dir else paths.default_cache_dir()
+
+
+class RetryConfig(_Section):
+    base_delay_s: float = Field(1.0, gt=0)
+    max_delay_s: float = Field(60.0, gt=0)
+    park_after_s: float = Field(300.0, gt=0, description="waits longer than this park the work")
+
+
+class BreakerConfig(_Section):
+    failure_threshold: int = Field(5, ge=1)
+    cooldown_s: float = Field(30.0, gt=0)
+
+
+class EngineConfig(_Section):
+    max_workers: int = Field(4, ge=1, le=64)
+    lease_s: float = Field(120.0, gt=1)
+    heartbeat_s: float = Field(1.0, gt=0)
+    heartbeat_timeout_s: float = Field(15.0, gt=1)
+    routing: Literal["priority", "round_robin"] = "priority"
+    shutdown_grace_s: float = Field(5.0, ge=0)
+
+
+class LogConfig(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    max_bytes: int = Field(10_000_000, ge=10_000)
+    backups: int = Field(3, ge=0)
+
+
+class NotifyConfig(_Section):
+    webhook_url: str | None = None
+
+
+class Pricing(_Section):
+    """USD per million units; a provider's cost is computed from its reported usage."""
+
+    input_per_million_tokens: float = Field(0.0, ge=0)
+    output_per_million_tokens: float = Field(0.0, ge=0)
+    per_million_characters: float = Field(0.0, ge=0)
+
+
+class ProviderConfig(_Section):
+    kind: ProviderKind
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
+    limits: list[RateLimit] = Field(default_factory=list)
+    max_concurrency: int = Field(10, ge=1, le=1000)
+    timeout_s: float = Field(60.0, gt=0)
+    connect_timeout_s: float = Field(5.0, gt=0)
+    fallback_providers: list[str] = Field(default_factory=list)
+    region: str | None = None
+    temperature: float = Field(0.0, ge=0, le=2)
+    pricing: dict[str, Pricing] = Field(default_factory=dict)
+    # demo simulator knobs (kind = "demo")
+    latency_ms: int = Field(300, ge=0)
+    jitter_ms: int = Field(50, ge=0)
+    fail_rate: float = Field(0.0, ge=0, le=1)
+    server_limits: list[RateLimit] | None = None
+
+    @field_validator("limits", "server_limits", mode="before")
+    @classmethod
+    def _parse_limits(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        if isinstance(value, str):
+            value = [value]
+        out = []
+        for item in value:
+            out.append(item if isinstance(item, RateLimit) else parse_limit(item))
+        return out
+
+    @model_validator(mode="after")
+    def _defaults_per_kind(self) -> ProviderConfig:
+        defaults: dict[str, dict[str, Any]] = {
+            "openai": {"base_url": "https://api.openai.com/v1", "model": "gpt-4o-mini", "api_key_env": "OPENAI_API_KEY"},
+            "deepl": {"api_key_env": "DEEPL_AUTH_KEY"},
+            "microsoft": {"base_url": "https://api.cognitive.microsofttranslator.com", "api_key_env": "AZURE_TRANSLATOR_KEY"},
+            "demo": {"model": "demo-pseudo"},
+        }[self.kind]
+        for key, value in defaults.items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)
+        return self
+
+    def limits_of(self, kind: str) -> list[RateLimit]:
+        return sorted(limit for limit in self.limits if limit.kind == kind)
+
+    def api_key(self) -> str | None:
+        """The key from the variable named by ``api_key_env`` (never from the file)."""
+        if self.kind == "demo" or not self.api_key_env:
+            return None
+        return os.environ.get(self.api_key_env) or None
+
+    def price(self) -> Pricing:
+        if self.model and self.model in self.pricing:
+            return self.pricing[self.model]
+        if "default" in self.pricing:
+            return self.pricing["default"]
+        from scribe_tui.providers.pricing import default_pricing
+
+        return default_pricing(self.kind, self.model)
+
+
+def _default_providers() -> dict[str, ProviderConfig]:
+    return {"demo": ProviderConfig(kind="demo", limits=[parse_limit("600/minute")])}
+
+
+class Settings(BaseSettings):
+    """Everything scribe-tui can be configured with; see ``config.example.toml``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    default_provider: str = "demo"
+    workers: int | Literal["auto"] = "auto"
+    max_attempts: int = Field(5, ge=1, le=100)
+    output_dir: Path = Path("translated")
+    data_dir: Path | None = None
+    source_language: str = "auto"
+    priorities: dict[str, int] = Field(default_factory=lambda: {"he": 10, "de": 5, "en": 0})
+    chunking: ChunkingConfig = ChunkingConfig()
+    cache: CacheConfig = CacheConfig()
+    retry: RetryConfig = RetryConfig()
+    breaker: BreakerConfig = BreakerConfig()
+    engine: EngineConfig = EngineConfig()
+    log: LogConfig = LogConfig()
+    notify: NotifyConfig = NotifyConfig()
+    metrics_port: int | None = Field(None, ge=0, le=65535)
+    providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() != "auto":
+            try:
+                value = int(value)
+            except ValueError:
+                raise ValueError("workers must be a positive integer or 'auto'") from None
+        if isinstance(value, int) and value < 1:
+            raise ValueError("workers must be at least 1")
+        return value
+
+    @field_validator("priorities")
+    @classmethod
+    def _priorities(cls, value: dict[str, int]) -> dict[str, int]:
+        out = {}
+        for code, prio in value.items():
+            if normalise(code) not in LANGUAGES:
+                raise ValueError(f"unknown language code {code!r}")
+            out[normalise(code)] = prio
+        return out
+
+    @model_validator(mode="after")
+    def _check_providers(self) -> Settings:
+        providers = dict(self.providers)
+        if "demo" not in providers:
+            providers["demo"] = _default_providers()["demo"]
+            object.__setattr__(self, "providers", providers)
+        if self.default_provider not in providers:
+            raise ValueError(f"default_provider {self.default_provider!r} is not a configured provider ({', '.join(providers)})")
+        for name, provider in providers.items():
+            for fallback in provider.fallback_providers:
+                if fallback not in providers:
+                    raise ValueError(f"providers.{name}.fallback_providers names unknown provider {fallback!r}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        file_data = _FILE_DATA.get()
+        return (init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=file_data))
+
+    # ---- derived locations -------------------------------------------------------------
+    def resolved_data_dir(self) -> Path:
+        return Path(self.data_dir).expanduser() if self.data_dir else paths.default_data_dir()
+
+    def provider(self, name: str | None = None) -> ProviderConfig:
+        name = name or self.default_provider
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise ConfigError(f"unknown provider {name!r} (configured: {', '.join(self.providers)})", key="provider") from None
+
+    def language_priority(self, language: str) -> int:
+        return self.priorities.get(normalise(language), 0)
+
+    def require_api_keys(self, provider_names: list[str]) -> None:
+        """Raise ConfigError naming the variable of the first needed provider without a key."""
+        for name in provider_names:
+            provider = self.provider(name)
+            if provider.kind != "demo" and provider.api_key() is None:
+                raise ConfigError(
+                    f"environment variable {provider.api_key_env} is not set "
+                    f"(needed by provider {name!r}, kind {provider.kind})",
+                    key=f"providers.{name}.api_key_env",
+                )
+
+    def providers_for(self, name: str | None = None) -> list[str]:
+        """The provider and its fallbacks, in order, without repeats."""
+        order: list[str] = []
+        queue = [name or self.default_provider]
+        while queue:
+            current = queue.pop(0)
+            if current in order:
+                continue
+            order.append(current)
+            queue.extend(self.provider(current).fallback_providers)
+        return order
+
+
+_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("scribe_config_file_data", default={})
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror or exc}", source=str(path)) from None
+
+
+def _env_name_for(loc: tuple[Any, ...]) -> str | None:
+    name = ENV_PREFIX + "__".join(str(part) for part in loc if not isinstance(part, int)).upper()
+    for key in os.environ:
+        if key.upper() == name or (name.startswith(key.upper()) and key.upper().startswith(ENV_PREFIX) and len(key) > len(ENV_PREFIX)):
+            return key
+    return None
+
+
+def _describe(error: dict[str, Any]) -> tuple[str, str]:
+    loc = tuple(part for part in error.get("loc", ()) if part not in ("function-after[_defaults_per_kind(), ProviderConfig]",))
+    key = ".".join(str(part) for part in loc)
+    message = error.get("msg", "invalid value")
+    if error.get("type") == "extra_forbidden":
+        message = "unknown key"
+    message = message.removeprefix("Value error, ")
+    if error.get("type") not in ("extra_forbidden", "missing") and "input" in error and not isinstance(error["input"], (dict, list)):
+        message = f"{message} (got {error['input']!r})"
+    return key, message
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Load the settings; ``overrides`` are the command-line flags (None means not given)."""
+    explicit = config_file is not None
+    path = Path(config_file).expanduser() if explicit else paths.default_config_file()
+    if explicit and not path.exists():
+        raise ConfigError("config file not found", source=str(path))
+    data = read_config_file(path) if path.exists() else {}
+    flags = {key: value for key, value in overrides.items() if value is not None}
+    token = _FILE_DATA.set(data)
+    try:
+        return Settings(**flags)
+    except ValidationError as exc:
+        key, message = _describe(exc.errors()[0])
+        env = _env_name_for(exc.errors()[0].get("loc", ()))
+        source = f"environment {env}" if env else (str(path) if path.exists() else "settings")
+        raise ConfigError(message, source=source, key=key or None) from None
+    finally:
+        _FILE_DATA.reset(token)

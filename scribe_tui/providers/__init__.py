@@ -1,0 +1,1 @@
+"""Translation providers: one protocol, adapters for OpenAI-compatible, DeepL, Microsoft, demo."""
