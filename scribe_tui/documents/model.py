@@ -1,0 +1,70 @@
+"""What a parsed document is: translatable segments set into a fixed template.
+
+Every format parser produces the same shape. The document's text is
+``template[0] + segments[0] + template[1] + ... + segments[-1] + template[-1]``; all that
+is not translated (markup, timestamps, JSON syntax, the whitespace between paragraphs) lives
+in the template, so putting the source segments back reproduces the source bytes exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+FORMATS = ("txt", "md", "srt", "vtt", "json")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file, parsed. ``segments`` are the texts to translate, in order."""
+
+    name: str
+    format: str  # one of FORMATS
+    content_hash: str  # sha256 hex of the source bytes
+    segments: list[str]
+    template: tuple[str, ...] = field(repr=False)  # len(segments) + 1 literal pieces
+    bom: bool = False  # a UTF-8 BOM is written back
+    crlf: bool = False  # template and segments hold "\n"; written back as "\r\n"
+    # json only: each segment as spelled in the source (escapes kept), used when unchanged
+    raw_segments: tuple[str, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"unknown document format {self.format!r}")
+        if len(self.template) != len(self.segments) + 1:
+            raise ValueError("a template has one more piece than there are segments")
+
+
+class ParseProblem(ValueError):
+    """Why a document cannot be read, worded for a user (the reader adds the file name)."""
+
+
+class TemplateBuilder:
+    """Collects literal text and translatable segments in document order."""
+
+    def __init__(self) -> None:
+        self._pieces: list[list[str]] = [[]]
+        self._segments: list[str] = []
+
+    def literal(self, text: str) -> None:
+        """Text kept as it is."""
+        self._pieces[-1].append(text)
+
+    def text(self, text: str) -> None:
+        """Translatable text; its leading and trailing whitespace stays in the template."""
+        core = text.strip()
+        if not core:
+            self.literal(text)
+            return
+        start = len(text) - len(text.lstrip())
+        self.literal(text[:start])
+        self.segment(core)
+        self.literal(text[start + len(core):])
+
+    def segment(self, text: str) -> None:
+        """A segment taken exactly as given (the caller decides about whitespace)."""
+        self._segments.append(text)
+        self._pieces.append([])
+
+    def build(self) -> tuple[list[str], tuple[str, ...]]:
+        """The segments and the template pieces around them."""
+        return list(self._segments), tuple("".join(piece) for piece in self._pieces)
