@@ -1,0 +1,183 @@
+"""``scribe-tui status [--follow]``: the queue at a glance — jobs and chunks by status and
+by language, throughput over the last minutes, ETA, workers, and whether a supervisor is
+running. ``--follow`` redraws every second until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from scribe_tui.cli import add_common_options
+from scribe_tui.context import CommandContext
+from scribe_tui.errors import EXIT_OK, UsageError
+from scribe_tui.ops.common import command_context
+from scribe_tui.ops.formatting import (
+    Column,
+    fmt_duration,
+    fmt_int,
+    fmt_rate,
+    is_terminal,
+    pct,
+    render_table,
+    terminal_width,
+    to_json,
+)
+from scribe_tui.ops.supervisor_probe import probe
+
+HISTORY_MINUTES = 10
+RATE_WINDOW_MINUTES = 5
+WORKER_STALE_S = 15.0
+CLEAR_SCREEN = "\x1b[H\x1b[2J"
+JOB_STATUSES = ("queued", "processing", "completed", "failed", "dead", "cancelled")
+LIVE_JOB_STATUSES = ("queued", "processing")
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--follow", "-f", action="store_true", help="refresh every second until Ctrl-C")
+    p.add_argument("--interval", type=float, default=1.0, metavar="S", help="seconds between refreshes with --follow (default 1)")
+    p.add_argument("--count", type=int, metavar="N", help="with --follow: stop after N refreshes")
+    add_common_options(p)
+
+
+# ---- gathering --------------------------------------------------------------------------------
+
+
+def throughput_summary(store: Any, now: float) -> dict[str, Any]:
+    since = now - HISTORY_MINUTES * 60
+    buckets = store.throughput(since, 60, now=now)
+    recent_start = now - RATE_WINDOW_MINUTES * 60 - 1e-6
+    recent = [chunks for start, chunks, _ in buckets if start >= recent_start]
+    tokens = [tok for start, _, tok in buckets if start >= recent_start]
+    return {
+        "chunks_per_min": sum(recent) / RATE_WINDOW_MINUTES,
+        "tokens_per_min": sum(tokens) / RATE_WINDOW_MINUTES,
+        "per_minute": [chunks for _, chunks, _ in buckets][-HISTORY_MINUTES:],
+        "window_min": RATE_WINDOW_MINUTES,
+    }
+
+
+def remaining_chunks(store: Any) -> int:
+    """Chunks still to translate in live (queued or processing) jobs."""
+    return sum(max(0, row.chunks_total - row.chunks_done)
+               for status in LIVE_JOB_STATUSES for row in store.jobs(status=status))
+
+
+def _worker_json(row: Any, now: float) -> dict[str, Any]:
+    age = max(0.0, now - row.heartbeat_at)
+    return {"worker_id": row.worker_id, "pid": row.pid, "state": row.state, "in_flight": row.in_flight,
+            "restarts": row.restarts, "done": row.done_count, "heartbeat_age_s": round(age, 1),
+            "stale": age > WORKER_STALE_S}
+
+
+def gather(store: Any, data_dir: Any, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    chunks = store.task_counts()
+    throughput = throughput_summary(store, now)
+    remaining = remaining_chunks(store)
+    rate = throughput["chunks_per_min"]
+    eta = (remaining / rate * 60.0) if rate > 0 and remaining else (0.0 if not remaining else None)
+    return {
+        "ts": now,
+        "supervisor": probe(store, data_dir, now=now).to_json(),
+        "paused": bool(store.get_control("paused", False)),
+        "jobs": store.job_counts(),
+        "chunks": chunks,
+        "languages": store.counts_by_language(),
+        "throughput": throughput,
+        "remaining_chunks": remaining,
+        "eta_s": eta,
+        "workers": [_worker_json(row, now) for row in store.workers()],
+    }
+
+
+# ---- rendering --------------------------------------------------------------------------------
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    return "  ".join(f"{status} {fmt_int(n)}" for status, n in counts.items())
+
+
+def _language_table(languages: dict[str, dict[str, int]], width: int | None) -> str:
+    columns = [Column("lang"), *(Column(status, "right") for status in JOB_STATUSES), Column("done", "right")]
+    rows = []
+    for lang, counts in sorted(languages.items()):
+        total = sum(counts.values())
+        rows.append([lang, *(fmt_int(counts.get(status, 0)) for status in JOB_STATUSES), pct(counts.get("completed", 0), total)])
+    return render_table(columns, rows, width=width)
+
+
+def _workers_table(workers: list[dict[str, Any]], width: int | None) -> str:
+    live = [w for w in workers if not w["stale"]]
+    if not live:
+        return "workers: none running"
+    columns = [Column("worker"), Column("pid", "right"), Column("state"), Column("in flight", "right"),
+               Column("done", "right"), Column("restarts", "right"), Column("heartbeat", "right")]
+    rows = [[w["worker_id"], str(w["pid"]), w["state"], str(w["in_flight"]), fmt_int(w["done"]), str(w["restarts"]),
+             f"{w['heartbeat_age_s']:.0f}s ago"] for w in live]
+    return render_table(columns, rows, width=width)
+
+
+def render(status: dict[str, Any], *, width: int | None = None) -> str:
+    sup = status["supervisor"]
+    tp = status["throughput"]
+    lines = [
+        f"supervisor  {sup['detail']}" + ("  [paused]" if status["paused"] else ""),
+        f"jobs        {_counts_line(status['jobs'])}",
+        f"chunks      {_counts_line(status['chunks'])}",
+        f"throughput  {fmt_rate(tp['chunks_per_min'], ' chunks/min')} over the last {tp['window_min']} min"
+        f"   (per minute, oldest first: {' '.join(str(n) for n in tp['per_minute'])})",
+        f"remaining   {fmt_int(status['remaining_chunks'])} chunks"
+        + (f", ETA {fmt_duration(status['eta_s'])}" if status["eta_s"] is not None else ", ETA unknown (no recent progress)"),
+        "",
+    ]
+    if status["languages"]:
+        lines += [_language_table(status["languages"], width), ""]
+    else:
+        lines += ["no jobs yet", ""]
+    lines.append(_workers_table(status["workers"], width))
+    return "\n".join(lines)
+
+
+# ---- the command ------------------------------------------------------------------------------
+
+
+def _emit(status: dict[str, Any], *, as_json: bool, follow: bool, clear: bool) -> None:
+    if as_json:
+        sys.stdout.write(to_json(status, indent=None if follow else 2) + "\n")
+    else:
+        block = render(status, width=terminal_width())
+        if follow:
+            stamp = time.strftime("%H:%M:%S", time.localtime(status["ts"]))
+            block = f"scribe-tui status at {stamp}  (Ctrl-C to stop)\n\n{block}"
+        sys.stdout.write((CLEAR_SCREEN if clear else "") + block + ("\n\n" if follow and not clear else "\n"))
+    sys.stdout.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.interval <= 0:
+        raise UsageError("--interval must be a positive number of seconds")
+    if args.count is not None and args.count < 1:
+        raise UsageError("--count must be at least 1")
+    with command_context(args) as ctx:
+        if args.follow:
+            follow(ctx, args)
+        else:
+            _emit(gather(ctx.store, ctx.data_dir), as_json=ctx.json, follow=False, clear=False)
+    return EXIT_OK
+
+
+def follow(ctx: CommandContext, args: argparse.Namespace) -> None:
+    """Redraw until Ctrl-C (or ``--count`` refreshes): in place on a terminal, else as blocks."""
+    clear = is_terminal() and not ctx.json
+    shown = 0
+    try:
+        while True:
+            _emit(gather(ctx.store, ctx.data_dir), as_json=ctx.json, follow=True, clear=clear)
+            shown += 1
+            if args.count is not None and shown >= args.count:
+                return
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return
