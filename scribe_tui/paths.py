@@ -29,9 +29,17 @@ def ensure_private_dir(path: Path) -> Path:
 
 
 def touch_private(path: Path) -> Path:
-    """Create ``path`` if missing with mode 0600 (never widening an existing file)."""
+    """Create ``path`` if missing with mode 0600 and tighten an existing one to 0600.
+
+    An existing file is never opened: closing any descriptor of a file drops every POSIX lock
+    this process holds on it, which would silently break SQLite's locking for a database the
+    process already has open (and let another process delete its WAL)."""
     ensure_private_dir(path.parent)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
     os.chmod(path, 0o600)
     return path

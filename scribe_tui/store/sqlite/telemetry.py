@@ -1,0 +1,141 @@
+"""Metrics (one row per provider request or cache hit), worker heartbeats, and the control
+keys (paused, target_workers, supervisor…) that let one process steer another."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from scribe_tui.store.models import MetricRow, WorkerRow
+from scribe_tui.store.sqlite.connection import SQLiteBase
+
+MAX_THROUGHPUT_BUCKETS = 10_000
+"""throughput() never returns more buckets than this: the most recent ones are kept."""
+
+_NOT_ERRORS = ("ok", "cached", "rate_limited")
+
+_INSERT_METRIC = """
+INSERT INTO metrics (ts, provider, model, job_id, task_id, outcome, status_code, error_class, duration_ms,
+                     tokens_in, tokens_out, characters, cost_cents, worker_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+_UPSERT_WORKER = """
+INSERT INTO workers (worker_id, pid, state, in_flight, restarts, started_at, heartbeat_at, done_count)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (worker_id) DO UPDATE SET
+    started_at = CASE WHEN workers.pid = excluded.pid THEN workers.started_at ELSE excluded.started_at END,
+    pid = excluded.pid, state = excluded.state, in_flight = excluded.in_flight, restarts = excluded.restarts,
+    heartbeat_at = excluded.heartbeat_at, done_count = excluded.done_count
+"""
+
+
+def percentile(sorted_values: Sequence[float], fraction: float) -> float | None:
+    """Nearest-rank percentile of already sorted values; None when there are none."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return float(sorted_values[rank - 1])
+
+
+def _empty_summary() -> dict[str, Any]:
+    return {"requests": 0, "ok": 0, "cached": 0, "rate_limited": 0, "errors": 0, "retries": 0,
+            "latency_p50_ms": None, "latency_p95_ms": None, "tokens_in": 0, "tokens_out": 0,
+            "characters": 0, "cost_usd": 0.0}
+
+
+class TelemetryOps(SQLiteBase):
+    def record_metrics(self, rows: Sequence[MetricRow]) -> None:
+        if not rows:
+            return
+        with self._write() as db:
+            db.conn.executemany(_INSERT_METRIC, [
+                (m.ts, m.provider, m.model, m.job_id, m.task_id, m.outcome, m.status_code, m.error_class,
+                 m.duration_ms, m.tokens_in, m.tokens_out, m.characters, m.cost_cents, m.worker_id)
+                for m in rows
+            ])
+
+    def metrics_summary(self, since: float, provider: str | None = None) -> dict[str, dict[str, Any]]:
+        """Per provider since ``since``. ``requests`` counts calls made to the provider (every row
+        but cache hits); ``errors`` every outcome other than ok/cached/rate_limited; ``retries`` is
+        errors + rate_limited; latency percentiles are over the calls made (cache hits excluded)."""
+        where, params = "ts >= ?", [since]
+        if provider is not None:
+            where, params = where + " AND provider = ?", [since, provider]
+        summary: dict[str, dict[str, Any]] = {}
+        with self._snapshot() as db:
+            totals = list(db.query(
+                f"""SELECT provider, outcome, COUNT(*) AS n, SUM(tokens_in) AS tokens_in,
+                           SUM(tokens_out) AS tokens_out, SUM(characters) AS characters, SUM(cost_cents) AS cents
+                    FROM metrics WHERE {where} GROUP BY provider, outcome""", params))
+            latencies = db.execute(
+                f"SELECT provider, duration_ms FROM metrics WHERE {where} AND outcome != 'cached' "
+                "ORDER BY provider, duration_ms", params).fetchall()
+        for row in totals:
+            _add_outcome(summary.setdefault(row["provider"], _empty_summary()), row)
+        by_provider: dict[str, list[float]] = {}
+        for name, duration in latencies:
+            by_provider.setdefault(name, []).append(duration)
+        for name, durations in by_provider.items():
+            summary[name]["latency_p50_ms"] = percentile(durations, 0.50)
+            summary[name]["latency_p95_ms"] = percentile(durations, 0.95)
+        return summary
+
+    def throughput(self, since: float, bucket_s: float = 60, *,
+                   now: float | None = None) -> list[tuple[float, int, int]]:
+        """(bucket start, chunks done, tokens in+out) for each ``bucket_s`` from ``since`` to the
+        bucket holding ``now``, empty buckets included, from metrics rows with outcome ok/cached."""
+        if bucket_s <= 0:
+            raise ValueError("bucket_s must be positive")
+        now = time.time() if now is None else now
+        rows = self._rows(
+            """SELECT CAST((ts - ?) / ? AS INTEGER) AS bucket, COUNT(*) AS n,
+                      COALESCE(SUM(tokens_in + tokens_out), 0) AS tokens
+               FROM metrics WHERE ts >= ? AND outcome IN ('ok', 'cached') GROUP BY bucket""",
+            (since, bucket_s, since))
+        found = {r["bucket"]: (r["n"], r["tokens"]) for r in rows}
+        last = max([int((now - since) // bucket_s) if now >= since else -1, *found])
+        first = max(0, last - MAX_THROUGHPUT_BUCKETS + 1)
+        return [(since + b * bucket_s, *found.get(b, (0, 0))) for b in range(first, last + 1)]
+
+    def heartbeat(self, worker_id: str, *, pid: int, state: str, in_flight: int, restarts: int,
+                  done_count: int = 0, now: float | None = None) -> None:
+        """Upsert a worker's row; ``started_at`` resets when the pid changes (a restarted worker)."""
+        now = time.time() if now is None else now
+        self._execute(_UPSERT_WORKER, (worker_id, pid, state, in_flight, restarts, now, now, done_count))
+
+    def workers(self) -> list[WorkerRow]:
+        rows = self._rows("SELECT worker_id, pid, state, in_flight, restarts, started_at, heartbeat_at, "
+                          "done_count FROM workers ORDER BY worker_id")
+        return [WorkerRow(**row) for row in rows]
+
+    def remove_worker(self, worker_id: str) -> None:
+        self._execute("DELETE FROM workers WHERE worker_id = ?", (worker_id,))
+
+    def set_control(self, key: str, value: Any) -> None:
+        """Store any JSON-serialisable value under ``key``."""
+        self._execute("INSERT INTO control (key, value) VALUES (?, ?) "
+                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
+
+    def get_control(self, key: str, default: Any = None) -> Any:
+        raw = self._scalar("SELECT value FROM control WHERE key = ?", (key,))
+        return default if raw is None else json.loads(raw)
+
+
+def _add_outcome(summary: dict[str, Any], row: dict[str, Any]) -> None:
+    outcome, n = row["outcome"], row["n"]
+    if outcome in _NOT_ERRORS:
+        summary[outcome] += n
+    else:
+        summary["errors"] += n
+    if outcome != "cached":
+        summary["requests"] += n
+    if outcome not in ("ok", "cached"):
+        summary["retries"] += n
+    summary["tokens_in"] += row["tokens_in"] or 0
+    summary["tokens_out"] += row["tokens_out"] or 0
+    summary["characters"] += row["characters"] or 0
+    summary["cost_usd"] += (row["cents"] or 0.0) / 100.0
