@@ -27,7 +27,4 @@ def default_pricing(kind: str, model: str | None) -> Pricing:
         return Pricing(per_million_characters=25.0)
     if kind == "microsoft":
         return Pricing(per_million_characters=10.0)
-    if kind == "demo":
-        # The demo charges a pretend gpt-4o-mini price so that cost figures are exercised.
-        return Pricing(input_per_million_tokens=0.15, output_per_million_tokens=0.60)
     return Pricing()

@@ -1,0 +1,94 @@
+"""The prompt contract for OpenAI-compatible providers (see DESIGN.md).
+
+The text to translate is the LAST user message and nothing else. Everything else — the
+instructions, the target and source language, the glossary and the chunk's context (the
+tail of the previous chunk, which must not be translated) — goes in the one system message
+that comes first. The system message names the target language on a line of its own,
+``Target language: Hebrew (he).``; the simulator reads the code back from that line with
+``parse_target_language``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scribe_tui.languages import language_name, normalise
+from scribe_tui.providers.base import TranslationRequest
+
+# Bump when the prompt layout changes: it is part of every cache key.
+PROMPT_VERSION = "1"
+
+TARGET_LANGUAGE_LINE = "Target language: {name} ({code})."
+SOURCE_LANGUAGE_LINE = "Source language: {name} ({code})."
+SOURCE_LANGUAGE_AUTO = "Source language: detect it from the text."
+CONTEXT_OPEN = "<context>"
+CONTEXT_CLOSE = "</context>"
+
+_TARGET_RE = re.compile(r"^Target language: .+ \((?P<code>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)\.\s*$", re.MULTILINE)
+
+_INSTRUCTIONS = (
+    "You are a professional translator. Translate the user's message into {name}.",
+    "Reply with the translation only: no notes, no explanations, no quotation marks around it.",
+    "Translate line for line: the reply has exactly as many lines as the message, in the same "
+    "order. Keep blank lines blank and keep each line's leading whitespace, markup, numbers, "
+    "timestamps and placeholders as they are.",
+)
+
+
+def target_language_line(code: str) -> str:
+    code = normalise(code)
+    return TARGET_LANGUAGE_LINE.format(name=language_name(code), code=code)
+
+
+def source_language_line(code: str) -> str:
+    code = normalise(code)
+    if code in ("", "auto"):
+        return SOURCE_LANGUAGE_AUTO
+    return SOURCE_LANGUAGE_LINE.format(name=language_name(code), code=code)
+
+
+def glossary_lines(glossary: dict[str, str] | object) -> list[str]:
+    """The glossary, sorted by source term so the prompt (and its cache key) is stable."""
+    items = sorted(dict(glossary).items())  # type: ignore[call-overload]
+    if not items:
+        return []
+    lines = ["Glossary (always translate these terms this way):"]
+    lines.extend(f'- "{source}" -> "{target}"' for source, target in items)
+    return lines
+
+
+def context_lines(context: str) -> list[str]:
+    if not context.strip():
+        return []
+    return [
+        "Context: the end of the previous passage, given only so that the translation reads on "
+        "from it. Do NOT translate it and do not repeat it in the reply.",
+        CONTEXT_OPEN,
+        context,
+        CONTEXT_CLOSE,
+    ]
+
+
+def system_prompt(request: TranslationRequest) -> str:
+    """The system message: instructions, languages, glossary, context — never the text."""
+    code = normalise(request.target_language)
+    lines = [_INSTRUCTIONS[0].format(name=language_name(code)), *_INSTRUCTIONS[1:]]
+    lines.append(target_language_line(code))
+    lines.append(source_language_line(request.source_language))
+    lines.extend(glossary_lines(request.glossary))
+    lines.extend(context_lines(request.context))
+    return "\n".join(lines)
+
+
+def build_messages(request: TranslationRequest) -> list[dict[str, str]]:
+    """The chat messages: the system prompt, then the text as the last (only) user message."""
+    return [
+        {"role": "system", "content": system_prompt(request)},
+        {"role": "user", "content": request.text},
+    ]
+
+
+def parse_target_language(system_text: str) -> str | None:
+    """The target language code named by a system prompt built here, or None."""
+    match = _TARGET_RE.search(system_text)
+    return normalise(match["code"]) if match else None

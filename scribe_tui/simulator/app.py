@@ -1,0 +1,202 @@
+"""The simulator's request handling: routing, and the pipeline every translation call goes
+through — key check, parse, size check, rate limits, latency, injected fault, reply — plus
+the ``/_stats``, ``/_control`` and ``/_reset`` endpoints. Runs on one event loop; no locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from typing import Any
+
+from scribe_tui.simulator.api_common import ApiCall, ApiError, Dialect, format_duration
+from scribe_tui.simulator.api_deepl import DeepLDialect, usage_response
+from scribe_tui.simulator.api_microsoft import MicrosoftDialect
+from scribe_tui.simulator.api_openai import OpenAIDialect, models_response
+from scribe_tui.simulator.config import FAULT_KINDS, SimulatorConfig
+from scribe_tui.simulator.http11 import DROP, Request, Response, json_response
+from scribe_tui.simulator.stats import SimulatorStats
+from scribe_tui.simulator.windows import LimitSet
+
+DEMO_MODEL = "demo-pseudo"
+
+_DIALECTS: dict[tuple[str, str], Dialect] = {
+    ("POST", "/v1/chat/completions"): OpenAIDialect(),
+    ("POST", "/v2/translate"): DeepLDialect(),
+    ("POST", "/translate"): MicrosoftDialect(),
+}
+_ENDPOINT_NAMES = {
+    "/v1/chat/completions": "openai.chat", "/v1/models": "openai.models", "/v2/translate": "deepl.translate",
+    "/v2/usage": "deepl.usage", "/translate": "microsoft.translate",
+}
+
+
+class SimulatorApp:
+    """State of one simulator: its config, limit windows, fault RNG and stats."""
+
+    def __init__(self, config: SimulatorConfig):
+        self._initial = config
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the starting config with empty windows, fresh counters and the seeded RNG."""
+        self.config = self._initial
+        self.limits = LimitSet(self.config.limits)
+        self.stats = SimulatorStats(self.config.admissions_kept, self.config.requests_kept)
+        self._seed_rngs(self.config.seed)
+
+    def _seed_rngs(self, seed: int) -> None:
+        self._fault_rng = random.Random(seed)
+        self._latency_rng = random.Random(seed + 1)
+
+    def change(self, changes: dict[str, Any]) -> SimulatorConfig:
+        """Apply a subset of the config at runtime (``POST /_control``)."""
+        self.config = self.config.with_changes(changes)
+        if "limits" in changes:
+            self.limits = LimitSet(self.config.limits)
+        if "seed" in changes:
+            self._seed_rngs(self.config.seed)
+        return self.config
+
+    # ---- routing -----------------------------------------------------------------------
+    async def handle(self, request: Request) -> Response:
+        path = request.path
+        dialect = _DIALECTS.get((request.method, path))
+        if dialect is not None:
+            return await self._tracked(_ENDPOINT_NAMES[path], request, self._translate(dialect, request))
+        if path.startswith("/_"):
+            return await self._control_endpoint(request)
+        if request.method == "GET" and path == "/v1/models":
+            return await self._tracked("openai.models", request, self._models(request))
+        if request.method in ("GET", "POST") and path == "/v2/usage":
+            return await self._tracked("deepl.usage", request, self._deepl_usage(request))
+        if path in _ENDPOINT_NAMES:
+            return json_response(405, {"error": {"message": f"method {request.method} not allowed on {path}"}})
+        return json_response(404, {"error": {"message": f"no such endpoint: {request.method} {path}"}})
+
+    async def _tracked(self, endpoint: str, request: Request, work: Any) -> Response:
+        self.stats.begin(endpoint, request)
+        response: Response | None = None
+        try:
+            response = await work
+            return response
+        finally:
+            self.stats.end(None if response is None or response is DROP else response.status)
+
+    # ---- the translation pipeline -------------------------------------------------------
+    async def _translate(self, dialect: Dialect, request: Request) -> Response:
+        config = self.config
+        if config.api_key and not dialect.authorised(request, config.api_key):
+            return dialect.unauthorised()
+        try:
+            call = dialect.parse(request)
+        except ApiError as exc:
+            return exc.response
+        if config.max_input_chars is not None and call.input_chars > config.max_input_chars:
+            return dialect.too_long(call, config.max_input_chars)
+        now = time.monotonic()
+        decision = self.limits.admit({"requests": 1, "tokens": call.tokens, "characters": call.characters}, now)
+        if not decision.admitted:
+            return self._refused(dialect, call, decision.limit, decision.retry_after_s, now)  # type: ignore[arg-type]
+        self.stats.admitted(now, call.characters)
+        await self._sleep_ms(self._latency_ms())
+        return await self._reply_or_fault(dialect, call)
+
+    def _refused(self, dialect: Dialect, call: ApiCall, limit: Any, retry_after_s: float, now: float) -> Response:
+        if limit.is_quota:
+            self.stats.quota_exhausted += 1
+            return dialect.quota_exhausted(call, limit.kind, retry_after_s)
+        self.stats.rate_limited += 1
+        return dialect.rate_limited(call, limit.kind, retry_after_s, self._limit_headers(now))
+
+    async def _reply_or_fault(self, dialect: Dialect, call: ApiCall) -> Response:
+        fault = self._draw_fault()
+        if fault is not None:
+            self.stats.faults[fault] += 1
+        if fault == "drop":
+            return DROP
+        if fault in ("http_500", "http_503"):
+            return dialect.server_error(int(fault[-3:]))
+        if fault == "malformed":
+            return dialect.malformed(call, self._fault_rng.randrange(2))
+        if fault == "quota":
+            return dialect.quota_exhausted(call, "requests", None)
+        if fault == "slow":
+            await self._sleep_ms(self.config.slow_ms)
+        return dialect.success(call, self._limit_headers(time.monotonic()))
+
+    def _draw_fault(self) -> str | None:
+        if self.config.fault_total() <= 0:
+            return None
+        draw = self._fault_rng.random()
+        for kind in FAULT_KINDS:
+            draw -= getattr(self.config, kind)
+            if draw < 0:
+                return kind
+        return None
+
+    def _latency_ms(self) -> float:
+        jitter = self.config.jitter_ms
+        offset = self._latency_rng.uniform(-jitter, jitter) if jitter else 0.0
+        return max(self.config.latency_ms + offset, 0.0)
+
+    @staticmethod
+    async def _sleep_ms(ms: float) -> None:
+        if ms > 0:
+            await asyncio.sleep(ms / 1000)
+
+    def _limit_headers(self, now: float) -> list[tuple[str, str]]:
+        headers = []
+        for kind in ("requests", "tokens"):
+            status = self.limits.status(kind, now)
+            if status is None:
+                continue
+            limit, remaining, reset_s = status
+            headers += [(f"x-ratelimit-limit-{kind}", str(limit.amount)),
+                        (f"x-ratelimit-remaining-{kind}", str(remaining)),
+                        (f"x-ratelimit-reset-{kind}", format_duration(reset_s))]
+        return headers
+
+    # ---- other API endpoints ---------------------------------------------------------------
+    async def _models(self, request: Request) -> Response:
+        dialect = _DIALECTS[("POST", "/v1/chat/completions")]
+        if self.config.api_key and not dialect.authorised(request, self.config.api_key):
+            return dialect.unauthorised()
+        return models_response(DEMO_MODEL)
+
+    async def _deepl_usage(self, request: Request) -> Response:
+        dialect = _DIALECTS[("POST", "/v2/translate")]
+        if self.config.api_key and not dialect.authorised(request, self.config.api_key):
+            return dialect.unauthorised()
+        quotas = [limit for limit in self.config.limits if limit.kind == "characters"]
+        limit = max(quotas, key=lambda item: item.span_s).amount if quotas else self.config.deepl_character_limit
+        used = self.limits.used("characters", time.monotonic()) if quotas else self.stats.characters
+        return usage_response(used, limit)
+
+    # ---- control ------------------------------------------------------------------------------
+    async def _control_endpoint(self, request: Request) -> Response:
+        route = (request.method, request.path)
+        if route == ("GET", "/_stats"):
+            return json_response(200, self.stats.to_json())
+        if route == ("GET", "/_health"):
+            return json_response(200, {"ok": True})
+        if route == ("POST", "/_reset"):
+            self.reset()
+            return json_response(200, {"config": self.config.to_json()})
+        if route == ("GET", "/_control"):
+            return json_response(200, {"config": self.config.to_json()})
+        if route == ("POST", "/_control"):
+            return self._apply_control(request)
+        return json_response(404, {"error": {"message": f"no such endpoint: {request.method} {request.path}"}})
+
+    def _apply_control(self, request: Request) -> Response:
+        try:
+            changes = json.loads(request.body or b"{}")
+            if not isinstance(changes, dict):
+                raise ValueError("the body must be a JSON object of settings")
+            config = self.change(changes)
+        except (ValueError, TypeError) as exc:
+            return json_response(400, {"error": {"message": str(exc)}})
+        return json_response(200, {"config": config.to_json()})

@@ -1,0 +1,102 @@
+"""What a simulator does: latency, rate limits, injected faults, key and size checks.
+
+``SimulatorConfig`` is frozen; runtime changes (``POST /_control``) build a new one with
+``with_changes``, which accepts the JSON form (limits as strings like ``"60/minute"``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scribe_tui.limits.spec import RateLimit, parse_limit
+
+# Fault kinds, in the order one uniform draw is matched against their probabilities.
+FAULT_KINDS: tuple[str, ...] = ("drop", "http_500", "http_503", "malformed", "quota", "slow")
+# The kinds a plain "fail rate" is spread over (slow is a delay, quota parks work: neither).
+FAIL_RATE_KINDS: tuple[str, ...] = ("http_500", "http_503", "drop", "malformed")
+
+
+def _as_limit(value: RateLimit | str) -> RateLimit:
+    return value if isinstance(value, RateLimit) else parse_limit(value)
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """Behaviour of a simulator. Probabilities are per admitted request and sum to <= 1."""
+
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    limits: tuple[RateLimit, ...] = ()
+    http_500: float = 0.0
+    http_503: float = 0.0
+    drop: float = 0.0
+    malformed: float = 0.0
+    quota: float = 0.0
+    slow: float = 0.0
+    slow_ms: float = 5000.0
+    api_key: str | None = None
+    max_input_chars: int | None = None
+    seed: int = 0
+    admissions_kept: int = 10_000
+    requests_kept: int = 50
+    deepl_character_limit: int = 500_000
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "limits", tuple(_as_limit(item) for item in self.limits))
+        for kind in FAULT_KINDS:
+            value = getattr(self, kind)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{kind} must be a probability between 0 and 1, got {value!r}")
+        if self.fault_total() > 1.0 + 1e-9:
+            raise ValueError(f"fault probabilities add up to {self.fault_total():g}, more than 1")
+        if self.latency_ms < 0 or self.jitter_ms < 0 or self.slow_ms < 0:
+            raise ValueError("latency_ms, jitter_ms and slow_ms must not be negative")
+
+    def fault_total(self) -> float:
+        return sum(getattr(self, kind) for kind in FAULT_KINDS)
+
+    def faults(self) -> dict[str, float]:
+        return {kind: getattr(self, kind) for kind in FAULT_KINDS}
+
+    def with_changes(self, changes: Mapping[str, Any]) -> SimulatorConfig:
+        """A copy with ``changes`` applied; ``ValueError`` names an unknown or bad key."""
+        known = {item.name for item in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown simulator setting(s): {', '.join(unknown)}")
+        values = dict(changes)
+        if "limits" in values:
+            values["limits"] = tuple(_as_limit(item) for item in _as_list(values["limits"]))
+        return dataclasses.replace(self, **values)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+        data["limits"] = [str(limit) for limit in self.limits]
+        data["api_key"] = "<set>" if self.api_key else None
+        return data
+
+    @classmethod
+    def from_options(cls, *, rpm: int | None = None, latency_ms: float = 0.0, jitter_ms: float | None = None,
+                     fail_rate: float = 0.0, limits: Iterable[RateLimit | str] = (), **other: Any) -> SimulatorConfig:
+        """The config for ``scribe-tui simulate`` and the demo provider: ``fail_rate`` is
+        spread evenly over http_500, http_503, drop and malformed."""
+        all_limits = [_as_limit(item) for item in limits]
+        if rpm:
+            all_limits.append(parse_limit(f"{rpm}/minute"))
+        jitter = latency_ms / 5 if jitter_ms is None else jitter_ms
+        return cls(latency_ms=latency_ms, jitter_ms=jitter, limits=tuple(all_limits),
+                   **spread_fail_rate(fail_rate), **other)
+
+
+def spread_fail_rate(fail_rate: float) -> dict[str, float]:
+    if not 0.0 <= fail_rate <= 1.0:
+        raise ValueError(f"fail rate must be between 0 and 1, got {fail_rate!r}")
+    share = fail_rate / len(FAIL_RATE_KINDS)
+    return {kind: share for kind in FAIL_RATE_KINDS}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [value] if isinstance(value, (str, RateLimit)) else list(value)

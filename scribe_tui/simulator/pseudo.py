@@ -1,0 +1,56 @@
+"""The simulator's deterministic, clearly marked pseudo-translation.
+
+``pseudo_translate(text, lang)`` keeps the shape of the text exactly — the same number of
+lines, blank (or whitespace-only) lines untouched, each line's leading and trailing
+whitespace kept — and turns every other line into ``<indent>⟦lang⟧ <accented words><trail>``:
+ASCII letters become accented look-alikes (one code point for one, so lengths and
+positions hold), everything else is kept. ``reverse_pseudo`` undoes it for text that had
+no accented look-alikes to begin with. The engine and the tests check outputs with these.
+"""
+
+from __future__ import annotations
+
+_PLAIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ACCENTED = "áƀçđéƒĝĥíĵķĺɱñóƥʠŕšŧúṽŵẋýžÁƁÇĐÉƑĜĤÍĴĶĹṀÑÓƤǪŔŠŦÚṼŴẊÝŽ"
+_FORWARD = str.maketrans(_PLAIN, _ACCENTED)
+_BACKWARD = str.maketrans(_ACCENTED, _PLAIN)
+
+
+def marker(lang: str) -> str:
+    """The prefix put before every non-blank translated line, e.g. ``"⟦he⟧ "``."""
+    return f"⟦{lang.strip().lower()}⟧ "
+
+
+def _split_whitespace(line: str) -> tuple[str, str, str]:
+    core = line.strip()
+    start = len(line) - len(line.lstrip())
+    return line[:start], core, line[start + len(core):]
+
+
+def _translate_line(line: str, prefix: str) -> str:
+    lead, core, trail = _split_whitespace(line)
+    if not core:
+        return line
+    return f"{lead}{prefix}{core.translate(_FORWARD)}{trail}"
+
+
+def pseudo_translate(text: str, lang: str) -> str:
+    """The pseudo-translation of ``text`` into ``lang``, line for line (see module doc)."""
+    prefix = marker(lang)
+    return "\n".join(_translate_line(line, prefix) for line in text.split("\n"))
+
+
+def _reverse_line(line: str, prefix: str) -> str:
+    lead, core, trail = _split_whitespace(line)
+    if not core:
+        return line
+    if not core.startswith(prefix.rstrip()):
+        raise ValueError("line is not a pseudo-translation: its marker is missing")
+    core = core[len(prefix):] if core.startswith(prefix) else core[len(prefix.rstrip()):]
+    return f"{lead}{core.translate(_BACKWARD)}{trail}"
+
+
+def reverse_pseudo(text: str, lang: str) -> str:
+    """Undo ``pseudo_translate``; raise ``ValueError`` when a non-blank line has no marker."""
+    prefix = marker(lang)
+    return "\n".join(_reverse_line(line, prefix) for line in text.split("\n"))

@@ -1,0 +1,98 @@
+"""The Microsoft Translator adapter over HTTP against the simulator's Translator v3 endpoint."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from scribe_tui.config import Pricing
+from scribe_tui.providers.base import ContentTooLong, ProviderUnavailable, QuotaExhausted, RateLimited, TranslationRequest
+from scribe_tui.providers.microsoft import microsoft_language
+from scribe_tui.simulator import SimulatorServer, pseudo_translate
+from tests._simulator_support import API_KEY, last_request, provider_for, sim, simulator  # noqa: F401  (fixtures)
+
+REQUEST = TranslationRequest(text="Good evening.\n\n  Indented line.", target_language="he", context="ignored")
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [
+    ("he", "he"), ("zh", "zh-Hans"), ("zh-hant", "zh-Hant"), ("pt", "pt-pt"), ("pt-br", "pt"), ("en-gb", "en"),
+])
+def test_language_codes(ours: str, theirs: str) -> None:
+    assert microsoft_language(ours) == theirs
+
+
+async def test_success_with_key_and_region_headers(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim.control(api_key=API_KEY)
+    provider = provider_for("microsoft", sim, monkeypatch, region="westeurope",
+                            pricing={"default": Pricing(per_million_characters=10.0)})
+    try:
+        result = await provider.translate(REQUEST)
+    finally:
+        await provider.aclose()
+    assert result.text == pseudo_translate(REQUEST.text, "he")
+    assert result.usage.characters == len(REQUEST.text)
+    assert result.usage.cost_usd == pytest.approx(len(REQUEST.text) * 10.0 / 1e6)
+    received = last_request(sim)
+    assert received["headers"]["ocp-apim-subscription-region"] == "westeurope"
+    assert received["headers"]["ocp-apim-subscription-key"] == "<redacted>"
+    assert dict(parse_qsl(urlsplit(received["target"]).query)) == {"api-version": "3.0", "to": "he"}
+    assert json.loads(received["body"]) == [{"Text": REQUEST.text}]
+
+
+async def test_no_region_header_without_a_region(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = provider_for("microsoft", sim, monkeypatch)
+    try:
+        await provider.translate(TranslationRequest(text="x", target_language="de", source_language="en"))
+    finally:
+        await provider.aclose()
+    received = last_request(sim)
+    assert "ocp-apim-subscription-region" not in received["headers"]
+    assert dict(parse_qsl(urlsplit(received["target"]).query))["from"] == "en"
+
+
+async def test_wrong_key_is_401_provider_unavailable(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim.control(api_key=API_KEY)
+    provider = provider_for("microsoft", sim, monkeypatch, key="nope")
+    try:
+        with pytest.raises(ProviderUnavailable) as caught:
+            await provider.translate(REQUEST)
+    finally:
+        await provider.aclose()
+    assert caught.value.status == 401 and "401000" in str(caught.value)
+
+
+async def test_429_is_rate_limited(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim.control(limits=["1/3s"])
+    provider = provider_for("microsoft", sim, monkeypatch)
+    try:
+        await provider.translate(REQUEST)
+        with pytest.raises(RateLimited) as caught:
+            await provider.translate(REQUEST)
+    finally:
+        await provider.aclose()
+    assert caught.value.retry_after_s in (2.0, 3.0)  # Retry-After, whole seconds
+
+
+async def test_spent_free_quota_is_quota_exhausted(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim.control(limits=["40 characters/month"])
+    provider = provider_for("microsoft", sim, monkeypatch)
+    try:
+        await provider.translate(REQUEST)
+        with pytest.raises(QuotaExhausted) as caught:
+            await provider.translate(REQUEST)
+    finally:
+        await provider.aclose()
+    assert caught.value.status == 403 and "403001" in str(caught.value)
+
+
+async def test_too_long_is_content_too_long(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim.control(max_input_chars=10)
+    provider = provider_for("microsoft", sim, monkeypatch)
+    try:
+        with pytest.raises(ContentTooLong) as caught:
+            await provider.translate(REQUEST)
+    finally:
+        await provider.aclose()
+    assert caught.value.status == 400
