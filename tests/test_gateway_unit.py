@@ -1,0 +1,305 @@
+"""The gateway over in-process fake providers: every outcome, the cache, splitting, the shared
+pause, the breaker, disabling, the bulkhead and the request records."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from pathlib import Path
+
+import pytest
+
+from scribe_tui.cache import TranslationCache
+from scribe_tui.limits.gateway import (
+    ChunkFailed,
+    Deferred,
+    Gateway,
+    ProviderDisabled,
+    RequestRecord,
+    RetryLater,
+    Translated,
+    provider_snapshot,
+)
+from scribe_tui.providers.base import (
+    ChunkRejected,
+    ContentTooLong,
+    ProviderUnavailable,
+    QuotaExhausted,
+    RateLimited,
+    RetryableError,
+)
+from tests.test_gateway_fakes import FakeProvider, make_settings, request
+
+LONG_TEXT = (
+    "The first paragraph talks about the weather and goes on for a while.\n"
+    "It has a second line, too.\n\n  \n"
+    "The second paragraph is about lunch. It also has two sentences!\r\n"
+    "And a third line ending with spaces.   \n\n"
+    "A third paragraph closes the text."
+)
+
+
+@pytest.fixture
+def cache(tmp_path: Path):
+    cache = TranslationCache(tmp_path / "cache", 10)
+    yield cache
+    cache.close()
+
+
+def _gateway(tmp_path: Path, provider: FakeProvider, *, limits: list[str] | None = None, cache=None,
+             records: list | None = None, **kw) -> Gateway:
+    settings = make_settings(tmp_path, limits, name=provider.name, **kw.pop("provider_options", {}))
+    return Gateway(settings, tmp_path / "data", {provider.name: provider}, cache=cache,
+                   on_request=None if records is None else records.append, **kw)
+
+
+async def test_a_success_is_translated_cached_and_recorded(tmp_path: Path, cache: TranslationCache) -> None:
+    records: list[RequestRecord] = []
+    provider = FakeProvider()
+    gateway = _gateway(tmp_path, provider, cache=cache, records=records)
+    first = await gateway.translate("fake", request("Hello world."))
+    second = await gateway.translate("fake", request("Hello world."))
+    await gateway.aclose()
+    assert isinstance(first, Translated) and not first.cached and first.result.text == "hELLO WORLD."
+    assert isinstance(second, Translated) and second.cached and second.result.text == "hELLO WORLD."
+    assert second.result.usage == first.result.usage and first.result.usage.cost_usd > 0
+    assert len(provider.calls) == 1
+    assert [r.outcome for r in records] == ["ok", "cache_hit"]
+    assert records[1].cached and records[1].cost_usd == 0.0 and records[1].tokens_in == first.result.usage.tokens_in
+    for record in records:  # never any text
+        assert not any(isinstance(v, str) and "ello" in v for v in dataclasses.astuple(record))
+    assert provider.closed
+
+
+async def test_no_cache_reads_but_still_writes(tmp_path: Path, cache: TranslationCache) -> None:
+    provider = FakeProvider()
+    writer = _gateway(tmp_path, provider, cache=cache, read_cache=False)
+    assert isinstance(await writer.translate("fake", request()), Translated)
+    assert isinstance(await writer.translate("fake", request()), Translated)
+    await writer.aclose()
+    assert len(provider.calls) == 2 and cache.stats.hits == 0 and cache.stats.writes == 2
+    reader_provider = FakeProvider()
+    reader = _gateway(tmp_path, reader_provider, cache=cache)
+    outcome = await reader.translate("fake", request())
+    await reader.aclose()
+    assert isinstance(outcome, Translated) and outcome.cached and reader_provider.calls == []
+
+
+async def test_an_over_long_chunk_is_split_and_joined_with_its_own_separators(tmp_path: Path,
+                                                                               cache: TranslationCache) -> None:
+    provider = FakeProvider(max_chars=90)
+    gateway = _gateway(tmp_path, provider, cache=cache)
+    outcome = await gateway.translate("fake", request(LONG_TEXT))
+    await gateway.aclose()
+    assert isinstance(outcome, Translated)
+    assert outcome.result.text == LONG_TEXT.swapcase()  # every separator kept byte for byte
+    sent = [call.text for call in provider.calls if len(call.text) <= 90]
+    assert len(sent) >= 3 and "".join(sent).replace(" ", "") != ""
+    assert outcome.result.usage.characters == sum(len(t) for t in sent)
+    # the whole chunk is now cached: no further calls
+    again = _gateway(tmp_path, FakeProvider(max_chars=90), cache=cache)
+    hit = await again.translate("fake", request(LONG_TEXT))
+    await again.aclose()
+    assert isinstance(hit, Translated) and hit.cached and hit.result.text == LONG_TEXT.swapcase()
+
+
+async def test_the_right_half_carries_the_left_half_as_context(tmp_path: Path) -> None:
+    provider = FakeProvider(script=[ContentTooLong("too long", status=400)])
+    gateway = _gateway(tmp_path, provider)
+    outcome = await gateway.translate("fake", request(LONG_TEXT, context="before"))
+    await gateway.aclose()
+    assert isinstance(outcome, Translated)
+    _, left, right = provider.calls
+    assert left.context == "before" and right.context == left.text
+    assert LONG_TEXT.startswith(left.text) and LONG_TEXT.endswith(right.text)
+
+
+async def test_an_unsplittable_chunk_fails(tmp_path: Path) -> None:
+    provider = FakeProvider(max_chars=5)
+    gateway = _gateway(tmp_path, provider)
+    outcome = await gateway.translate("fake", request("Short text that cannot be cut."))
+    await gateway.aclose()
+    assert isinstance(outcome, ChunkFailed) and isinstance(outcome.error, ContentTooLong)
+    assert "cannot be split" in str(outcome.error)
+
+
+async def test_a_chunk_over_a_token_limit_is_split_before_any_call(tmp_path: Path) -> None:
+    provider = FakeProvider()
+    whole = provider.estimate(request(LONG_TEXT)).tokens
+    gateway = _gateway(tmp_path, provider, limits=[f"{whole - 10} tokens/0.3s"])  # each half fits, not both
+    outcome = await gateway.translate("fake", request(LONG_TEXT))
+    await gateway.aclose()
+    assert isinstance(outcome, Translated) and outcome.result.text == LONG_TEXT.swapcase()
+    assert all(len(call.text) < len(LONG_TEXT) for call in provider.calls)
+
+
+async def test_a_429_pauses_the_provider_for_every_gateway(tmp_path: Path) -> None:
+    records: list[RequestRecord] = []
+    provider = FakeProvider(script=[RateLimited("slow down", status=429, retry_after_s=0.4)])
+    first = _gateway(tmp_path, provider, records=records)
+    outcome = await first.translate("fake", request(), attempt=2)
+    assert isinstance(outcome, RetryLater) and outcome.delay_s >= 0.4
+    assert records[0].outcome == "rate_limited" and records[0].status_code == 429
+    other_provider = FakeProvider()
+    second = _gateway(tmp_path, other_provider)  # another process's gateway
+    paused = await second.translate("fake", request())
+    assert isinstance(paused, Deferred) and paused.reason == "paused"
+    assert paused.until == pytest.approx(time.time() + 0.4, abs=0.2)
+    assert other_provider.calls == []
+    await asyncio.sleep(paused.until - time.time() + 0.05)
+    assert isinstance(await second.translate("fake", request()), Translated)
+    await first.aclose()
+    await second.aclose()
+    (status,) = [s for s in provider_snapshot(tmp_path / "data", first.settings) if s.name == "fake"]
+    assert status.rate_limited == 1 and status.requests == 2
+
+
+async def test_a_429_without_retry_after_pauses_for_the_backoff(tmp_path: Path) -> None:
+    gateway = _gateway(tmp_path, FakeProvider(script=[RateLimited("slow down", status=429)]))
+    outcome = await gateway.translate("fake", request(), attempt=1)  # 2nd failure: backoff cap 1.0 s
+    view = gateway.state.get("fake", fresh=True)
+    await gateway.aclose()
+    assert isinstance(outcome, RetryLater) and outcome.delay_s >= 1.0
+    assert view.paused_until == pytest.approx(time.time() + 1.0, abs=0.3)
+
+
+async def test_breaker_opens_defers_without_calling_then_probes_and_closes(tmp_path: Path) -> None:
+    outage = [RetryableError("unavailable", status=503)] * 3
+    provider = FakeProvider(script=outage)
+    gateway = _gateway(tmp_path, provider)  # threshold 3, cool-down 0.3 s
+    for attempt in range(3):
+        assert isinstance(await gateway.translate("fake", request(f"t{attempt}"), attempt=attempt), RetryLater)
+    deferred = await gateway.translate("fake", request("t3"))
+    assert isinstance(deferred, Deferred) and deferred.reason == "circuit_open"
+    assert len(provider.calls) == 3  # no request while open
+    await asyncio.sleep(deferred.until - time.time() + 0.05)
+    probe = await gateway.translate("fake", request("t3"))
+    assert isinstance(probe, Translated)
+    assert gateway.state.get("fake", fresh=True).circuit == "closed"
+    await gateway.aclose()
+
+
+async def test_rate_limits_and_client_errors_do_not_trip_the_breaker(tmp_path: Path) -> None:
+    script = [RateLimited("slow", status=429, retry_after_s=0.0), ChunkRejected("bad", status=400)] * 3
+    gateway = _gateway(tmp_path, FakeProvider(script=script))
+    outcomes = [await gateway.translate("fake", request(f"x{i}")) for i in range(6)]
+    assert [type(o).__name__ for o in outcomes] == ["RetryLater", "ChunkFailed"] * 3
+    assert gateway.state.get("fake", fresh=True).consecutive_failures == 0
+    await gateway.aclose()
+
+
+async def test_401_disables_the_provider_everywhere(tmp_path: Path) -> None:
+    provider = FakeProvider(script=[ProviderUnavailable("invalid api key", status=401)])
+    first = _gateway(tmp_path, provider)
+    outcome = await first.translate("fake", request())
+    assert isinstance(outcome, ProviderDisabled) and outcome.error.status == 401
+    other = FakeProvider()
+    second = _gateway(tmp_path, other)
+    again = await second.translate("fake", request())
+    assert isinstance(again, ProviderDisabled) and "401" in str(again.error) and other.calls == []
+    await first.aclose()
+    await second.aclose()
+    (status,) = [s for s in provider_snapshot(tmp_path / "data", first.settings) if s.name == "fake"]
+    assert status.circuit == "disabled" and "API key" in status.note
+
+
+async def test_a_spent_provider_quota_parks_the_work(tmp_path: Path) -> None:
+    provider = FakeProvider(script=[QuotaExhausted("quota exceeded", status=456, retry_after_s=120.0)])
+    gateway = _gateway(tmp_path, provider)
+    outcome = await gateway.translate("fake", request())
+    assert isinstance(outcome, Deferred) and outcome.reason == "quota_parked"
+    assert outcome.until == pytest.approx(time.time() + 120, abs=1)
+    later = await gateway.translate("fake", request())
+    assert isinstance(later, Deferred) and len(provider.calls) == 1
+    await gateway.aclose()
+
+
+async def test_a_daily_limit_parks_the_work_not_fails_it(tmp_path: Path) -> None:
+    provider = FakeProvider()
+    gateway = _gateway(tmp_path, provider, limits=["2/day"])
+    for i in range(2):
+        assert isinstance(await gateway.translate("fake", request(f"text {i}")), Translated)
+    parked = await gateway.translate("fake", request("text 3"))
+    await gateway.aclose()
+    assert isinstance(parked, Deferred) and parked.reason == "quota_parked"
+    assert parked.until == pytest.approx(time.time() + 86_400, abs=5)
+    assert len(provider.calls) == 2
+
+
+async def test_a_reply_that_fails_validation_is_retried_and_never_cached(tmp_path: Path,
+                                                                         cache: TranslationCache) -> None:
+    provider = FakeProvider()
+    gateway = _gateway(tmp_path, provider, cache=cache)
+
+    def reject(text: str) -> None:
+        raise ValueError("segment count differs")
+
+    outcome = await gateway.translate("fake", request(), validate=reject)
+    assert isinstance(outcome, RetryLater) and "segment count differs" in str(outcome.error)
+    assert len(cache) == 0
+    assert isinstance(await gateway.translate("fake", request(), validate=lambda text: None), Translated)
+    assert len(cache) == 1
+    await gateway.aclose()
+
+
+async def test_unexpected_exceptions_and_hangs_become_retries(tmp_path: Path) -> None:
+    provider = FakeProvider(script=[KeyError("adapter bug")])
+    gateway = _gateway(tmp_path, provider)
+    outcome = await gateway.translate("fake", request())
+    assert isinstance(outcome, RetryLater) and "KeyError" in str(outcome.error)
+    await gateway.aclose()
+    slow = FakeProvider(latency_s=5.0)
+    hung = _gateway(tmp_path, slow, provider_options={"timeout_s": 0.05, "connect_timeout_s": 0.05})
+    outcome = await hung.translate("fake", request())
+    assert isinstance(outcome, RetryLater) and "no reply within" in str(outcome.error)
+    await hung.aclose()
+
+
+async def test_the_bulkhead_caps_calls_in_flight(tmp_path: Path) -> None:
+    class Counting(FakeProvider):
+        active = peak = 0
+
+        async def translate(self, req):  # type: ignore[override]
+            Counting.active += 1
+            Counting.peak = max(Counting.peak, Counting.active)
+            try:
+                return await super().translate(req)
+            finally:
+                Counting.active -= 1
+
+    provider = Counting(latency_s=0.02)
+    gateway = _gateway(tmp_path, provider, provider_options={"max_concurrency": 3})
+    outcomes = await asyncio.gather(*(gateway.translate("fake", request(f"text {i}")) for i in range(12)))
+    await gateway.aclose()
+    assert all(isinstance(o, Translated) for o in outcomes)
+    assert Counting.peak == 3
+
+
+async def test_cancellation_hands_back_a_claimed_probe(tmp_path: Path) -> None:
+    provider = FakeProvider(script=[RetryableError("down", status=503)] * 3, latency_s=0.0)
+    gateway = _gateway(tmp_path, provider)
+    for i in range(3):
+        await gateway.translate("fake", request(f"x{i}"))
+    await asyncio.sleep(0.35)
+    provider.latency_s = 5.0
+    task = asyncio.create_task(gateway.translate("fake", request("probe")))
+    await asyncio.sleep(0.05)
+    assert gateway.state.get("fake", fresh=True).circuit == "half_open"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    view = gateway.state.get("fake", fresh=True)
+    assert view.circuit == "open" and view.probe_owner is None and view.open_until <= time.time()
+    await gateway.aclose()
+
+
+async def test_unknown_provider_is_a_clear_error(tmp_path: Path) -> None:
+    gateway = _gateway(tmp_path, FakeProvider())
+    with pytest.raises(KeyError, match="no provider 'nope'"):
+        await gateway.translate("nope", request())
+    # configured but not built in this process (no key): disabled here, not recorded for others
+    outcome = await gateway.translate("demo", request())
+    assert isinstance(outcome, ProviderDisabled) and "not available" in str(outcome.error)
+    assert gateway.state.get("demo", fresh=True).disabled_reason is None
+    await gateway.aclose()
