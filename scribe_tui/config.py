@@ -128,6 +128,11 @@ class ProviderConfig(_Section):
     def limits_of(self, kind: str) -> list[RateLimit]:
         return sorted(limit for limit in self.limits if limit.kind == kind)
 
+    @property
+    def needs_key(self) -> bool:
+        """False for the demo and for keyless local servers (``api_key_env = ""``)."""
+        return self.kind != "demo" and bool(self.api_key_env)
+
     def api_key(self) -> str | None:
         """The key from the variable named by ``api_key_env`` (never from the file)."""
         if self.kind == "demo" or not self.api_key_env:
@@ -242,7 +247,7 @@ class Settings(BaseSettings):
         """Raise ConfigError naming the variable of the first needed provider without a key."""
         for name in provider_names:
             provider = self.provider(name)
-            if provider.kind != "demo" and provider.api_key() is None:
+            if provider.needs_key and provider.api_key() is None:
                 raise ConfigError(
                     f"environment variable {provider.api_key_env} is not set "
                     f"(needed by provider {name!r}, kind {provider.kind})",

@@ -1,0 +1,115 @@
+"""Progress of a headless run on stderr: per-language and overall bars with throughput and
+ETA on a terminal, plain periodic lines otherwise; and the closing summary text."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+PLAIN_INTERVAL_S = 5.0
+
+
+class _Counts:
+    """Chunk progress per language over the jobs in scope, read cheaply from the store."""
+
+    def __init__(self, supervisor: Any, scope: set[int]):
+        self.supervisor = supervisor
+        self.scope = scope
+
+    def read(self) -> dict[str, tuple[int, int]]:
+        per_language: dict[str, list[int]] = {}
+        store = self.supervisor.store
+        for job_id in self.scope:
+            job = store.job(job_id)
+            if job is None:
+                continue
+            done_total = per_language.setdefault(job.target_language, [0, 0])
+            done_total[0] += job.chunks_done if job.status != "cancelled" else 0
+            done_total[1] += job.chunks_total if job.status != "cancelled" else 0
+        return {lang: (d, t) for lang, (d, t) in sorted(per_language.items())}
+
+
+class _PlainProgress:
+    def __init__(self, counts: _Counts, supervisor: Any):
+        self.counts = counts
+        self.supervisor = supervisor
+        self.started = time.monotonic()
+        self.next_line = self.started + PLAIN_INTERVAL_S
+
+    def update(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if now < self.next_line and not force:
+            return
+        self.next_line = now + PLAIN_INTERVAL_S
+        counts = self.counts.read()
+        done = sum(d for d, _ in counts.values())
+        total = sum(t for _, t in counts.values())
+        elapsed = now - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = f", ETA {((total - done) / rate):.0f}s" if rate > 0 and total > done else ""
+        langs = " ".join(f"{lang} {d}/{t}" for lang, (d, t) in counts.items())
+        print(f"[{elapsed:6.1f}s] chunks {done}/{total} ({rate:.1f}/s{eta}) {langs}", file=sys.stderr, flush=True)
+
+
+class _RichProgress:
+    def __init__(self, counts: _Counts, supervisor: Any):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.counts = counts
+        self.supervisor = supervisor
+        self.started = time.monotonic()
+        self.progress = Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                                 console=Console(stderr=True), transient=False)
+        self.tasks: dict[str, Any] = {}
+        self.progress.start()
+
+    def update(self, force: bool = False) -> None:
+        counts = self.counts.read()
+        done = sum(d for d, _ in counts.values())
+        total = sum(t for _, t in counts.values())
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rows = {"all": (done, total), **counts}
+        for name, (d, t) in rows.items():
+            if name not in self.tasks:
+                self.tasks[name] = self.progress.add_task(name, total=t, rate="")
+            rate = f"{d / elapsed * 60:.0f} chunks/min" if name == "all" else ""
+            self.progress.update(self.tasks[name], completed=d, total=t, rate=rate)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+@contextmanager
+def progress_reporter(supervisor: Any, scope: set[int]) -> Iterator[Any]:
+    counts = _Counts(supervisor, scope)
+    reporter: Any = _RichProgress(counts, supervisor) if sys.stderr.isatty() else _PlainProgress(counts, supervisor)
+    try:
+        yield reporter
+    finally:
+        reporter.update(force=True)
+        if isinstance(reporter, _RichProgress):
+            reporter.close()
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [
+        f"{summary['completed']} of {summary['jobs']} job(s) completed"
+        f" ({summary['documents']} document(s), {summary['chunks']} chunk(s)) in {summary['duration_s']:.1f}s",
+        f"requests {summary['requests']}, cache hits {summary['cache_hits']}, retries {summary['retries']},"
+        f" rate-limited {summary['rate_limited']}, tokens {summary['tokens_in']} in / {summary['tokens_out']} out,"
+        f" cost ${summary['cost_usd']:.4f}",
+    ]
+    if summary["cancelled"]:
+        lines.append(f"{summary['cancelled']} job(s) cancelled")
+    if summary["unfinished"]:
+        reason = " (parked until their quota resets, or stopped by --max-cost)" if summary["parked"] else ""
+        lines.append(f"{summary['unfinished']} job(s) still queued{reason}; they resume on the next run")
+    for failure in summary["failures"]:
+        lines.append(f"  {failure['status']}: job {failure['job_id']} {failure['document']} → {failure['language']}:"
+                     f" {failure['error']}")
+    return "\n".join(lines)

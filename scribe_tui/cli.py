@@ -1,0 +1,135 @@
+"""The command line: parses arguments, loads settings, dispatches to a front end or an
+operator command, and turns every ScribeError into one line and the contract's exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scribe_tui import __version__
+from scribe_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ScribeError, UsageError
+
+PRIORITIES = {"high": 20, "normal": 0, "low": -20}
+
+DESCRIPTION = """\
+Translate collections of documents (txt, md, srt, vtt, json transcripts) into one or more
+languages through OpenAI-compatible endpoints, DeepL or Microsoft Translator — unattended.
+Jobs are durable (SQLite), every provider is kept under its rate limits across all worker
+processes, failures are retried and cached translations are never paid for twice.
+
+  scribe-tui [PATH ...] --to he,de        the interactive TUI (PATHs are enqueued first)
+  scribe-tui --batch PATH ... --to he     headless: run until the queue drains, then exit
+  scribe-tui translate PATH ... --to he   same as --batch; with --async only enqueue
+  scribe-tui jobs list|retry|cancel       manage the queue
+  scribe-tui status | progress | metrics | health | simulate
+
+Exit codes: 0 all jobs completed, 1 some failed or dead-lettered, 2 usage or configuration
+error, 130 interrupted (work is kept and resumes on the next run).
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of printing usage and exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def parser(**kwargs: Any) -> argparse.ArgumentParser:
+    return _Parser(formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+
+def add_common_options(p: argparse.ArgumentParser, *, json_help: str = "machine-readable output on stdout") -> None:
+    """Options every command takes: --config, --data-dir, --json, -v."""
+    p.add_argument("--config", type=Path, metavar="FILE", help="TOML config file (default: config.toml in the user config dir)")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help="jobs database, rate-limit buckets, lock and logs (default: the user data dir)")
+    p.add_argument("--json", action="store_true", help=json_help)
+    p.add_argument("-v", "--verbose", action="count", default=0, help="human-readable logs on stderr (-vv for debug)")
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """Options of the commands that run work (TUI, --batch, translate)."""
+    p.add_argument("--to", metavar="LANGS", help="target languages, comma-separated codes, e.g. he,de,en")
+    p.add_argument("-o", "--output-dir", type=Path, metavar="DIR", help="where translations go: DIR/<lang>/<relative path> (default: ./translated)")
+    p.add_argument("--provider", metavar="NAME", help="provider from the config (default: default_provider, 'demo' out of the box)")
+    p.add_argument("--workers", metavar="N|auto", help="worker processes, or 'auto' to scale by queue depth and limits")
+    p.add_argument("--priority", choices=sorted(PRIORITIES), default="normal", help="priority of the jobs enqueued now (added to the language priority)")
+    p.add_argument("--no-cache", action="store_true", help="do not read the translation cache (results are still written to it)")
+    p.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N/metrics while running")
+
+
+@dataclass
+class Command:
+    name: str
+    help: str
+    register: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _commands() -> dict[str, Command]:
+    """Subcommands, imported lazily so `scribe-tui --help` stays fast."""
+    from scribe_tui import batch
+    from scribe_tui.ops import registry as ops_registry
+
+    commands = {"translate": Command("translate", "enqueue documents and run them (or only enqueue with --async)",
+                                     batch.register_translate, batch.run_translate)}
+    commands.update(ops_registry.commands())
+    return commands
+
+
+SUBCOMMAND_NAMES = ("translate", "jobs", "status", "progress", "metrics", "health", "simulate")
+
+
+def main_parser() -> argparse.ArgumentParser:
+    p = parser(prog="scribe-tui", description=DESCRIPTION,
+               epilog="Commands (each has --help): " + ", ".join(SUBCOMMAND_NAMES))
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories to translate")
+    p.add_argument("--batch", action="store_true", help="run headless: enqueue, run until the queue drains, print a summary, exit")
+    p.add_argument("--dry-run", action="store_true", help="with --batch: report documents, chunks, estimated tokens, cost and time, then exit")
+    p.add_argument("--max-cost", type=float, metavar="USD", help="stop dispatching when the spend reaches USD; the rest stays queued")
+    add_run_options(p)
+    add_common_options(p, json_help="with --batch: print the summary as one JSON object on stdout")
+    p.add_argument("--version", action="version", version=f"scribe-tui {__version__}")
+    return p
+
+
+def _run_main(argv: Sequence[str]) -> int:
+    args = main_parser().parse_args(argv)
+    if args.batch:
+        from scribe_tui import batch
+
+        return batch.run_batch(args)
+    if args.dry_run or args.max_cost is not None and not args.batch:
+        if args.dry_run:
+            raise UsageError("--dry-run goes with --batch (or translate)")
+    from scribe_tui.tui import launch
+
+    return launch.run_tui(args)
+
+
+def _run_subcommand(name: str, argv: Sequence[str]) -> int:
+    command = _commands()[name]
+    p = parser(prog=f"scribe-tui {name}", description=command.help)
+    command.register(p)
+    args = p.parse_args(argv)
+    return command.run(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in SUBCOMMAND_NAMES:
+            return _run_subcommand(argv[0], argv[1:])
+        return _run_main(argv)
+    except ScribeError as exc:
+        print(f"scribe-tui: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("scribe-tui: interrupted; unfinished work stays queued and resumes on the next run", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_USAGE

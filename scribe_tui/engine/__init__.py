@@ -1,0 +1,1 @@
+"""The engine: supervisor, worker processes, events and snapshots. Knows nothing of Textual."""

@@ -1,0 +1,82 @@
+"""Commands a front end gives the engine, carried out through the job store so that a
+supervisor in this process and one in another process obey them the same way."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from scribe_tui.config import Settings
+from scribe_tui.engine import api
+from scribe_tui.paths import ensure_private_dir
+from scribe_tui.store import JobStore
+
+
+class StoreCommands:
+    """The SupervisorAPI commands, over a per-thread JobStore connection."""
+
+    attached = True
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.data_dir = settings.resolved_data_dir()
+        ensure_private_dir(self.data_dir)
+        self._local = threading.local()
+
+    @property
+    def store(self) -> JobStore:
+        """This thread's connection (SQLite connections stay on the thread that made them)."""
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = JobStore.open(self.data_dir)
+        return store
+
+    def enqueue(self, paths: list[Path], languages: list[str], *, priority: int = 0,
+                provider: str | None = None, output_dir: Path | None = None) -> api.EnqueueReport:
+        from scribe_tui.engine.intake import enqueue_paths
+
+        report, _ = enqueue_paths(self.store, self.settings, paths, languages, priority=priority,
+                                  provider=provider, output_dir=output_dir)
+        return report
+
+    def retry(self, job_ids: list[int] | None = None) -> int:
+        return len(self.store.retry(job_ids))
+
+    def cancel(self, job_ids: list[int]) -> list[int]:
+        return self.store.cancel(job_ids)
+
+    def change_priority(self, job_id: int, delta: int) -> None:
+        self.store.change_priority(job_id, delta)
+
+    def pause(self) -> None:
+        self.store.set_control("paused", True)
+
+    def resume(self) -> None:
+        self.store.set_control("paused", False)
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.store.get_control("paused", False))
+
+    def scale_to(self, workers: int) -> int:
+        workers = max(1, min(workers, self.settings.engine.max_workers * 4))
+        self.store.set_control("target_workers", workers)
+        return workers
+
+    def scale(self, delta: int) -> int:
+        info = self.store.get_control("supervisor") or {}
+        return self.scale_to(int(info.get("target_workers", 1)) + delta)
+
+    def poll_events(self, timeout: float = 0.1) -> list[api.Event]:
+        return []
+
+    def snapshot(self) -> api.Snapshot:
+        from scribe_tui.engine.snapshot import build_snapshot
+
+        return build_snapshot(self.store, self.settings, self.data_dir, runner=None, attached=self.attached)
+
+    def close(self) -> None:
+        store = getattr(self._local, "store", None)
+        if store is not None:
+            store.close()
+            self._local.store = None

@@ -1,0 +1,113 @@
+"""The wire format between the supervisor and its worker processes (pickled over
+multiprocessing queues). Internal to the engine; front ends see engine.api events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+# ---- supervisor -> worker -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskOrder:
+    """Translate one chunk into one language with one provider."""
+
+    task_id: int
+    job_id: int
+    chunk_index: int
+    language: str
+    provider: str
+    text: str
+    context: str
+    meta: dict[str, Any]
+    attempt: int  # attempts already burnt; the policy's backoff grows with it
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    task_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class StopOrder:
+    """Finish in-flight work for up to ``grace_s`` seconds, then exit."""
+
+    grace_s: float
+
+
+# ---- worker -> supervisor -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerBeat:
+    worker_id: str
+    pid: int
+    in_flight: int
+    done: int
+    state: str = "running"
+
+
+@dataclass(frozen=True)
+class TaskStarted:
+    worker_id: str
+    task_id: int
+
+
+OutcomeKind = Literal["done", "retry", "defer", "fail", "disabled", "cancelled"]
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """What became of one TaskOrder; exactly one per order, unless the worker died."""
+
+    worker_id: str
+    task_id: int
+    job_id: int
+    chunk_index: int
+    provider: str
+    kind: OutcomeKind
+    translation: str | None = None
+    model: str = ""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    characters: int = 0
+    cost_usd: float = 0.0
+    cached: bool = False
+    duration_ms: float = 0.0
+    error_class: str = ""
+    message: str = ""
+    delay_s: float = 0.0
+    until: float = 0.0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RequestMetric:
+    """One provider request or cache hit, for the metrics table (never any text)."""
+
+    worker_id: str
+    ts: float
+    provider: str
+    model: str
+    outcome: str
+    duration_ms: float
+    status_code: int | None = None
+    error_class: str | None = None
+    job_id: int | None = None
+    task_id: int | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    characters: int = 0
+    cost_usd: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkerLog:
+    """A notice from a worker a person should see (e.g. a provider disabled)."""
+
+    worker_id: str
+    level: str
+    message: str

@@ -1,0 +1,16 @@
+"""A read-only view of a supervisor running in another process (e.g. a ``--batch`` in
+another terminal): snapshots come from the store, and commands reach the running
+supervisor through the store."""
+
+from __future__ import annotations
+
+from scribe_tui.engine.commands import StoreCommands
+
+
+class Monitor(StoreCommands):
+    attached = True
+
+    def supervisor_alive(self) -> bool:
+        from scribe_tui.engine.lockfile import is_locked
+
+        return is_locked(self.data_dir)

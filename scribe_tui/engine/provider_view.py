@@ -1,0 +1,85 @@
+"""The engine's view of each provider's shared state (written by the limits layer in any
+process): when it can be used again, why not, and how fast it answers."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from scribe_tui.config import Settings
+
+REFRESH_S = 0.2
+
+
+class ProviderView:
+    def __init__(self, settings: Settings, data_dir: Path):
+        self.settings = settings
+        self.data_dir = data_dir
+        self._states: dict = {}
+        self._read_at = 0.0
+        self._parked: dict[str, tuple[float, str]] = {}
+        self._latency_ms: dict[str, float] = {}
+
+    def _refresh(self) -> dict:
+        now = time.monotonic()
+        if now - self._read_at > REFRESH_S:
+            from scribe_tui.limits.provider_state import read_provider_states
+
+            self._states = read_provider_states(self.data_dir)
+            self._read_at = now
+        return self._states
+
+    def invalidate(self) -> None:
+        self._read_at = 0.0
+
+    def note_blocked(self, provider: str, until: float, reason: str) -> None:
+        """Remember a parked quota or open circuit a worker reported, for routing."""
+        if until > self._parked.get(provider, (0.0, ""))[0]:
+            self._parked[provider] = (until, reason)
+
+    def observe_latency(self, provider: str, duration_ms: float) -> None:
+        previous = self._latency_ms.get(provider)
+        self._latency_ms[provider] = duration_ms if previous is None else 0.9 * previous + 0.1 * duration_ms
+
+    def latency_s(self, provider: str) -> float:
+        if provider in self._latency_ms:
+            return self._latency_ms[provider] / 1000
+        config = self.settings.providers.get(provider)
+        return (config.latency_ms / 1000) if config and config.kind == "demo" else 1.0
+
+    def blocked_until(self, now: float | None = None) -> dict[str, float]:
+        now = time.time() if now is None else now
+        states = self._refresh()
+        blocked = {}
+        for name in self.settings.providers:
+            until = 0.0
+            state = states.get(name)
+            if state is not None:
+                if state.disabled_reason:
+                    until = math.inf
+                elif state.circuit == "open" and state.open_until > now:
+                    until = state.open_until
+                elif state.paused_until > now:
+                    until = state.paused_until
+            parked_until, _ = self._parked.get(name, (0.0, ""))
+            blocked[name] = max(until, parked_until if parked_until > now else 0.0)
+        return blocked
+
+    def reason(self, provider: str, now: float | None = None) -> str:
+        now = time.time() if now is None else now
+        state = self._refresh().get(provider)
+        if state is not None and state.disabled_reason:
+            return f"provider {provider} disabled: {state.disabled_reason}"
+        parked_until, parked_reason = self._parked.get(provider, (0.0, ""))
+        if parked_until > now:
+            return parked_reason or "quota_parked"
+        if state is not None and state.circuit == "open":
+            return "circuit_open"
+        if state is not None and state.paused_until > now:
+            return "rate_limited"
+        return "unavailable"
+
+    def any_paused(self, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        return any(0 < until for until in self.blocked_until(now).values())

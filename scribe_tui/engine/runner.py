@@ -1,0 +1,444 @@
+"""The supervisor's control loop, on its own thread: read worker messages, record results
+in batches, write finished outputs, lease and dispatch chunks within each provider's cap,
+and keep the pool healthy (replace dead workers, renew leases, autoscale, obey commands
+that arrive through the store)."""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from scribe_tui.config import Settings
+from scribe_tui.engine import api
+from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_toward
+from scribe_tui.engine.messages import RequestMetric, TaskOrder, TaskOutcome, TaskStarted, WorkerBeat, WorkerLog
+from scribe_tui.engine.output import assemble
+from scribe_tui.engine.pool import WorkerHandle, WorkerPool
+from scribe_tui.engine.provider_view import ProviderView
+from scribe_tui.engine.routing import Router
+from scribe_tui.engine.totals import RunTotals
+from scribe_tui.errors import DocumentError
+from scribe_tui.store import JobStore, MetricRow, TaskDefer, TaskDone, TaskFail, TaskRetry
+
+log = structlog.get_logger("scribe_tui.supervisor")
+
+LEASE_BATCH = 256
+PUMP_BATCH = 2000
+HOUSEKEEPING_S = 0.25
+
+
+class Runner:
+    def __init__(self, settings: Settings, pool: WorkerPool, router: Router, providers: ProviderView,
+                 emit: Callable[[api.Event], None], *, owner: str, max_cost_usd: float | None,
+                 fixed_workers: int | None):
+        self.settings = settings
+        self.pool = pool
+        self.router = router
+        self.providers = providers
+        self.emit = emit
+        self.owner = owner
+        self.max_cost_usd = max_cost_usd
+        self.fixed_workers = fixed_workers
+        self.totals = RunTotals()
+        self.stop_event = threading.Event()
+        self.drained = threading.Event()
+        self.paused = False
+        self.budget_reached = False
+        self.target_workers = fixed_workers or 1
+        self.parked = 0
+        self._results: list[TaskDone | TaskRetry | TaskDefer | TaskFail] = []
+        self._metrics: list[MetricRow] = []
+        self._idle_until = 0.0
+        self._next_housekeeping = 0.0
+        self._next_renew = 0.0
+        self._next_scale = 0.0
+        self._waits_seen: dict[str, float] = {}
+        self._disabled_noticed: set[str] = set()
+        self.error: BaseException | None = None
+
+    # ---- thread body --------------------------------------------------------------------
+    def run(self) -> None:
+        store = JobStore.open(self.settings.resolved_data_dir())
+        try:
+            self._start(store)
+            while not self.stop_event.is_set():
+                self._pump(timeout=0.02)
+                self._flush(store)
+                if time.monotonic() >= self._next_housekeeping:
+                    self._housekeeping(store)
+                self._dispatch(store)
+        except BaseException as exc:  # keep the process alive to report it; leases are released below
+            self.error = exc
+            log.exception("supervisor loop crashed")
+            self.emit(api.Notice(level="error", message=f"supervisor error: {type(exc).__name__}: {exc}"))
+        finally:
+            self._shutdown(store)
+            store.close()
+            self.drained.set()
+
+    def _start(self, store: JobStore) -> None:
+        released = store.reclaim_expired(now=math.inf)  # we hold the lock: every lease is stale
+        if released:
+            log.info("released stale leases", count=released)
+        for row in store.workers():
+            store.remove_worker(row.worker_id)
+        self._finish_translated_jobs(store)
+        saved = store.get_control("target_workers")
+        if self.fixed_workers is None and isinstance(saved, int):
+            self.fixed_workers = saved
+        self.paused = bool(store.get_control("paused", False))
+        for _ in range(self.fixed_workers or 1):
+            self._spawn()
+
+    def _finish_translated_jobs(self, store: JobStore) -> None:
+        """Jobs whose every chunk was recorded but whose output is not written yet (a crash
+        between the two, a retried write failure): write them now."""
+        for job_id in store.ready_to_assemble():
+            self._finish_job(store, job_id)
+
+    # ---- messages from workers ----------------------------------------------------------
+    def _pump(self, timeout: float) -> None:
+        try:
+            message = self.pool.events.get(timeout=timeout)
+        except queue.Empty:
+            return
+        for _ in range(PUMP_BATCH):
+            self._handle(message)
+            try:
+                message = self.pool.events.get_nowait()
+            except queue.Empty:
+                return
+
+    def _handle(self, message: Any) -> None:
+        if isinstance(message, TaskOutcome):
+            self._on_outcome(message)
+        elif isinstance(message, RequestMetric):
+            self._on_metric(message)
+        elif isinstance(message, WorkerBeat):
+            if (handle := self.pool.workers.get(message.worker_id)) is not None:
+                handle.last_beat = time.monotonic()
+                handle.done = message.done
+        elif isinstance(message, TaskStarted):
+            handle = self.pool.workers.get(message.worker_id)
+            order = handle.tasks.get(message.task_id) if handle else None
+            if order is not None:
+                self.emit(api.ChunkStarted(job_id=order.job_id, task_id=order.task_id, chunk_index=order.chunk_index,
+                                           worker_id=message.worker_id, provider=order.provider))
+        elif isinstance(message, WorkerLog):
+            self.emit(api.Notice(level=message.level, message=message.message))  # type: ignore[arg-type]
+
+    def _on_outcome(self, out: TaskOutcome) -> None:
+        order = self.pool.finished(out.worker_id, out.task_id)
+        if out.kind == "done":
+            self._on_done(out)
+            return
+        if order is None or out.kind == "cancelled":
+            return  # cancelled or reassigned meanwhile; a late non-result changes nothing
+        if out.kind == "retry":
+            self._on_retry(out, order)
+        elif out.kind == "defer":
+            self._on_defer(out)
+        elif out.kind == "disabled":
+            self._results.append(TaskDefer(out.task_id, until=time.time(), reason="provider_disabled"))
+            self.providers.invalidate()
+            if out.provider not in self._disabled_noticed:
+                self._disabled_noticed.add(out.provider)
+                self.emit(api.Notice(level="error", message=f"provider {out.provider} disabled: {out.message}"))
+        elif out.kind == "fail":
+            self._results.append(TaskFail(out.task_id, error_class=out.error_class, message=out.message))
+            self.emit(api.ChunkFailed(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
+                                      error_class=out.error_class, message=out.message,
+                                      attempts=order.attempt + 1, dead=False))
+            self.emit(api.JobFinished(job_id=out.job_id, status="failed", output_path=None, error=out.message))
+
+    def _on_defer(self, out: TaskOutcome) -> None:
+        """Park the chunk until its provider frees up, or send it to a fallback at once."""
+        now = time.time()
+        if out.reason in ("quota_parked", "circuit_open"):
+            self.providers.note_blocked(out.provider, out.until, out.reason)
+        until = out.until
+        fallback, _ = self.router.choose(out.provider, self.providers.blocked_until(now), now)
+        if fallback is not None and fallback != out.provider:
+            until = now
+        self._results.append(TaskDefer(out.task_id, until=until, reason=out.reason))
+        self._note_wait(out.provider, out.until, out.reason)
+
+    def _on_done(self, out: TaskOutcome) -> None:
+        self._results.append(TaskDone(out.task_id, translation=out.translation or "", provider=out.provider,
+                                      model=out.model, tokens_in=out.tokens_in, tokens_out=out.tokens_out,
+                                      characters=out.characters, cost_usd=out.cost_usd, cached=out.cached))
+        totals = self.totals
+        totals.chunks_done += 1
+        if not out.cached:
+            self.providers.observe_latency(out.provider, out.duration_ms)
+        if not out.cached:
+            totals.tokens_in += out.tokens_in
+            totals.tokens_out += out.tokens_out
+            totals.characters += out.characters
+            totals.cost_usd += out.cost_usd
+        self.emit(api.ChunkDone(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
+                                provider=out.provider, tokens_in=out.tokens_in, tokens_out=out.tokens_out,
+                                characters=out.characters, cost_usd=out.cost_usd, cached=out.cached,
+                                duration_ms=out.duration_ms))
+        if self.max_cost_usd is not None and totals.cost_usd >= self.max_cost_usd and not self.budget_reached:
+            self.budget_reached = True
+            self.emit(api.Notice(level="warning", message=(
+                f"spend reached the --max-cost cap (${totals.cost_usd:.4f} ≥ ${self.max_cost_usd:.4f}); "
+                "dispatch stopped, the rest stays queued")))
+
+    def _on_retry(self, out: TaskOutcome, order: TaskOrder) -> None:
+        self.totals.retries += 1
+        attempts = order.attempt + 1
+        self._results.append(TaskRetry(out.task_id, error_class=out.error_class, message=out.message, delay_s=out.delay_s))
+        if attempts >= self.settings.max_attempts:
+            self.emit(api.ChunkFailed(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
+                                      error_class=out.error_class, message=out.message, attempts=attempts, dead=True))
+            self.emit(api.JobFinished(job_id=out.job_id, status="dead", output_path=None, error=out.message))
+        else:
+            self.emit(api.RetryScheduled(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
+                                         delay_s=out.delay_s, error_class=out.error_class, message=out.message,
+                                         attempts=attempts))
+        if out.error_class == "RateLimited":
+            self._note_wait(out.provider, time.time() + out.delay_s, "rate_limited")
+
+    def _on_metric(self, m: RequestMetric) -> None:
+        if m.outcome == "cached":
+            self.totals.cache_hits += 1
+        else:
+            self.totals.requests += 1
+        if m.outcome == "rate_limited":
+            self.totals.rate_limited += 1
+        self._metrics.append(MetricRow(
+            ts=m.ts, provider=m.provider, model=m.model, outcome=m.outcome, duration_ms=m.duration_ms,
+            status_code=m.status_code, error_class=m.error_class, job_id=m.job_id, task_id=m.task_id,
+            tokens_in=m.tokens_in, tokens_out=m.tokens_out, characters=m.characters,
+            cost_cents=m.cost_usd * 100, worker_id=m.worker_id))
+
+    def _note_wait(self, provider: str, until: float, reason: str) -> None:
+        if until > self._waits_seen.get(provider, 0.0) + 1.0:
+            self._waits_seen[provider] = until
+            self.emit(api.RateLimitWait(provider=provider, until=until, reason=reason))
+
+    # ---- recording ----------------------------------------------------------------------
+    def _flush(self, store: JobStore) -> None:
+        if self._metrics:
+            metrics, self._metrics = self._metrics, []
+            store.record_metrics(metrics)
+        if not self._results:
+            return
+        results, self._results = self._results, []
+        ready = store.record_results(results, max_attempts=self.settings.max_attempts)
+        self._idle_until = 0.0  # something changed: look for work again at once
+        for job_id in ready:
+            self._finish_job(store, job_id)
+
+    def _finish_job(self, store: JobStore, job_id: int) -> None:
+        try:
+            path = assemble(store, job_id)
+        except DocumentError as exc:
+            store.fail_job(job_id, str(exc))
+            self.emit(api.JobFinished(job_id=job_id, status="failed", output_path=None, error=str(exc)))
+            return
+        store.complete_job(job_id, str(path))
+        self.emit(api.JobFinished(job_id=job_id, status="completed", output_path=str(path), error=None))
+
+    # ---- dispatch -----------------------------------------------------------------------
+    def _dispatch(self, store: JobStore) -> None:
+        if self.paused or self.budget_reached or self.stop_event.is_set():
+            return
+        now = time.time()
+        if now < self._idle_until:
+            return
+        in_flight = self.pool.in_flight_by_provider()
+        free = {name: self.settings.providers[name].max_concurrency - in_flight.get(name, 0)
+                for name in self.router.usable}
+        limit = min(LEASE_BATCH, sum(max(0, n) for n in free.values()))
+        if limit <= 0 or not self.pool.active():
+            return
+        leased = store.lease(self.owner, limit, self.settings.engine.lease_s)
+        if not leased:
+            wake = store.next_wakeup()
+            self._idle_until = min(now + 0.5, wake) if wake else now + 0.5
+            return
+        self._route(store, leased, free, now)
+
+    def _route(self, store: JobStore, leased: list[Any], free: dict[str, int], now: float) -> None:
+        blocked = self.providers.blocked_until()
+        release: list[int] = []
+        deferred: list[TaskDefer | TaskFail] = []
+        for task in leased:
+            provider, until = self.router.choose(task.provider, blocked, now)
+            if provider is None:
+                deferred.append(self._blocked_result(task, until))
+                continue
+            if free.get(provider, 0) <= 0:
+                release.append(task.task_id)
+                continue
+            free[provider] -= 1
+            order = TaskOrder(task_id=task.task_id, job_id=task.job_id, chunk_index=task.chunk_index,
+                              language=task.language, provider=provider, text=task.text, context=task.context,
+                              meta=dict(task.meta), attempt=task.attempts)
+            if self.pool.assign(order) is None:
+                release.append(task.task_id)
+        if release:
+            store.release(self.owner, release)
+            self._idle_until = now + 0.05  # capacity is full; results will free it
+        if deferred:
+            store.record_results(deferred, max_attempts=self.settings.max_attempts)
+
+    def _blocked_result(self, task: Any, until: float) -> TaskDefer | TaskFail:
+        reason = self.providers.reason(task.provider)
+        if math.isinf(until):
+            message = f"no usable provider: {reason}"
+            self.emit(api.JobFinished(job_id=task.job_id, status="failed", output_path=None, error=message))
+            return TaskFail(task.task_id, error_class="ProviderUnavailable", message=message)
+        self._note_wait(task.provider, until, reason)
+        return TaskDefer(task.task_id, until=until, reason=reason)
+
+    # ---- housekeeping -------------------------------------------------------------------
+    def _housekeeping(self, store: JobStore) -> None:
+        now = time.monotonic()
+        self._next_housekeeping = now + HOUSEKEEPING_S
+        self._read_commands(store)
+        self._check_workers(store)
+        if now >= self._next_renew:
+            self._next_renew = now + self.settings.engine.lease_s / 3
+            store.renew(self.owner, None, self.settings.engine.lease_s)
+        if now >= self._next_scale:
+            self._next_scale = now + 2.0
+            self._autoscale(store)
+            self._finish_translated_jobs(store)  # e.g. a failed write retried from another process
+        self._record_heartbeats(store)
+        self._check_drained(store)
+
+    def _read_commands(self, store: JobStore) -> None:
+        paused = bool(store.get_control("paused", False))
+        if paused != self.paused:
+            self.paused = paused
+            self.emit(api.Notice(level="info", message="dispatch paused" if paused else "dispatch resumed"))
+            self._idle_until = 0.0
+        target = store.get_control("target_workers")
+        if isinstance(target, int) and target != self.fixed_workers:
+            self.fixed_workers = max(1, min(target, self.settings.engine.max_workers * 4))
+        cancelled = store.cancelled_in_flight(self.owner)
+        if cancelled:
+            self.pool.cancel(set(cancelled))
+            store.release(self.owner, cancelled)  # no-op for cancelled tasks; frees the lease rows
+
+    def _check_workers(self, store: JobStore) -> None:
+        now = time.monotonic()
+        timeout = self.settings.engine.heartbeat_timeout_s
+        for handle in list(self.pool.workers.values()):
+            alive = handle.process.is_alive()
+            if alive and now - handle.last_beat <= timeout:
+                continue
+            if alive:
+                log.warning("worker stopped heartbeating; killing it", worker_id=handle.worker_id)
+            self._replace(store, handle)
+
+    def _replace(self, store: JobStore, handle: WorkerHandle) -> None:
+        exitcode = handle.process.exitcode
+        tasks = self.pool.kill(handle)
+        if tasks:
+            store.release(self.owner, list(tasks))  # back to the queue at once, no attempt burnt
+            self._idle_until = 0.0
+        store.remove_worker(handle.worker_id)
+        replaced = not handle.stopping and not self.stop_event.is_set()
+        if replaced:
+            self.totals.worker_restarts += 1
+            log.warning("worker died; replacing it", worker_id=handle.worker_id, exitcode=exitcode, requeued=len(tasks))
+        self.emit(api.WorkerExited(worker_id=handle.worker_id, pid=handle.pid, exitcode=exitcode, replaced=replaced))
+        if replaced:
+            self._spawn()
+
+    def _spawn(self) -> None:
+        handle = self.pool.spawn()
+        self.emit(api.WorkerStarted(worker_id=handle.worker_id, pid=handle.pid))
+
+    def _autoscale(self, store: JobStore) -> None:
+        active = self.pool.active()
+        if self.fixed_workers is not None:
+            target = self.fixed_workers
+        else:
+            runnable = store.runnable_count()
+            target = autoscale_target(current=len(active), max_workers=self.settings.engine.max_workers,
+                                      runnable=runnable, in_flight=self.pool.in_flight(),
+                                      providers=self._demands(), rate_limited_now=self.providers.any_paused())
+            target = step_toward(len(active), target)
+        self.target_workers = target
+        if len(active) < target:
+            for _ in range(target - len(active)):
+                self._spawn()
+        elif len(active) > target:
+            for handle in sorted(active, key=lambda h: h.in_flight)[: len(active) - target]:
+                self.pool.retire(handle, self.settings.engine.shutdown_grace_s)
+
+    def _demands(self) -> list[ProviderDemand]:
+        demands = []
+        for name in self.router.usable:
+            config = self.settings.providers[name]
+            rates = [limit.per_second for limit in config.limits_of("requests")]
+            demands.append(ProviderDemand(max_concurrency=config.max_concurrency,
+                                          requests_per_s_limit=min(rates) if rates else None,
+                                          latency_s=self.providers.latency_s(name)))
+        return demands
+
+    def _record_heartbeats(self, store: JobStore) -> None:
+        now = time.monotonic()
+        for handle in self.pool.workers.values():
+            state = "stopping" if handle.stopping else ("busy" if handle.in_flight else "idle")
+            store.heartbeat(handle.worker_id, pid=handle.pid, state=state, in_flight=handle.in_flight,
+                            restarts=self.totals.worker_restarts, done_count=handle.done,
+                            now=time.time() - (now - handle.last_beat))
+        store.set_control("supervisor", {"pid": os.getpid(), "owner": self.owner, "heartbeat_at": time.time(),
+                                         "target_workers": self.target_workers, "paused": self.paused})
+
+    def _check_drained(self, store: JobStore) -> None:
+        if self.pool.in_flight() or self._results or self.paused:
+            self.drained.clear()
+            return
+        if self.budget_reached:
+            self._set_drained(store.unfinished_jobs())
+            return
+        if store.runnable_count() > 0:
+            self.drained.clear()
+            return
+        wake = store.next_wakeup()
+        if wake is None:
+            self._set_drained(0)
+        elif wake - time.time() > self.settings.retry.park_after_s:
+            self._set_drained(store.unfinished_jobs())
+        else:
+            self.drained.clear()
+
+    def _set_drained(self, parked: int) -> None:
+        if not self.drained.is_set():
+            self.parked = parked
+            self.drained.set()
+            self.emit(api.Drained(parked=parked))
+
+    # ---- shutdown -----------------------------------------------------------------------
+    def _shutdown(self, store: JobStore) -> None:
+        grace = self.settings.engine.shutdown_grace_s
+        self.pool.stop_all(grace)
+        deadline = time.monotonic() + grace + 1.0
+        while self.pool.in_flight() and time.monotonic() < deadline:
+            self._pump(timeout=0.05)
+            self._flush(store)
+        self.pool.join_all(timeout=max(0.5, deadline - time.monotonic()))
+        self._pump(timeout=0.01)
+        try:
+            self._flush(store)
+        finally:
+            store.release(self.owner, None)
+            for row in store.workers():
+                store.remove_worker(row.worker_id)
+            store.set_control("supervisor", None)
+            self.pool.close()

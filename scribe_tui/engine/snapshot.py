@@ -1,0 +1,105 @@
+"""Build the Snapshot a UI renders, from the job store, the limits layer's shared state and
+(when the supervisor runs in this process) its live counters."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scribe_tui.config import Settings
+from scribe_tui.engine.api import ProviderInfo, Snapshot, WorkerInfo
+from scribe_tui.store import JobStore
+
+if TYPE_CHECKING:
+    from scribe_tui.engine.runner import Runner
+
+HISTORY_MINUTES = 15
+
+
+def build_snapshot(store: JobStore, settings: Settings, data_dir: Path, *, runner: Runner | None,
+                   attached: bool, now: float | None = None) -> Snapshot:
+    now = time.time() if now is None else now
+    control = store.get_control("supervisor") or {}
+    chunk_counts = store.task_counts()
+    series = _minute_series(store, now)
+    chunks_per_min = tuple(float(c) for _, c, _ in series)
+    tokens_per_min = tuple(float(t) for _, _, t in series)
+    return Snapshot(
+        ts=now,
+        counts=store.job_counts(),
+        chunk_counts=chunk_counts,
+        languages=store.counts_by_language(),
+        workers=_workers(store, now),
+        target_workers=runner.target_workers if runner else int(control.get("target_workers", 0) or 0),
+        paused=bool(store.get_control("paused", False)),
+        attached=attached,
+        chunks_per_min=chunks_per_min,
+        tokens_per_min=tokens_per_min,
+        rate_limit_per_min=_request_limit_per_min(settings),
+        eta_s=_eta(chunk_counts, chunks_per_min),
+        providers=_providers(store, settings, data_dir, now),
+        totals=runner.totals.as_dict() if runner else {},
+    )
+
+
+def _minute_series(store: JobStore, now: float) -> list[tuple[float, int, int]]:
+    start = (now // 60) * 60 - (HISTORY_MINUTES - 1) * 60
+    rows = {int(bucket): (chunks, tokens) for bucket, chunks, tokens in store.throughput(start, 60)}
+    return [(start + i * 60, *rows.get(int(start + i * 60), (0, 0))) for i in range(HISTORY_MINUTES)]
+
+
+def _eta(chunk_counts: dict[str, int], chunks_per_min: tuple[float, ...]) -> float | None:
+    remaining = chunk_counts.get("queued", 0) + chunk_counts.get("leased", 0)
+    if remaining == 0:
+        return 0.0
+    recent = [c for c in chunks_per_min[-3:] if c > 0]
+    if not recent:
+        return None
+    return remaining / (sum(recent) / len(recent)) * 60
+
+
+def _workers(store: JobStore, now: float) -> tuple[WorkerInfo, ...]:
+    return tuple(
+        WorkerInfo(worker_id=row.worker_id, pid=row.pid, state=row.state, in_flight=row.in_flight,
+                   heartbeat_age_s=max(0.0, now - row.heartbeat_at), restarts=row.restarts)
+        for row in store.workers()
+    )
+
+
+def _request_limit_per_min(settings: Settings) -> float | None:
+    config = settings.providers.get(settings.default_provider)
+    rates = [limit.per_second * 60 for limit in config.limits_of("requests")] if config else []
+    return min(rates) if rates else None
+
+
+def _providers(store: JobStore, settings: Settings, data_dir: Path, now: float) -> tuple[ProviderInfo, ...]:
+    from scribe_tui.limits.breaker import circuit_label
+    from scribe_tui.limits.provider_state import read_provider_states
+
+    states = read_provider_states(data_dir)
+    summary = store.metrics_summary(now - 3600)
+    infos = []
+    for name, config in settings.providers.items():
+        state = states.get(name)
+        stats = summary.get(name, {})
+        circuit = "disabled" if state and state.disabled_reason else (circuit_label(state, now) if state else "closed")
+        infos.append(ProviderInfo(
+            name=name, kind=config.kind, model=config.model or "", circuit=circuit,
+            paused_until=state.paused_until if state and state.paused_until > now else None,
+            limit_usage=_limit_usage(data_dir, name, config), requests=int(stats.get("requests", 0)),
+            rate_limited=int(stats.get("rate_limited", 0)), latency_p50_ms=stats.get("latency_p50_ms"),
+            latency_p95_ms=stats.get("latency_p95_ms"), cost_usd=float(stats.get("cost_usd", 0.0)),
+            note=(state.disabled_reason or "") if state else ""))
+    return tuple(infos)
+
+
+def _limit_usage(data_dir: Path, name: str, config: object) -> tuple[tuple[str, int, int], ...]:
+    try:
+        from scribe_tui.limits.buckets import limit_usage
+    except ImportError:
+        return ()
+    try:
+        return tuple(limit_usage(data_dir, name, config))
+    except Exception:  # usage is informative only; never break the UI for it
+        return ()

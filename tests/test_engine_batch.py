@@ -1,0 +1,229 @@
+"""End to end through real processes: `scribe-tui --batch` with worker processes, the real
+openai SDK over HTTP to the simulator, real SQLite files. Crashes, storms and interrupts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from scribe_tui.simulator import SimulatorConfig, SimulatorServer
+from scribe_tui.store import JobStore
+from tests.engine_support import assert_translated, make_corpus, popen_cli, run_cli, write_config
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def sim():
+    server = SimulatorServer(SimulatorConfig(latency_ms=20)).start()
+    yield server
+    server.stop()
+
+
+def successes(server: SimulatorServer) -> int:
+    return int(server.stats()["per_status"].get("200", 0))
+
+
+def chunk_total(data_dir: Path) -> int:
+    store = JobStore.open(data_dir)
+    try:
+        return sum(job.chunks_total for job in store.jobs())
+    finally:
+        store.close()
+
+
+def test_batch_translates_a_mixed_corpus_exactly_once(tmp_path: Path, sim: SimulatorServer) -> None:
+    corpus = make_corpus(tmp_path / "corpus")
+    config = write_config(tmp_path, sim_url=sim.url)
+    proc = run_cli("--batch", str(corpus), "--to", "he,de", "--config", str(config), "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    for key in ("completed", "failed", "cancelled", "documents", "chunks", "cache_hits", "requests", "retries",
+                "rate_limited", "duration_s", "tokens_in", "tokens_out", "cost_usd"):
+        assert key in summary
+    files = len(list(corpus.iterdir()))
+    assert summary["completed"] == 2 * files and summary["failed"] == 0
+    assert summary["documents"] == files
+    for language in ("he", "de"):
+        assert assert_translated(corpus, tmp_path / "out", language) == files
+    chunks = chunk_total(tmp_path / "data")
+    assert summary["chunks"] == chunks > 2 * files  # several chunks per document
+    assert successes(sim) == chunks == summary["requests"]  # every chunk paid for exactly once
+    assert summary["tokens_in"] > 0 and summary["cost_usd"] > 0
+    # Formats intact: timestamps and numbering of the subtitles are byte-identical.
+    src_lines = (corpus / "film.srt").read_text().splitlines()
+    out_lines = (tmp_path / "out" / "he" / "film.srt").read_text().splitlines()
+    assert [l for l in src_lines if "-->" in l or l.isdigit()] == [l for l in out_lines if "-->" in l or l.isdigit()]
+    assert "print('keep me')" in (tmp_path / "out" / "he" / "notes.md").read_text()
+
+    # A rerun of the finished batch is free: nothing is sent again.
+    again = run_cli("--batch", str(corpus), "--to", "he,de", "--config", str(config), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["requests"] == 0
+    assert successes(sim) == chunks
+
+
+def test_fresh_queue_rerun_is_served_from_the_cache(tmp_path: Path, sim: SimulatorServer) -> None:
+    corpus = make_corpus(tmp_path / "corpus", documents=2)
+    config = write_config(tmp_path, sim_url=sim.url)
+    first = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
+    assert first.returncode == 0, first.stderr
+    paid = successes(sim)
+    fresh = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json",
+                    "--data-dir", str(tmp_path / "fresh-data"), "-o", str(tmp_path / "out2"))
+    assert fresh.returncode == 0, fresh.stderr
+    summary = json.loads(fresh.stdout)
+    assert summary["requests"] == 0 and summary["cache_hits"] == summary["chunks"] > 0
+    assert successes(sim) == paid
+    assert_translated(corpus, tmp_path / "out2", "he")
+    no_cache = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json", "--no-cache",
+                       "--data-dir", str(tmp_path / "third-data"), "-o", str(tmp_path / "out3"))
+    assert json.loads(no_cache.stdout)["requests"] == summary["chunks"]
+
+
+def test_sigkill_of_the_whole_run_resumes_paying_only_for_in_flight(tmp_path: Path) -> None:
+    server = SimulatorServer(SimulatorConfig(latency_ms=150)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=12)
+        config = write_config(tmp_path, sim_url=server.url, max_concurrency=4, workers=2)
+        proc = popen_cli("--batch", str(corpus), "--to", "he", "--config", str(config))
+        deadline = time.time() + 60
+        while successes(server) < 15 and time.time() < deadline:
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        time.sleep(0.5)
+        paid_before = successes(server)
+        rerun = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
+        assert rerun.returncode == 0, rerun.stderr
+        chunks = chunk_total(tmp_path / "data")
+        assert_translated(corpus, tmp_path / "out", "he")
+        # Only chunks in flight at the kill (at most max_concurrency) could be paid twice.
+        assert successes(server) <= chunks + 4
+        assert paid_before < chunks
+    finally:
+        server.stop()
+
+
+def test_ctrl_c_exits_130_and_the_next_run_resumes(tmp_path: Path) -> None:
+    server = SimulatorServer(SimulatorConfig(latency_ms=200)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=10)
+        config = write_config(tmp_path, sim_url=server.url, max_concurrency=3, workers=1)
+        proc = popen_cli("--batch", str(corpus), "--to", "de", "--config", str(config))
+        deadline = time.time() + 60
+        while successes(server) < 5 and time.time() < deadline:
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 130, stderr
+        assert "Traceback" not in stderr
+        store = JobStore.open(tmp_path / "data")
+        try:
+            counts = store.task_counts()
+            assert counts.get("leased", 0) == 0  # leases released on the way out
+            assert counts.get("done", 0) >= 5 and counts.get("queued", 0) > 0
+        finally:
+            store.close()
+        rerun = run_cli("--batch", "--config", str(config), "--json")  # no PATH: resume the queue
+        assert rerun.returncode == 0, rerun.stderr
+        assert_translated(corpus, tmp_path / "out", "de")
+        assert successes(server) <= chunk_total(tmp_path / "data") + 3
+    finally:
+        server.stop()
+
+
+def test_storm_faults_and_outage_complete_untouched(tmp_path: Path) -> None:
+    config = SimulatorConfig(latency_ms=10, limits=("20/second",), http_500=0.05, http_503=0.05, drop=0.03,
+                             malformed=0.03, seed=7)
+    server = SimulatorServer(config).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=8)
+        cfg = write_config(tmp_path, sim_url=server.url, max_concurrency=8, max_attempts=30)
+        proc = popen_cli("--batch", str(corpus), "--to", "he", "--config", str(cfg), "--json")
+        time.sleep(2.0)
+        server.control(http_503=1.0, http_500=0.0, drop=0.0, malformed=0.0)  # an outage...
+        time.sleep(2.0)
+        server.control(http_503=0.05, http_500=0.05)  # ...and recovery
+        stdout, stderr = proc.communicate(timeout=150)
+        assert proc.returncode == 0, stderr
+        summary = json.loads(stdout)
+        assert summary["failed"] == 0 and summary["retries"] > 0
+        assert_translated(corpus, tmp_path / "out", "he")
+        stats = server.stats()
+        assert stats["rate_limited"] + sum(stats["faults"].values()) > 0
+    finally:
+        server.stop()
+
+
+def test_second_supervisor_on_the_same_data_dir_exits_2(tmp_path: Path) -> None:
+    server = SimulatorServer(SimulatorConfig(latency_ms=300)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=6)
+        config = write_config(tmp_path, sim_url=server.url, max_concurrency=2, workers=1)
+        first = popen_cli("--batch", str(corpus), "--to", "he", "--config", str(config))
+        deadline = time.time() + 30
+        while successes(server) < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        second = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config))
+        assert second.returncode == 2
+        assert "already running" in second.stderr and "Traceback" not in second.stderr
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)
+    finally:
+        server.stop()
+
+
+def test_unreadable_document_fails_alone(tmp_path: Path, sim: SimulatorServer) -> None:
+    corpus = make_corpus(tmp_path / "corpus", documents=1)
+    (corpus / "broken.srt").write_text("1\nnot a timestamp\nhello\n")
+    (corpus / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
+    (corpus / "picture.png").write_bytes(b"\x89PNG\r\n")
+    config = write_config(tmp_path, sim_url=sim.url)
+    proc = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
+    assert proc.returncode == 1
+    summary = json.loads(proc.stdout)
+    assert summary["failed"] == 2 and summary["completed"] == summary["jobs"] - 2
+    reasons = " ".join(f["error"] for f in summary["failures"])
+    assert "UTF-8" in reasons and "broken.srt" in " ".join(f["document"] for f in summary["failures"])
+    assert "Traceback" not in proc.stderr
+
+
+def test_parked_daily_quota_is_not_a_failure(tmp_path: Path, sim: SimulatorServer) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(5):
+        (corpus / f"doc{i}.txt").write_text(f"Short document number {i}.\n")
+    config = write_config(tmp_path, sim_url=sim.url, limits=("3/day",))
+    proc = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
+    assert proc.returncode == 1, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["completed"] == 3 and summary["failed"] == 0
+    assert summary["unfinished"] == 2 and summary["parked"] == 2
+    assert successes(sim) == 3
+
+
+def test_max_cost_stops_dispatch_and_keeps_the_rest_queued(tmp_path: Path, sim: SimulatorServer) -> None:
+    corpus = make_corpus(tmp_path / "corpus", documents=6)
+    config = write_config(tmp_path, sim_url=sim.url, max_concurrency=1, workers=1,
+                          provider_extra='[providers.sim.pricing.sim-model]\ninput_per_million_tokens = 1000.0\n')
+    proc = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json", "--max-cost", "0.2")
+    assert proc.returncode == 1, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["cost_usd"] >= 0.2 and summary["unfinished"] > 0 and summary["failed"] == 0
+
+
+def test_dry_run_reports_without_enqueueing(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "corpus", documents=3)
+    config = write_config(tmp_path)
+    proc = run_cli("--batch", str(corpus), "--to", "he,de", "--config", str(config), "--dry-run", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["documents"] == len(list(corpus.iterdir())) and report["chunks"] > 0
+    assert report["plans"][0]["requests"] == 2 * report["chunks"]
+    assert not (tmp_path / "data" / "jobs.db").exists()

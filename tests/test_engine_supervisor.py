@@ -1,0 +1,186 @@
+"""The supervisor API with real worker processes and a real simulator over HTTP: worker
+crashes, cancel, routing to fallbacks, a disabled provider, priorities, commands from
+another process through the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from scribe_tui.config import load_settings
+from scribe_tui.engine import api
+from scribe_tui.engine.supervisor import Supervisor
+from scribe_tui.simulator import SimulatorConfig, SimulatorServer
+from tests.engine_support import SIM_KEY_ENV, assert_translated, make_corpus, popen_cli, run_cli, write_config
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(autouse=True)
+def _sim_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SIM_KEY_ENV, "sk-test-simulator-key-0000")
+
+
+def successes(server: SimulatorServer) -> int:
+    return int(server.stats()["per_status"].get("200", 0))
+
+
+def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.time() + timeout
+    while not predicate():
+        if time.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)
+
+
+def collect(supervisor: Supervisor, events: list[api.Event]) -> None:
+    events.extend(supervisor.poll_events(timeout=0.01))
+
+
+def test_a_sigkilled_worker_is_replaced_and_nothing_is_lost(tmp_path: Path) -> None:
+    server = SimulatorServer(SimulatorConfig(latency_ms=150)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=10)
+        settings = load_settings(write_config(tmp_path, sim_url=server.url, workers=2, max_concurrency=6))
+        with Supervisor(settings) as supervisor:
+            supervisor.enqueue([corpus], ["he"])
+            wait_for(lambda: successes(server) >= 6)
+            victim = supervisor.store.workers()[0]
+            os.kill(victim.pid, signal.SIGKILL)
+            assert supervisor.wait_until_drained(timeout=60)
+            events = supervisor.poll_events(timeout=0.01)
+            chunks = sum(job.chunks_total for job in supervisor.store.jobs())
+            assert supervisor.store.job_counts().get("completed") == len(list(corpus.iterdir()))
+        exits = [e for e in events if isinstance(e, api.WorkerExited)]
+        assert any(e.replaced and e.pid == victim.pid for e in exits)
+        assert_translated(corpus, tmp_path / "out", "he")
+        assert successes(server) <= chunks + 6  # only the dead worker's in-flight chunks were re-sent
+    finally:
+        server.stop()
+
+
+def test_cancel_stops_in_flight_work_for_that_job(tmp_path: Path) -> None:
+    server = SimulatorServer(SimulatorConfig(latency_ms=1500)).start()
+    try:
+        corpus = tmp_path / "corpus"
+        corpus.mkdir()
+        (corpus / "long.txt").write_text("\n\n".join(f"Paragraph {i} is here, long enough to be its own chunk." * 3
+                                                     for i in range(6)))
+        settings = load_settings(write_config(tmp_path, sim_url=server.url, workers=1, max_concurrency=4))
+        with Supervisor(settings) as supervisor:
+            supervisor.enqueue([corpus], ["he"])
+            job = supervisor.store.jobs()[0]
+            wait_for(lambda: supervisor.store.task_counts().get("leased", 0) > 0)
+            assert supervisor.cancel([job.id]) == [job.id]
+            assert supervisor.wait_until_drained(timeout=30)
+            assert supervisor.store.job(job.id).status == "cancelled"
+            counts = supervisor.store.task_counts()
+        assert counts.get("done", 0) == 0 and counts.get("leased", 0) == 0
+        assert not (tmp_path / "out" / "he" / "long.txt").exists()
+    finally:
+        server.stop()
+
+
+def test_fallback_provider_takes_over_when_the_primary_is_down(tmp_path: Path) -> None:
+    down = SimulatorServer(SimulatorConfig(http_503=1.0)).start()
+    up = SimulatorServer(SimulatorConfig(latency_ms=10)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=3)
+        extra = f"""
+[providers.primary]
+kind = "openai"
+base_url = "{down.url}/v1"
+model = "sim-model"
+api_key_env = "{SIM_KEY_ENV}"
+timeout_s = 2
+fallback_providers = ["sim"]
+"""
+        settings = load_settings(write_config(tmp_path, sim_url=up.url, extra=extra, default_provider="primary",
+                                              max_attempts=20))
+        with Supervisor(settings) as supervisor:
+            supervisor.enqueue([corpus], ["de"])
+            assert supervisor.wait_until_drained(timeout=60)
+            counts = {k: v for k, v in supervisor.store.job_counts().items() if v}
+            assert counts == {"completed": len(list(corpus.iterdir()))}
+            providers = {p.name: p for p in supervisor.snapshot().providers}
+        assert providers["primary"].circuit in ("open", "half_open")
+        assert_translated(corpus, tmp_path / "out", "de")
+        assert down.stats()["requests_total"] <= 10  # the breaker stopped the hammering
+    finally:
+        down.stop()
+        up.stop()
+
+
+def test_a_rejected_key_disables_the_provider_and_fails_clearly(tmp_path: Path) -> None:
+    server = SimulatorServer(SimulatorConfig(api_key="the-right-key")).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=2)
+        config = write_config(tmp_path, sim_url=server.url)
+        proc = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json", timeout=60)
+        assert proc.returncode == 1
+        assert "disabled" in proc.stderr or "401" in proc.stderr or "disabled" in proc.stdout
+        assert server.stats()["requests_total"] <= 10  # stopped at once, did not loop
+    finally:
+        server.stop()
+
+
+def test_higher_priority_language_runs_first(tmp_path: Path) -> None:
+    server = SimulatorServer(SimulatorConfig(latency_ms=30)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=3)
+        settings = load_settings(write_config(tmp_path, sim_url=server.url, workers=1, max_concurrency=1))
+        supervisor = Supervisor(settings)
+        supervisor.enqueue([corpus], ["en"])  # en: priority 0, enqueued first
+        supervisor.enqueue([corpus], ["he"])  # he: priority 10
+        with supervisor:
+            assert supervisor.wait_until_drained(timeout=60)
+            jobs = supervisor.store.jobs()
+        he_last = max(j.completed_at for j in jobs if j.target_language == "he")
+        en_first = min(j.completed_at for j in jobs if j.target_language == "en")
+        assert he_last <= en_first
+    finally:
+        server.stop()
+
+
+def test_jobs_cancel_from_another_process_reaches_a_running_batch(tmp_path: Path) -> None:
+    server = SimulatorServer(SimulatorConfig(latency_ms=400)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=8)
+        config = write_config(tmp_path, sim_url=server.url, workers=1, max_concurrency=2)
+        batch = popen_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
+        wait_for(lambda: successes(server) >= 2)
+        listed = run_cli("jobs", "list", "--status", "queued", "--json", "--config", str(config))
+        queued = [job["id"] for job in json.loads(listed.stdout)]
+        assert queued
+        cancel = run_cli("jobs", "cancel", str(queued[-1]), "--config", str(config))
+        assert cancel.returncode == 0, cancel.stderr
+        stdout, stderr = batch.communicate(timeout=90)
+        summary = json.loads(stdout)
+        assert summary["cancelled"] == 1 and summary["failed"] == 0
+        assert batch.returncode == 0, stderr
+    finally:
+        server.stop()
+
+
+def test_pause_from_the_store_stops_dispatch(tmp_path: Path) -> None:
+    server = SimulatorServer(SimulatorConfig(latency_ms=50)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=4)
+        settings = load_settings(write_config(tmp_path, sim_url=server.url, workers=1, max_concurrency=2))
+        supervisor = Supervisor(settings)
+        supervisor.pause()
+        supervisor.enqueue([corpus], ["he"])
+        with supervisor:
+            time.sleep(1.5)
+            assert successes(server) == 0
+            assert supervisor.snapshot().paused
+            supervisor.resume()
+            assert supervisor.wait_until_drained(timeout=60)
+        assert_translated(corpus, tmp_path / "out", "he")
+    finally:
+        server.stop()
