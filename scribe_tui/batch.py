@@ -149,6 +149,7 @@ class BatchRun:
 
     def run(self) -> int:
         from scribe_tui.engine.supervisor import Supervisor
+        from scribe_tui.observers import Observers
 
         settings = self.ctx.settings
         supervisor = Supervisor(settings, read_cache=not self.args.no_cache, max_cost_usd=self.args.max_cost,
@@ -162,13 +163,17 @@ class BatchRun:
         self.scope = scope
         self._rewrite_missing_outputs(store, job_ids)
         previous = self._install_signal_handlers()
+        observers = Observers(supervisor, settings)
         try:
             supervisor.start()
             self._wait(supervisor)
         finally:
             supervisor.stop()
             self._restore_signal_handlers(previous)
+            observers.close_exporter()
         summary = build_summary(store, scope, supervisor.totals(), parked=supervisor.parked)
+        observers.batch_finished(summary)
+        observers.close()
         self._print_summary(summary)
         if self.interrupted.is_set():
             print("interrupted: unfinished work stays queued and resumes on the next run", file=sys.stderr)

@@ -159,6 +159,7 @@ class _WorkerLoop:
         outcome = _with_duration(outcome, (time.monotonic() - started) * 1000)
         if outcome.kind == "done":
             self.done += 1
+        _log_outcome(outcome, order)
         self._send(outcome)
 
     async def _translate(self, order: TaskOrder) -> TaskOutcome:
@@ -197,6 +198,20 @@ class _WorkerLoop:
 
 # The limits layer's request outcomes, folded into the store's metric vocabulary.
 _METRIC_OUTCOMES = {"ok": "ok", "cache_hit": "cached", "rate_limited": "rate_limited"}
+
+
+def _log_outcome(outcome: TaskOutcome, order: TaskOrder) -> None:
+    """One line per chunk (lengths only, never text); ids come from the bound context."""
+    fields = dict(outcome=outcome.kind, attempt=order.attempt, duration_ms=round(outcome.duration_ms, 1),
+                  source_chars=len(order.text), language=order.language)
+    if outcome.kind == "done":
+        log.info("chunk translated", cached=outcome.cached, tokens_in=outcome.tokens_in,
+                 tokens_out=outcome.tokens_out, **fields)
+    elif outcome.kind in ("retry", "fail", "disabled"):
+        log.warning("chunk not translated", error_class=outcome.error_class, reason=outcome.message[:200],
+                    delay_s=outcome.delay_s, **fields)
+    else:
+        log.info("chunk waiting", reason=outcome.reason, until=outcome.until, **fields)
 
 
 def _with_duration(outcome: TaskOutcome, duration_ms: float) -> TaskOutcome:
