@@ -1,0 +1,1 @@
+"""The TUI's screens, one a module: main, job detail, add documents, help."""

@@ -1,0 +1,90 @@
+"""Job detail: the job's chunks (status, attempts, provider, tokens, last error) and the
+selected chunk's source and translation side by side; a right-to-left target language
+gets a right-aligned translation pane."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Static
+
+from scribe_tui.languages import is_rtl, language_name
+from scribe_tui.store import JobRow, TaskRow
+from scribe_tui.tui import formatting
+from scribe_tui.tui.poller import JobDetail
+from scribe_tui.tui.widgets.chunks_table import ChunksTable
+
+
+def job_summary(job: JobRow) -> str:
+    name = PurePath(job.path).name
+    lines = [
+        f"Job {job.id} · {name} → {language_name(job.target_language)} ({job.target_language}) · {job.status}",
+        (f"{job.chunks_done}/{job.chunks_total} chunks · {job.attempts} attempts · {job.provider}/{job.model} · "
+         f"tokens {formatting.count(job.tokens_in)} in, {formatting.count(job.tokens_out)} out · "
+         f"{formatting.usd(job.cost_usd)} · priority {job.effective_priority}"),
+    ]
+    if job.error_message or job.document_error:
+        lines.append(formatting.one_line(f"error: {job.error_message or job.document_error}", 200))
+    return "\n".join(lines)
+
+
+class JobDetailScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "dismiss", "Back", id="detail-close")]
+
+    def __init__(self, job_id: int):
+        super().__init__()
+        self.job_id = job_id
+        self._tasks: dict[int, TaskRow] = {}
+        self.shown: JobDetail | None = None  # the last detail rendered
+        self._shown_text: tuple[int | None, str | None, str | None] = (None, None, None)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="detail"):
+            yield Static(f"Job {self.job_id}: loading…", id="detail-summary", markup=False)
+            yield ChunksTable(id="chunks-table")
+            with Horizontal(id="detail-texts"):
+                with VerticalScroll(id="source-pane", classes="pane text-pane"):
+                    yield Static(id="source-text", markup=False)
+                with VerticalScroll(id="translation-pane", classes="pane text-pane"):
+                    yield Static(id="translation-text", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#detail").border_title = f"Job {self.job_id}"
+        self.query_one("#source-pane").border_title = "Source"
+        self.query_one("#translation-pane").border_title = "Translation"
+        self.query_one(ChunksTable).focus()
+
+    def show(self, detail: JobDetail) -> None:
+        if not self.is_mounted:
+            return
+        job = detail.job
+        self.query_one("#detail-summary", Static).update(job_summary(job))
+        pane = self.query_one("#translation-pane")
+        pane.border_title = f"Translation · {language_name(job.target_language)}"
+        pane.set_class(is_rtl(job.target_language), "rtl")
+        self._tasks = {task.idx: task for task in detail.tasks}
+        self.query_one(ChunksTable).show(detail.tasks)
+        self._show_chunk(self.query_one(ChunksTable).selected_index)
+        self.shown = detail
+
+    @on(DataTable.RowHighlighted, "#chunks-table")
+    def _chunk_highlighted(self) -> None:
+        self._show_chunk(self.query_one(ChunksTable).selected_index)
+
+    def _show_chunk(self, index: int | None) -> None:
+        task = self._tasks.get(index) if index is not None else None
+        source = task.text if task else ""
+        translation = (task.translation or f"(not translated yet: {task.status})") if task else ""
+        if self._shown_text == (index, source, translation):
+            return
+        self._shown_text = (index, source, translation)
+        self.query_one("#source-text", Static).update(Text(source))
+        self.query_one("#translation-text", Static).update(Text(translation))
+        self.query_one("#source-pane").border_subtitle = f"chunk {index}" if task else ""

@@ -1,0 +1,67 @@
+"""The Failures table: failed and dead-lettered jobs and chunks waiting for a retry, with
+error class and message, attempts and the next retry time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.binding import Binding
+
+from scribe_tui.tui import formatting
+from scribe_tui.tui.failure_log import FailureEntry
+from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
+
+ERROR_CLASS_WIDTH = 14
+MESSAGE_WIDTH = 20
+KIND_STYLES = {"retrying": "yellow", "failed": "bold red", "dead": "bold red reverse", "error": "bold magenta"}
+
+
+def failure_cells(entry: FailureEntry, now: float) -> tuple:
+    return (
+        formatting.clock_time(entry.ts),
+        str(entry.job_id) if entry.job_id else "-",
+        "-" if entry.chunk_index is None else str(entry.chunk_index),
+        Text(entry.kind, style=KIND_STYLES.get(entry.kind, "")),
+        formatting.one_line(entry.error_class, ERROR_CLASS_WIDTH),
+        formatting.one_line(entry.message, MESSAGE_WIDTH),
+        str(entry.attempts) if entry.attempts else "-",
+        formatting.relative(entry.next_retry_at, now) if entry.next_retry_at else "-",
+    )
+
+
+def entry_key(entry: FailureEntry) -> str:
+    if entry.kind == "error":
+        return f"error:{entry.ts}:{entry.message}"
+    return f"{entry.job_id}:{entry.chunk_index}:{entry.kind}"
+
+
+class FailuresTable(KeyedTable):
+    BINDINGS = [Binding("enter", "select_cursor", "Detail", id="job-detail")]
+    COLUMNS = (
+        Column("when", "when", 8),
+        Column("job", "job", 5),
+        Column("chunk", "chunk", 5),
+        Column("state", "kind", 8),
+        Column("error", "error_class", ERROR_CLASS_WIDTH),
+        Column("message", "message", MESSAGE_WIDTH),
+        Column("tries", "attempts", 5),
+        Column("next try", "next_retry", 8),
+    )
+
+    def show(self, entries: Sequence[FailureEntry], now: float) -> bool:
+        rows: list[Row] = []
+        seen: set[str] = set()
+        for entry in entries:
+            key = entry_key(entry)
+            if key not in seen:
+                seen.add(key)
+                rows.append((key, failure_cells(entry, now)))
+        return self.sync(rows)
+
+    @property
+    def selected_job_id(self) -> int | None:
+        key = self.selected_key
+        if key is None or key.startswith("error:"):
+            return None
+        return int(key.split(":", 1)[0])

@@ -1,0 +1,212 @@
+"""The TUI's pure parts: filter parsing, sorting, the failures list, formatting, path
+completion, the add form's validation, the poller's window, message coalescing and the
+launcher's argument checks."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from scribe_tui.engine.api import JobFinished, RetryScheduled
+from scribe_tui.errors import UsageError
+from scribe_tui.store import JobRow
+from scribe_tui.tui import formatting
+from scribe_tui.tui.failure_log import FailureLog, split_job_error
+from scribe_tui.tui.job_query import SORT_ORDERS, FilterError, JobFilter, JobQuery, order_and_window, parse_filter
+from scribe_tui.tui.launch import initial_request
+from scribe_tui.tui.messages import Polled
+from scribe_tui.tui.path_suggester import complete_path
+from scribe_tui.tui.poller import JobsWindow, Poller, PollResult, matching_count
+from scribe_tui.tui.screens.add_documents import build_request, default_languages
+from tests.tui_fakes import NOW, FakeEngine, demo_scripted, make_settings, populate
+
+
+def job_row(**values: object) -> JobRow:
+    base: dict[str, object] = {
+        "id": 1, "document_id": 1, "path": "/d/a.txt", "format": "txt", "target_language": "he",
+        "provider": "demo", "model": "m", "status": "queued", "priority": 0, "language_priority": 10,
+        "created_at": NOW, "started_at": None, "completed_at": None, "error_message": None, "worker_id": None,
+        "attempts": 0, "output_path": None, "chunks_total": 4, "chunks_done": 0, "tokens_in": 0, "tokens_out": 0,
+        "characters": 0, "cost_usd": 0.0, "wait_reason": None, "wait_until": None, "document_error": None}
+    base.update(values)
+    return JobRow(**base)  # type: ignore[arg-type]
+
+
+# ---- filter and sort ---------------------------------------------------------------------------
+
+def test_parse_filter_takes_statuses_languages_and_text() -> None:
+    flt = parse_filter("status:failed,dead lang:HE lecture 12")
+    assert flt == JobFilter(statuses=("failed", "dead"), languages=("he",), text="lecture 12")
+    assert parse_filter("is:running s:done").statuses == ("processing", "completed")
+    assert parse_filter("").active is False
+    assert parse_filter(flt.describe()) == flt
+
+
+@pytest.mark.parametrize("text", ["status:exploded", "lang:xx", "status:"])
+def test_parse_filter_refuses_unknown_names(text: str) -> None:
+    if text == "status:":
+        assert parse_filter(text).statuses == ()
+        return
+    with pytest.raises(FilterError):
+        parse_filter(text)
+
+
+def test_sort_orders_cycle_and_window() -> None:
+    rows = [job_row(id=i, priority=p, chunks_done=d, started_at=s)
+            for i, p, d, s in [(1, 0, 4, NOW - 50), (2, 9, 0, None), (3, 5, 2, NOW - 90)]]
+    query = JobQuery(window=2)
+    seen = []
+    for _ in SORT_ORDERS:
+        seen.append((query.order.name, [r.id for r in order_and_window(rows, query)]))
+        query = query.next_sort()
+    assert query.order.name == "id"
+    as_dict = dict(seen)
+    assert as_dict["id"] == [1, 2]
+    assert as_dict["priority"] == [2, 3]
+    assert as_dict["progress"] == [1, 3]
+    assert as_dict["started"] == [3, 1]
+
+
+# ---- failures ---------------------------------------------------------------------------------
+
+def test_split_job_error_reads_the_stores_message() -> None:
+    assert split_job_error("chunk 3: RateLimited: 429 (gave up after 5 attempts)") == \
+        (3, "RateLimited", "429 (gave up after 5 attempts)")
+    assert split_job_error("cannot read: permission denied") == (None, "DocumentError", "cannot read: permission denied")
+    assert split_job_error(None) == (None, "Error", "failed")
+
+
+def test_failure_log_keeps_retries_until_the_job_finishes_and_merges_store_failures() -> None:
+    log = FailureLog(limit=2)
+    retry = RetryScheduled(job_id=7, task_id=70, chunk_index=0, delay_s=30, error_class="Timeout",
+                           message="slow", attempts=1, ts=NOW)
+    log.add_events([retry, replace(retry, attempts=2, ts=NOW + 1)])
+    (entry,) = log.merged([])
+    assert entry.attempts == 2 and entry.next_retry_at == NOW + 31 and entry.kind == "retrying"
+    dead = job_row(id=9, status="dead", attempts=5, completed_at=NOW + 5,
+                   error_message="chunk 1: ProviderError: 400 (gave up after 5 attempts)")
+    merged = log.merged([dead])
+    assert [(e.job_id, e.kind) for e in merged] == [(9, "dead"), (7, "retrying")]
+    log.add_events([JobFinished(job_id=7, status="completed", output_path="/o", error=None)])
+    assert log.merged([]) == ()
+    log.add_events([replace(retry, job_id=n, ts=NOW + n) for n in range(5)])
+    assert [e.job_id for e in log.merged([])] == [4, 3]  # only the newest ``limit``
+
+
+# ---- formatting ------------------------------------------------------------------------------
+
+def test_formatting() -> None:
+    assert [formatting.duration(s) for s in (None, 5, 65, 3 * 3600 + 7 * 60, 50 * 3600)] == \
+        ["-", "5s", "1m05s", "3h07m", "2d02h"]
+    assert formatting.relative(NOW + 12, NOW) == "in 12s"
+    assert formatting.relative(NOW - 90, NOW) == "1m30s ago"
+    assert formatting.elapsed(NOW - 10, None, NOW) == "10s" and formatting.elapsed(None, None, NOW) == "-"
+    assert formatting.count(950) == "950" and formatting.count(12_345) == "12.3k"
+    assert formatting.one_line("a\nb  c", 3) == "a …"
+    assert formatting.one_line("alpha\nbeta", 20) == "alpha beta"
+    assert formatting.one_line("abcdefgh", 4) == "abc…"
+    assert formatting.clock_time(NOW + 3661) == "01:01:01"
+
+
+# ---- add documents and launch ------------------------------------------------------------------
+
+def test_complete_path_suggests_files_and_directories(tmp_path: Path) -> None:
+    (tmp_path / "lectures").mkdir()
+    (tmp_path / "lecture-notes.txt").write_text("x")
+    (tmp_path / ".hidden").write_text("x")
+    assert complete_path(str(tmp_path / "lecture-")) == str(tmp_path / "lecture-notes.txt")
+    assert complete_path(str(tmp_path / "lectures")) == str(tmp_path / "lectures") + "/"
+    assert complete_path(str(tmp_path / "lectu")) == str(tmp_path / "lecture-notes.txt")
+    assert complete_path(str(tmp_path) + "/") == str(tmp_path / "lecture-notes.txt")
+    assert complete_path(str(tmp_path / ".h")) == str(tmp_path / ".hidden")
+    assert complete_path(str(tmp_path / "zzz")) is None
+    assert complete_path("") is None
+
+
+def test_build_request_validates_the_form(tmp_path: Path) -> None:
+    request = build_request(f" {tmp_path} ", "he, DE", 20, "demo")
+    assert request.paths == (tmp_path,) and request.languages == ("he", "de") and request.priority == 20
+    with pytest.raises(UsageError, match="no such file"):
+        build_request(str(tmp_path / "nope"), "he", 0, None)
+    with pytest.raises(UsageError, match="give a file"):
+        build_request("  ", "he", 0, None)
+    with pytest.raises(UsageError, match="unknown language"):
+        build_request(str(tmp_path), "he,klingon", 0, None)
+
+
+def test_default_languages_follow_the_configured_priorities(tmp_path: Path) -> None:
+    assert default_languages(make_settings(tmp_path)) == "he,de,en"
+
+
+def test_initial_request_needs_to_with_paths(tmp_path: Path) -> None:
+    args = argparse.Namespace(paths=[tmp_path], to=None, priority="high", provider=None)
+    with pytest.raises(UsageError, match="--to is required"):
+        initial_request(args)
+    args.to = "he,xx"
+    with pytest.raises(UsageError, match="unknown language code"):
+        initial_request(args)
+    args.to = "he,de"
+    request = initial_request(args)
+    assert request is not None and request.priority == 20 and request.languages == ("he", "de")
+    assert initial_request(argparse.Namespace(paths=[], to=None, priority="normal", provider=None)) is None
+
+
+# ---- poller and messages ----------------------------------------------------------------------
+
+def test_poller_reads_the_window_only_when_something_changed(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    engine = FakeEngine(settings, demo_scripted())
+    try:
+        ids = populate(engine, tmp_path / "docs")
+        poller = Poller(engine, JobQuery(window=5))
+        first = poller.poll()
+        assert first.jobs is not None and [r.id for r in first.jobs.rows] == sorted(r.id for r in engine.store.jobs())[:5]
+        assert first.jobs.matched == len(engine.store.jobs()) and first.total == first.jobs.matched
+        assert poller.poll().jobs is None  # nothing moved
+        engine.store.cancel([ids["processing"]])
+        third = poller.poll()
+        assert third.jobs is not None and third.jobs.matched == first.jobs.matched
+        poller.query = JobQuery(filter=parse_filter("status:cancelled"), window=5)
+        cancelled = poller.poll().jobs
+        assert cancelled is not None and {r.id for r in cancelled.rows} == {ids["processing"], ids["cancelled"]}
+        poller.query = JobQuery(filter=parse_filter("lecture-0"), window=5)
+        texty = poller.poll().jobs
+        assert texty is not None and len(texty.rows) == 5 and texty.more
+        assert {e.job_id for e in third.failures} == {ids["failed"], ids["dead"]}
+    finally:
+        engine.close()
+
+
+def test_matching_count_uses_the_snapshot() -> None:
+    from scribe_tui.engine.api import Snapshot
+
+    snapshot = Snapshot(ts=NOW, counts={"queued": 3, "failed": 2}, chunk_counts={},
+                        languages={"he": {"queued": 2, "failed": 1}, "de": {"queued": 1, "failed": 1}},
+                        workers=(), target_workers=1, paused=False, attached=False, chunks_per_min=(),
+                        tokens_per_min=(), rate_limit_per_min=None, eta_s=None, providers=(), totals={})
+    assert matching_count(JobQuery(), snapshot) == 5
+    assert matching_count(JobQuery(filter=parse_filter("status:failed lang:he")), snapshot) == 1
+    assert matching_count(JobQuery(filter=parse_filter("lang:de")), snapshot) == 2
+    assert matching_count(JobQuery(filter=parse_filter("lecture")), snapshot) is None
+
+
+def test_a_newer_poll_replaces_an_older_one_unless_it_would_lose_rows(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    engine = FakeEngine(settings, demo_scripted())
+    try:
+        snapshot = engine.snapshot()
+    finally:
+        engine.close()
+
+    def polled(with_rows: bool) -> Polled:
+        jobs = JobsWindow((), 0) if with_rows else None
+        return Polled(PollResult(seq=1, snapshot=snapshot, query=JobQuery(), jobs=jobs, total=0, failures=(),
+                                 notices=(), detail=None))
+
+    assert polled(False).can_replace(polled(False))
+    assert polled(False).can_replace(polled(True))
+    assert polled(True).can_replace(polled(True))
+    assert not polled(True).can_replace(polled(False))

@@ -1,0 +1,293 @@
+"""Pilot tests of what the TUI shows and how it is steered: filter, sort, job detail, add
+documents, help, engine events, and errors that must not take the screen down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from scribe_tui.engine.api import Notice, RetryScheduled
+from scribe_tui.store import StoreError
+from scribe_tui.tui.screens.add_documents import AddDocumentsScreen
+from scribe_tui.tui.screens.help import HelpScreen
+from scribe_tui.tui.screens.job_detail import JobDetailScreen
+from scribe_tui.tui.screens.main import MainScreen
+from scribe_tui.tui.widgets.chunks_table import ChunksTable
+from scribe_tui.tui.widgets.failures_table import FailuresTable
+from scribe_tui.tui.widgets.filter_bar import FilterBar
+from tests.tui_fakes import (
+    NOW,
+    FakeEngine,
+    demo_scripted,
+    make_settings,
+    populate,
+    rendered,
+    select_job,
+    settled,
+    wait_until,
+    write_documents,
+)
+from tests.tui_pilot_support import SIZE, jobs_table, make_app, queue_env, shown_ids
+
+
+@pytest.fixture
+def env(tmp_path: Path):  # type: ignore[no-untyped-def]
+    yield from queue_env(tmp_path)
+
+
+async def test_filter_narrows_the_rows_and_escape_keeps_it(env) -> None:
+    engine, settings, ids = env
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        await pilot.press("slash")
+        bar = app.screen.query_one(FilterBar)
+        assert app.focused is bar
+        bar.insert_text_at_cursor("status:failed,dead lecture-")
+        await pilot.press("0", "enter")
+        await wait_until(pilot, lambda: sorted(shown_ids(app)) == sorted([ids["failed"], ids["dead"]]),
+                         "the failed and dead jobs only")
+        assert app.focused is jobs_table(app)
+        assert "filter: status:failed,dead lecture-0" in str(app.screen.query_one("#jobs-pane").border_subtitle)
+        await pilot.press("slash")
+        assert bar.value == "status:failed,dead lecture-0"  # it opens on the current filter
+        bar.clear()
+        bar.insert_text_at_cursor("lang:d")
+        await pilot.press("e", "enter")
+        expected = sorted(j.id for j in engine.store.jobs(language="de"))
+        await wait_until(pilot, lambda: sorted(shown_ids(app)) == expected, "the German jobs")
+
+
+async def test_a_filter_with_an_unknown_status_is_refused(env) -> None:
+    engine, settings, _ = env
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        all_rows = shown_ids(app)
+        await pilot.press("slash")
+        app.screen.query_one(FilterBar).value = "status:exploded"
+        await pilot.press("enter")
+        await rendered(pilot)
+        assert shown_ids(app) == all_rows
+        assert any("unknown status" in note for note in app.notes)
+
+
+async def test_s_cycles_the_sort_order(env) -> None:
+    engine, settings, _ = env
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        await pilot.press("s")  # priority, highest first
+        await wait_until(pilot, lambda: "sort: priority" in str(app.screen.query_one("#jobs-pane").border_subtitle),
+                         "the priority sort")
+        await rendered(pilot)
+        priorities = [int(jobs_table(app).get_row(str(i))[5]) for i in shown_ids(app)]
+        assert priorities == sorted(priorities, reverse=True) and priorities[0] > priorities[-1]
+
+
+async def test_f_shows_failed_and_dead_jobs_only_and_again_all(env) -> None:
+    engine, settings, ids = env
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        total = len(shown_ids(app))
+        await pilot.press("f")
+        await wait_until(pilot, lambda: sorted(shown_ids(app)) == sorted([ids["failed"], ids["dead"]]),
+                         "failed jobs only")
+        await pilot.press("f")
+        await wait_until(pilot, lambda: len(shown_ids(app)) == total, "every job again")
+
+
+async def test_enter_opens_the_job_detail_with_its_chunks(env) -> None:
+    engine, settings, ids = env
+    job_id = ids["processing"]
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        await select_job(pilot, job_id)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.shown is not None,
+                         "the detail screen")
+        screen = app.screen
+        tasks = engine.store.tasks_of_job(job_id)
+        await wait_until(pilot, lambda: screen.query_one(ChunksTable).row_count == len(tasks), "the chunks")
+        statuses = [str(screen.query_one(ChunksTable).get_row(str(t.idx))[1]) for t in tasks]
+        assert statuses == [t.status for t in tasks]
+        assert str(screen.query_one("#source-text").render()).startswith(tasks[0].text[:30])
+        assert "[he] chunk 0" in str(screen.query_one("#translation-text").render())
+        assert screen.query_one("#translation-pane").has_class("rtl")  # Hebrew reads right to left
+        await pilot.press("down")
+        await wait_until(pilot, lambda: tasks[1].text[:30] in str(screen.query_one("#source-text").render()),
+                         "the second chunk's source")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        assert app.poller.detail_job_id is None
+
+
+async def test_the_detail_of_a_left_to_right_language_is_not_right_aligned(env) -> None:
+    engine, settings, ids = env
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        await select_job(pilot, ids["failed"])  # German
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.shown is not None,
+                         "the detail screen")
+        assert not app.screen.query_one("#translation-pane").has_class("rtl")
+        errors = [str(app.screen.query_one(ChunksTable).get_row(str(t.idx))[5])
+                  for t in engine.store.tasks_of_job(ids["failed"])]
+        assert any("ProviderError: 400 Bad Request" in e for e in errors)
+
+
+async def test_a_adds_documents_through_the_engine(env, tmp_path: Path) -> None:
+    engine, settings, _ = env
+    new_dir = tmp_path / "new"
+    (path,) = write_documents(new_dir, 1)
+    before = len(engine.store.jobs())
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, AddDocumentsScreen), "the add screen")
+        path_input = app.screen.query_one("#add-path")
+        path_input.value = str(new_dir) + "/"
+        path_input.cursor_position = len(path_input.value)
+        await pilot.press(*"lec")  # typed: the suggester completes the file name
+        await wait_until(pilot, lambda: app.screen.query_one("#add-path")._suggestion == str(path),
+                         "the path completion")
+        await pilot.press("right")  # accept the completion
+        assert path_input.value == str(path)
+        languages = app.screen.query_one("#add-languages")
+        languages.value = "de,fr"
+        await pilot.press("tab", "enter")  # focus the languages field, submit
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        await settled(pilot)
+    added = [j for j in engine.store.jobs() if j.path == str(path)]
+    assert len(engine.store.jobs()) == before + 2
+    assert sorted(j.target_language for j in added) == ["de", "fr"]
+    assert all(j.status == "queued" and j.chunks_total > 0 for j in added)
+    assert any("1 document(s): 2 job(s) queued" in note for note in app.notes)
+
+
+async def test_the_add_screen_refuses_a_missing_path_and_an_unknown_language(env, tmp_path: Path) -> None:
+    engine, settings, _ = env
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, AddDocumentsScreen), "the add screen")
+        app.screen.query_one("#add-path").value = str(tmp_path / "missing.txt")
+        await pilot.press("enter")
+        assert "no such file or directory" in str(app.screen.query_one("#add-error").render())
+        app.screen.query_one("#add-path").value = str(tmp_path / "docs")
+        app.screen.query_one("#add-languages").value = "he,xx"
+        await pilot.press("enter")
+        assert "unknown language code 'xx'" in str(app.screen.query_one("#add-error").render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+    assert not [c for c in engine.calls if c[0] == "enqueue" and c[1][0][0].name == "docs"]
+
+
+async def test_question_mark_opens_help_with_every_key(env) -> None:
+    engine, settings, _ = env
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        markdown = app.screen.query_one("Markdown").source
+        for text in ("Retry the selected job", "Retry every failed and dead job", "Pause or resume",
+                     "unfinished jobs stay queued", "**Failures**", "**Providers**"):
+            assert text in markdown
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_events_feed_the_failures_pane_and_notices_notify(env) -> None:
+    engine, settings, ids = env
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        engine.events.put(RetryScheduled(job_id=ids["retrying"], task_id=1, chunk_index=0, delay_s=25,
+                                         error_class="Timeout", message="read timed out", attempts=1, ts=NOW))
+        engine.events.put(Notice(level="warning", message="provider openai: circuit open for 30s", ts=NOW))
+        failures = app.screen.query_one(FailuresTable)
+        key = f"{ids['retrying']}:0:retrying"
+        await wait_until(pilot, lambda: key in failures.rows, "the retrying chunk")
+        row = [str(cell) for cell in failures.get_row(key)]
+        assert row[3] == "retrying" and row[4] == "Timeout" and row[7] == "in 25s"
+        assert any("circuit open" in note for note in app.notes)
+
+
+class BrokenEngine(FakeEngine):
+    def retry(self, job_ids: list[int] | None = None) -> int:
+        raise StoreError("the job store is locked by another process")
+
+
+async def test_a_failing_command_is_a_notification_and_a_failures_row_not_a_crash(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    engine = BrokenEngine(settings, demo_scripted())
+    populate(engine, tmp_path / "docs")
+    app = make_app(engine, settings)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await rendered(pilot)
+            await pilot.press("R")
+            await settled(pilot)
+            assert app.is_running
+            assert any("locked by another process" in note for note in app.notes)
+            failures = app.screen.query_one(FailuresTable)
+            assert any(str(failures.get_row(row.key)[3]) == "error" for row in failures.ordered_rows)
+    finally:
+        engine.close()
+
+
+class FlakySnapshotEngine(FakeEngine):
+    fail_next = 1
+
+    def snapshot(self):  # type: ignore[no-untyped-def]
+        if self.fail_next:
+            self.fail_next -= 1
+            raise StoreError("database disk image is malformed")
+        return super().snapshot()
+
+
+async def test_a_poll_error_is_reported_and_polling_starts_again(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    engine = FlakySnapshotEngine(settings, demo_scripted())
+    populate(engine, tmp_path / "docs")
+    app = make_app(engine, settings)
+    app.poll_restart_s = 0.1
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.app_errors, "the poll error")
+            assert "malformed" in app.app_errors[0].message
+            await rendered(pilot)  # the poller came back
+            assert jobs_table(app).row_count == len(engine.store.jobs())
+    finally:
+        engine.close()
+
+
+async def test_unchanged_rows_are_not_rewritten(env) -> None:
+    engine, settings, ids = env
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        table = jobs_table(app)
+        updates: list[tuple[str, str]] = []
+        original = DataTable.update_cell
+
+        def counting(self, row_key, column_key, value, *, update_width=False):  # type: ignore[no-untyped-def]
+            updates.append((str(getattr(row_key, "value", row_key)), str(getattr(column_key, "value", column_key))))
+            return original(self, row_key, column_key, value, update_width=update_width)
+
+        table.update_cell = counting.__get__(table)  # type: ignore[method-assign]
+        app.poller.invalidate()
+        await rendered(pilot)
+        assert updates == []
+        engine.store.change_priority(ids["processing"], 7)
+        app.poller.invalidate()
+        await rendered(pilot)
+        assert updates == [(str(ids["processing"]), "prio")]
