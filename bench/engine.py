@@ -173,7 +173,7 @@ CASES = {
                  workers=1, bound_s=6.0),
     ],
     "overhead": lambda: [run_case("overhead 2000 docs", docs=2000, paragraphs=1, latency_ms=0, limits=[],
-                                  concurrency=64, workers="auto", bound_s=None)],
+                                  concurrency=16, workers=2, bound_s=None)],
     "headline": lambda: [run_case("headline 728 @ 500/min", docs=728, paragraphs=1, latency_ms=300,
                                   limits=["500/minute"], concurrency=20, workers="auto",
                                   bound_s=window_bound(728, 500, 60))],

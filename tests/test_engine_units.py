@@ -6,20 +6,27 @@ import math
 from pathlib import Path
 
 from scribe_tui.config import load_settings
-from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, provider_throughput, step_toward
+from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_toward
 from scribe_tui.engine.routing import Router
 
 
-def test_rate_limited_provider_needs_one_worker() -> None:
-    slow = ProviderDemand(max_concurrency=10, requests_per_s_limit=10.0, latency_s=0.5)
-    assert provider_throughput(slow) == 10.0
+def test_rate_limited_provider_needs_one_worker(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    slow = ProviderDemand(max_concurrency=64, requests_per_s_limit=10.0)
     assert autoscale_target(current=1, max_workers=8, runnable=5000, in_flight=10, providers=[slow],
+                            rate_limited_now=False) == 1
+
+
+def test_a_small_concurrency_cap_needs_one_worker(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    capped = ProviderDemand(max_concurrency=10, requests_per_s_limit=None)
+    assert autoscale_target(current=1, max_workers=8, runnable=5000, in_flight=10, providers=[capped],
                             rate_limited_now=False) == 1
 
 
 def test_fast_unlimited_provider_grows_with_the_queue(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("os.cpu_count", lambda: 8)
-    fast = ProviderDemand(max_concurrency=64, requests_per_s_limit=None, latency_s=0.01)
+    fast = ProviderDemand(max_concurrency=128, requests_per_s_limit=None)
     assert autoscale_target(current=1, max_workers=4, runnable=5000, in_flight=0, providers=[fast],
                             rate_limited_now=False) == 4
     assert autoscale_target(current=4, max_workers=4, runnable=40, in_flight=0, providers=[fast],
@@ -30,13 +37,13 @@ def test_fast_unlimited_provider_grows_with_the_queue(monkeypatch) -> None:  # t
 
 def test_no_growth_while_rate_limited(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("os.cpu_count", lambda: 8)
-    fast = ProviderDemand(max_concurrency=64, requests_per_s_limit=None, latency_s=0.01)
+    fast = ProviderDemand(max_concurrency=128, requests_per_s_limit=None)
     assert autoscale_target(current=2, max_workers=8, runnable=5000, in_flight=0, providers=[fast],
                             rate_limited_now=True) == 2
 
 
-def test_step_toward_moves_one_at_a_time() -> None:
-    assert step_toward(1, 4) == 2 and step_toward(4, 1) == 3 and step_toward(2, 2) == 2
+def test_grow_at_once_shrink_one_at_a_time() -> None:
+    assert step_toward(1, 4) == 4 and step_toward(4, 1) == 3 and step_toward(2, 2) == 2
 
 
 def _settings(tmp_path: Path, routing: str = "priority"):  # type: ignore[no-untyped-def]

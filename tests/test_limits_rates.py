@@ -77,14 +77,14 @@ def test_plan_divides_between_processes_and_keeps_at_least_one() -> None:
     limits = [parse_limit("8/minute"), parse_limit("3/day")]
     plan = plan_kind("requests", limits, divisor=4)
     assert plan is not None
-    assert plan.rates == ((86_400_500, 1),)  # 1 a day per process already implies 2 a minute
+    assert plan.rates == ((86_400_250, 1),)  # 1 a day per process already implies 2 a minute
     assert [limit.amount for limit in plan.limits] == [2, 1]
     assert plan_kind("tokens", limits) is None
 
 
 def test_windows_are_widened_by_a_margin_for_arrival_jitter() -> None:
     assert widened_span_ms(1_000) == 1_200
-    assert widened_span_ms(60_000) == 60_500
+    assert widened_span_ms(60_000) == 60_250
     assert widened_span_ms(10) == 12
     plan = plan_kind("requests", [parse_limit("15/1s")])
     assert plan is not None and plan.rates == ((1_200, 15),)

@@ -19,7 +19,6 @@ class ProviderView:
         self._states: dict = {}
         self._read_at = 0.0
         self._parked: dict[str, tuple[float, str]] = {}
-        self._latency_ms: dict[str, float] = {}
 
     def _refresh(self) -> dict:
         now = time.monotonic()
@@ -37,16 +36,6 @@ class ProviderView:
         """Remember a parked quota or open circuit a worker reported, for routing."""
         if until > self._parked.get(provider, (0.0, ""))[0]:
             self._parked[provider] = (until, reason)
-
-    def observe_latency(self, provider: str, duration_ms: float) -> None:
-        previous = self._latency_ms.get(provider)
-        self._latency_ms[provider] = duration_ms if previous is None else 0.9 * previous + 0.1 * duration_ms
-
-    def latency_s(self, provider: str) -> float:
-        if provider in self._latency_ms:
-            return self._latency_ms[provider] / 1000
-        config = self.settings.providers.get(provider)
-        return (config.latency_ms / 1000) if config and config.kind == "demo" else 1.0
 
     def blocked_until(self, now: float | None = None) -> dict[str, float]:
         now = time.time() if now is None else now

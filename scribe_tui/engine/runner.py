@@ -19,12 +19,11 @@ from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_toward
 from scribe_tui.engine.messages import RequestMetric, TaskOrder, TaskOutcome, TaskStarted, WorkerBeat, WorkerLog
-from scribe_tui.engine.output import assemble
 from scribe_tui.engine.pool import WorkerHandle, WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.routing import Router
 from scribe_tui.engine.totals import RunTotals
-from scribe_tui.errors import DocumentError
+from scribe_tui.engine.writer import OutputWriter
 from scribe_tui.store import JobStore, MetricRow, TaskDefer, TaskDone, TaskFail, TaskRetry
 
 log = structlog.get_logger("scribe_tui.supervisor")
@@ -62,6 +61,7 @@ class Runner:
         self._waits_seen: dict[str, float] = {}
         self._disabled_noticed: set[str] = set()
         self.error: BaseException | None = None
+        self.writer = OutputWriter(settings.resolved_data_dir(), emit)
 
     # ---- thread body --------------------------------------------------------------------
     def run(self) -> None:
@@ -177,8 +177,6 @@ class Runner:
         totals = self.totals
         totals.chunks_done += 1
         if not out.cached:
-            self.providers.observe_latency(out.provider, out.duration_ms)
-        if not out.cached:
             totals.tokens_in += out.tokens_in
             totals.tokens_out += out.tokens_out
             totals.characters += out.characters
@@ -240,14 +238,7 @@ class Runner:
             self._finish_job(store, job_id)
 
     def _finish_job(self, store: JobStore, job_id: int) -> None:
-        try:
-            path = assemble(store, job_id)
-        except DocumentError as exc:
-            store.fail_job(job_id, str(exc))
-            self.emit(api.JobFinished(job_id=job_id, status="failed", output_path=None, error=str(exc)))
-            return
-        store.complete_job(job_id, str(path))
-        self.emit(api.JobFinished(job_id=job_id, status="completed", output_path=str(path), error=None))
+        self.writer.submit(job_id)
 
     # ---- dispatch -----------------------------------------------------------------------
     def _dispatch(self, store: JobStore) -> None:
@@ -386,8 +377,7 @@ class Runner:
             config = self.settings.providers[name]
             rates = [limit.per_second for limit in config.limits_of("requests")]
             demands.append(ProviderDemand(max_concurrency=config.max_concurrency,
-                                          requests_per_s_limit=min(rates) if rates else None,
-                                          latency_s=self.providers.latency_s(name)))
+                                          requests_per_s_limit=min(rates) if rates else None))
         return demands
 
     def _record_heartbeats(self, store: JobStore) -> None:
@@ -401,7 +391,7 @@ class Runner:
                                          "target_workers": self.target_workers, "paused": self.paused})
 
     def _check_drained(self, store: JobStore) -> None:
-        if self.pool.in_flight() or self._results or self.paused:
+        if self.pool.in_flight() or self._results or self.paused or self.writer.busy:
             self.drained.clear()
             return
         if self.budget_reached:
@@ -436,6 +426,7 @@ class Runner:
         self._pump(timeout=0.01)
         try:
             self._flush(store)
+            self.writer.close()
         finally:
             store.release(self.owner, None)
             for row in store.workers():

@@ -51,11 +51,24 @@ def worker_main(spec: WorkerSpec, orders: Any, events: Any) -> None:
     """Entry point of the spawned process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    _keep_off_the_terminal(spec.data_dir)
     from scribe_tui.logs import configure_logging
 
     configure_logging(spec.data_dir, verbose=0, level=spec.settings.log.level, process_name=spec.worker_id)
     structlog.contextvars.bind_contextvars(worker_id=spec.worker_id)
     asyncio.run(_WorkerLoop(spec, orders, events).run())
+
+
+def _keep_off_the_terminal(data_dir: Path) -> None:
+    """Send anything a worker prints outside logging (a warning, a crash) to a file: the
+    terminal belongs to the TUI or the batch progress display."""
+    from scribe_tui.paths import touch_private
+
+    path = touch_private(data_dir / "logs" / "workers.err")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 class _WorkerLoop:
@@ -70,6 +83,7 @@ class _WorkerLoop:
 
     async def run(self) -> None:
         self.gateway = self._build_gateway()
+        self.gateway.prepare()
         loop = asyncio.get_running_loop()
         threading.Thread(target=self._read_orders, args=(loop,), daemon=True, name="orders").start()
         beat = asyncio.create_task(self._heartbeat())

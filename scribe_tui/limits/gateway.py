@@ -317,6 +317,12 @@ class Gateway:
                                                   provider=lane.name, model=result.model))
 
     # ---- plumbing ------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Open every provider's buckets, breaker and state now rather than on the first chunk,
+        so the first burst is not sent late (a late burst can crowd the server's window)."""
+        for name in self.providers:
+            self._lane(name)
+
     def _lane(self, name: str) -> _Lane:
         lane = self._lanes.get(name)
         if lane is not None:

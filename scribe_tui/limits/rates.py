@@ -10,7 +10,7 @@ weight is rounded **up** (``ceil(n / unit)``) and each limit is rounded **down**
 Margin. The server counts a request when it arrives; we count it when we admit it. The
 delay in between varies (a new connection, a busy event loop, the network), so two admissions
 exactly one window apart can arrive less than a window apart. Every window is therefore
-widened by a fifth of its span, at most 500 ms: stricter, never looser (a per-minute limit
+widened by a fifth of its span, at most 250 ms: stricter, never looser (a per-minute limit
 loses under 1 % of its throughput; a per-second one a sixth).
 
 Shape. A bucket's rates must have strictly increasing spans and amounts, and amount per span
@@ -29,7 +29,7 @@ from scribe_tui.limits.spec import LimitKind, RateLimit
 
 KINDS: tuple[LimitKind, ...] = ("requests", "tokens", "characters")
 QUOTA_SPAN_MS = 86_400_000
-MAX_WINDOW_MARGIN_MS = 500
+MAX_WINDOW_MARGIN_MS = 250
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,77 @@
+"""Writing finished jobs' outputs off the control loop: assembling a document and fsyncing
+it takes milliseconds, and the loop must keep dispatching meanwhile. A small thread pool,
+each thread with its own store connection, writes and records the job as completed."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import structlog
+
+from scribe_tui.engine import api
+from scribe_tui.engine.output import assemble
+from scribe_tui.errors import DocumentError
+from scribe_tui.store import JobStore
+
+log = structlog.get_logger("scribe_tui.writer")
+
+WRITER_THREADS = 2
+
+
+class OutputWriter:
+    def __init__(self, data_dir: Path, emit: Callable[[api.Event], None]):
+        self.data_dir = data_dir
+        self.emit = emit
+        self._pool = ThreadPoolExecutor(max_workers=WRITER_THREADS, thread_name_prefix="scribe-writer")
+        self._local = threading.local()
+        self._stores: list[JobStore] = []
+        self._lock = threading.Lock()
+        self._pending: set[int] = set()
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._pending)
+
+    def submit(self, job_id: int) -> None:
+        with self._lock:
+            if job_id in self._pending:
+                return
+            self._pending.add(job_id)
+        self._pool.submit(self._write, job_id)
+
+    def _store(self) -> JobStore:
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = JobStore.open(self.data_dir)
+            with self._lock:
+                self._stores.append(store)
+        return store
+
+    def _write(self, job_id: int) -> None:
+        try:
+            store = self._store()
+            try:
+                path = assemble(store, job_id)
+            except DocumentError as exc:
+                store.fail_job(job_id, str(exc))
+                self.emit(api.JobFinished(job_id=job_id, status="failed", output_path=None, error=str(exc)))
+                return
+            store.complete_job(job_id, str(path))
+            self.emit(api.JobFinished(job_id=job_id, status="completed", output_path=str(path), error=None))
+        except Exception as exc:  # the job stays ready to assemble; the next sweep or run retries it
+            log.exception("writing output failed", job_id=job_id)
+            self.emit(api.Notice(level="error", message=f"job {job_id}: writing its output failed: {exc}"))
+        finally:
+            with self._lock:
+                self._pending.discard(job_id)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        with self._lock:
+            stores, self._stores = self._stores, []
+        for store in stores:
+            store.close()
