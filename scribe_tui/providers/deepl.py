@@ -9,22 +9,18 @@ request's glossary is not sent.
 
 from __future__ import annotations
 
-import time
 
 import httpx
 
 from scribe_tui.config import ProviderConfig
 from scribe_tui.languages import normalise
-from scribe_tui.providers.accounting import cost_of, estimate_characters, priced
+from scribe_tui.providers.character_billed import CharacterBilledProvider
 from scribe_tui.providers.base import (
-    Estimate,
     ProviderError,
     QuotaExhausted,
     TranslationRequest,
-    TranslationResult,
-    Usage,
 )
-from scribe_tui.providers.http import body_json, error_for_status, make_async_client, malformed, reply_json, send
+from scribe_tui.providers.http import body_json, error_for_status, malformed, reply_json
 
 FREE_URL = "https://api-free.deepl.com"
 PRO_URL = "https://api.deepl.com"
@@ -49,33 +45,13 @@ def default_base_url(api_key: str) -> str:
     return FREE_URL if api_key.endswith(":fx") else PRO_URL
 
 
-class DeepLProvider:
+class DeepLProvider(CharacterBilledProvider):
     def __init__(self, name: str, config: ProviderConfig, api_key: str, *, base_url: str | None = None):
-        self.name = name
-        self.kind = config.kind
-        self.model = config.model or "deepl"
-        self._pricing = config.price()
-        self._url = (base_url or config.base_url or default_base_url(api_key)).rstrip("/") + "/v2/translate"
-        self._client = make_async_client(config, headers={"Authorization": f"DeepL-Auth-Key {api_key}"})
+        url = (base_url or config.base_url or default_base_url(api_key)).rstrip("/") + "/v2/translate"
+        super().__init__(name, config, model="deepl", url=url, headers={"Authorization": f"DeepL-Auth-Key {api_key}"})
 
-    async def translate(self, request: TranslationRequest) -> TranslationResult:
-        started = time.perf_counter()
-        response = await send(self._client, self.name, "POST", self._url, json=self._payload(request))
-        if response.status_code != 200:
-            raise self._status_error(response.status_code, response)
-        text = self._read_text(response)
-        return TranslationResult(text=text, usage=priced(self._pricing, Usage(characters=len(request.text))),
-                                 provider=self.name, model=self.model,
-                                 latency_ms=(time.perf_counter() - started) * 1000)
-
-    def estimate(self, request: TranslationRequest) -> Estimate:
-        return estimate_characters(request)
-
-    def cost(self, usage: Usage) -> float:
-        return cost_of(self._pricing, usage)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
+    def _request_args(self, request: TranslationRequest) -> dict[str, object]:
+        return {"json": self._payload(request)}
 
     def _payload(self, request: TranslationRequest) -> dict[str, object]:
         payload: dict[str, object] = {"text": [request.text], "target_lang": deepl_target(request.target_language),
@@ -97,7 +73,8 @@ class DeepLProvider:
             raise malformed(self.name, "translation text is not a string")
         return text
 
-    def _status_error(self, status: int, response: httpx.Response) -> ProviderError:
+    def _status_error(self, response: httpx.Response) -> ProviderError:
+        status = response.status_code
         body = body_json(response)
         message = str(body.get("message", "")) if isinstance(body, dict) else ""
         if status == 456:

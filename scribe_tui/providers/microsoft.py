@@ -8,23 +8,19 @@ ContentTooLong, 5xx → RetryableError. The API takes no context, so none is sen
 
 from __future__ import annotations
 
-import time
 
 import httpx
 
 from scribe_tui.config import ProviderConfig
 from scribe_tui.languages import normalise
-from scribe_tui.providers.accounting import cost_of, estimate_characters, priced
+from scribe_tui.providers.character_billed import CharacterBilledProvider
 from scribe_tui.providers.base import (
     ContentTooLong,
-    Estimate,
     ProviderError,
     QuotaExhausted,
     TranslationRequest,
-    TranslationResult,
-    Usage,
 )
-from scribe_tui.providers.http import body_json, error_for_status, make_async_client, malformed, reply_json, send
+from scribe_tui.providers.http import body_json, error_for_status, malformed, reply_json
 
 DEFAULT_URL = "https://api.cognitive.microsofttranslator.com"
 _QUOTA_CODES = frozenset({403001})
@@ -41,37 +37,16 @@ def microsoft_language(code: str) -> str:
     return _TARGETS.get(code, code)
 
 
-class MicrosoftProvider:
+class MicrosoftProvider(CharacterBilledProvider):
     def __init__(self, name: str, config: ProviderConfig, api_key: str, *, base_url: str | None = None):
-        self.name = name
-        self.kind = config.kind
-        self.model = config.model or "translator-v3"
-        self._pricing = config.price()
-        self._url = (base_url or config.base_url or DEFAULT_URL).rstrip("/") + "/translate"
         headers = {"Ocp-Apim-Subscription-Key": api_key}
         if config.region:
             headers["Ocp-Apim-Subscription-Region"] = config.region
-        self._client = make_async_client(config, headers=headers)
+        url = (base_url or config.base_url or DEFAULT_URL).rstrip("/") + "/translate"
+        super().__init__(name, config, model="translator-v3", url=url, headers=headers)
 
-    async def translate(self, request: TranslationRequest) -> TranslationResult:
-        started = time.perf_counter()
-        response = await send(self._client, self.name, "POST", self._url, params=self._params(request),
-                              json=[{"Text": request.text}])
-        if response.status_code != 200:
-            raise self._status_error(response)
-        text = self._read_text(response)
-        return TranslationResult(text=text, usage=priced(self._pricing, Usage(characters=len(request.text))),
-                                 provider=self.name, model=self.model,
-                                 latency_ms=(time.perf_counter() - started) * 1000)
-
-    def estimate(self, request: TranslationRequest) -> Estimate:
-        return estimate_characters(request)
-
-    def cost(self, usage: Usage) -> float:
-        return cost_of(self._pricing, usage)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
+    def _request_args(self, request: TranslationRequest) -> dict[str, object]:
+        return {"params": self._params(request), "json": [{"Text": request.text}]}
 
     @staticmethod
     def _params(request: TranslationRequest) -> dict[str, str]:

@@ -1,0 +1,54 @@
+"""What the machine-translation APIs billed per character (DeepL, Microsoft) share: one POST
+per chunk, the reply's text, usage counted in source characters, cost from per-character
+pricing. Subclasses say how to build the request and read the reply."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from scribe_tui.config import ProviderConfig
+from scribe_tui.providers.accounting import cost_of, estimate_characters, priced
+from scribe_tui.providers.base import Estimate, ProviderError, TranslationRequest, TranslationResult, Usage
+from scribe_tui.providers.http import make_async_client, send
+
+
+class CharacterBilledProvider:
+    def __init__(self, name: str, config: ProviderConfig, *, model: str, url: str, headers: dict[str, str]):
+        self.name = name
+        self.kind = config.kind
+        self.model = config.model or model
+        self._pricing = config.price()
+        self._url = url
+        self._client = make_async_client(config, headers=headers)
+
+    async def translate(self, request: TranslationRequest) -> TranslationResult:
+        started = time.perf_counter()
+        response = await send(self._client, self.name, "POST", self._url, **self._request_args(request))
+        if response.status_code != 200:
+            raise self._status_error(response)
+        text = self._read_text(response)
+        return TranslationResult(text=text, usage=priced(self._pricing, Usage(characters=len(request.text))),
+                                 provider=self.name, model=self.model,
+                                 latency_ms=(time.perf_counter() - started) * 1000)
+
+    def estimate(self, request: TranslationRequest) -> Estimate:
+        return estimate_characters(request)
+
+    def cost(self, usage: Usage) -> float:
+        return cost_of(self._pricing, usage)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # ---- what each API does its own way -----------------------------------------------------
+    def _request_args(self, request: TranslationRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _read_text(self, response: httpx.Response) -> str:
+        raise NotImplementedError
+
+    def _status_error(self, response: httpx.Response) -> ProviderError:
+        raise NotImplementedError
