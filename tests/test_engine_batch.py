@@ -227,3 +227,26 @@ def test_dry_run_reports_without_enqueueing(tmp_path: Path) -> None:
     assert report["documents"] == len(list(corpus.iterdir())) and report["chunks"] > 0
     assert report["plans"][0]["requests"] == 2 * report["chunks"]
     assert not (tmp_path / "data" / "jobs.db").exists()
+
+
+def test_four_worker_processes_at_the_servers_own_limit_see_no_429(tmp_path: Path) -> None:
+    """Shared buckets across real worker processes: the simulator, which enforces the same
+    limit on a sliding window, never has to refuse anything, and never admits too many."""
+    server = SimulatorServer(SimulatorConfig(latency_ms=20, limits=("20/2s",))).start()
+    try:
+        corpus = tmp_path / "corpus"
+        corpus.mkdir()
+        for i in range(60):
+            (corpus / f"doc{i:02}.txt").write_text(f"Short document number {i}.\n")
+        config = write_config(tmp_path, sim_url=server.url, limits=("20/2s",), workers=4, max_concurrency=20)
+        proc = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["rate_limited"] == 0
+        stats = server.stats()
+        assert stats["rate_limited"] == 0 and successes(server) == 60
+        admissions = sorted(stats["admissions"])
+        assert len(admissions) == 60
+        busiest = max(sum(1 for t in admissions[i:] if t < start + 2.0) for i, start in enumerate(admissions))
+        assert busiest <= 20
+    finally:
+        server.stop()

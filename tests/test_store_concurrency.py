@@ -73,7 +73,7 @@ def monitor_main(db_path: str, cancel_ids: list[int], stop: Any, reports: Any) -
     try:
         with JobStore(Path(db_path)) as store:
             pending = list(cancel_ids)
-            while not stop.is_set():
+            while True:  # at least one round, even if the workers finish before we start
                 store.job_counts(), store.task_counts(), store.counts_by_language(), store.workers()
                 store.runnable_count(), store.next_wakeup(), store.metrics_summary(0)
                 store.throughput(time.time() - 60)
@@ -84,6 +84,8 @@ def monitor_main(db_path: str, cancel_ids: list[int], stop: Any, reports: Any) -
                 if pending:
                     report["cancelled"] += store.cancel([pending.pop()])
                     store.set_control("last_cancel", report["cancelled"][-1])
+                if stop.is_set():
+                    break
                 time.sleep(0.002)
             report["cancelled"] += store.cancel(pending)  # if the workers were quicker than us
     except Exception:

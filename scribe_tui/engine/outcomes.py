@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from scribe_tui.engine.messages import TaskOrder, TaskOutcome
+from scribe_tui.limits.outcomes import ChunkFailed, Deferred, ProviderDisabled, RetryLater, Translated
 
 
 def outcome_to_message(worker_id: str, order: TaskOrder, outcome: Any) -> TaskOutcome:
-    from scribe_tui.limits.outcomes import ChunkFailed, Deferred, ProviderDisabled, RetryLater, Translated
-
     base = dict(worker_id=worker_id, task_id=order.task_id, job_id=order.job_id,
                 chunk_index=order.chunk_index, provider=order.provider)
     if isinstance(outcome, Translated):

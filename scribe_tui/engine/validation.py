@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from scribe_tui.documents import Chunk, split_translation
 from scribe_tui.engine.messages import TaskOrder
 
 
 def translation_validator(order: TaskOrder) -> Callable[[str], None]:
     """A callable that raises ValueError when ``text`` cannot be split back into the
     chunk's segments; the limits layer treats that as a malformed reply (retryable)."""
-    from scribe_tui.documents import Chunk, split_translation
-
     chunk = Chunk(index=order.chunk_index, text=order.text, context=order.context, **order.meta)
 
     def validate(text: str) -> None:

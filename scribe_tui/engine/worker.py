@@ -30,6 +30,9 @@ from scribe_tui.engine.messages import (
     WorkerBeat,
     WorkerLog,
 )
+from scribe_tui.engine.outcomes import outcome_to_message
+from scribe_tui.engine.validation import translation_validator
+from scribe_tui.providers.base import TranslationRequest
 
 log = structlog.get_logger("scribe_tui.worker")
 
@@ -177,10 +180,6 @@ class _WorkerLoop:
         self._send(outcome)
 
     async def _translate(self, order: TaskOrder) -> TaskOutcome:
-        from scribe_tui.engine.outcomes import outcome_to_message
-        from scribe_tui.engine.validation import translation_validator
-        from scribe_tui.providers.base import TranslationRequest
-
         request = TranslationRequest(
             text=order.text, target_language=order.language, context=order.context,
             source_language=self.spec.settings.source_language, chunk_id=str(order.task_id),

@@ -47,11 +47,14 @@ class OpenAICompatibleProvider:
             max_retries=0,
             http_client=make_async_client(config),
         )
+        # Resolved once here: the SDK imports its resource modules lazily on first access,
+        # which would otherwise delay the first chunk of every worker by a tenth of a second.
+        self._create = self._client.chat.completions.with_raw_response.create
 
     async def translate(self, request: TranslationRequest) -> TranslationResult:
         started = time.perf_counter()
         try:
-            raw = await self._client.chat.completions.with_raw_response.create(
+            raw = await self._create(
                 model=self.model, messages=build_messages(request),  # type: ignore[arg-type]
                 temperature=self._config.temperature,
             )
