@@ -256,4 +256,18 @@ def build_summary(store: Any, scope: set[int], totals: dict[str, float], *, park
         "characters": int(totals.get("characters", 0)),
         "cost_usd": round(float(totals.get("cost_usd", 0.0)), 6),
         "failures": failures,
+        "output_dirs": _output_roots(jobs),
     }
+
+
+def _output_roots(jobs: list[Any]) -> list[str]:
+    """Where this run's translations are: each language's directory under the output dir."""
+    roots = set()
+    for job in jobs:
+        if job.status == "completed" and job.output_path:
+            path = Path(job.output_path)
+            parts = path.parts
+            if job.target_language in parts:  # <output-dir>/<lang>/<relative path>
+                index = len(parts) - 1 - parts[::-1].index(job.target_language)
+                roots.add(str(Path(*parts[: index + 1])))
+    return sorted(roots)

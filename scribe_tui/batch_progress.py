@@ -104,6 +104,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         f" rate-limited {summary['rate_limited']}, tokens {summary['tokens_in']} in / {summary['tokens_out']} out,"
         f" cost ${summary['cost_usd']:.4f}",
     ]
+    if summary.get("output_dirs"):
+        lines.append("translations in " + ", ".join(summary["output_dirs"]))
     if summary["cancelled"]:
         lines.append(f"{summary['cancelled']} job(s) cancelled")
     if summary["unfinished"]:
