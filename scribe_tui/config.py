@@ -300,6 +300,18 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     return key, message
 
 
+# Settings that command-line flags set, and the flag to name when their value is wrong.
+FLAG_NAMES = {"default_provider": "--provider", "workers": "--workers", "output_dir": "--output-dir",
+              "data_dir": "--data-dir", "metrics_port": "--metrics-port"}
+
+
+def _flag_for(key_or_message: str, flags: dict[str, Any]) -> str | None:
+    for setting, flag in FLAG_NAMES.items():
+        if setting in flags and (key_or_message == setting or key_or_message.startswith(setting + " ")):
+            return flag
+    return None
+
+
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Load the settings; ``overrides`` are the command-line flags (None means not given)."""
     explicit = config_file is not None
@@ -313,7 +325,10 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         return Settings(**flags)
     except ValidationError as exc:
         key, message = _describe(exc.errors()[0])
+        flag = _flag_for(key or message, flags)
         env = _env_name_for(exc.errors()[0].get("loc", ()))
+        if flag:
+            raise ConfigError(message, source=flag) from None
         source = f"environment {env}" if env else (str(path) if path.exists() else "settings")
         raise ConfigError(message, source=source, key=key or None) from None
     finally:

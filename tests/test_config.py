@@ -165,3 +165,11 @@ def test_unknown_language_is_usage_error() -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "xx" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("flags", "flag"), [({"default_provider": "nope"}, "--provider"),
+                                             ({"workers": "zero"}, "--workers")])
+def test_bad_flag_values_name_the_flag(flags: dict, flag: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(None, **flags)
+    assert str(info.value).startswith(flag + ":")
