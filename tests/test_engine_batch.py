@@ -54,6 +54,7 @@ def test_batch_translates_a_mixed_corpus_exactly_once(tmp_path: Path, sim: Simul
     chunks = chunk_total(tmp_path / "data")
     assert summary["chunks"] == chunks > 2 * files  # several chunks per document
     assert successes(sim) == chunks == summary["requests"]  # every chunk paid for exactly once
+    assert 1 < sim.stats()["max_in_flight"] <= 8  # max_concurrency holds across both worker processes
     assert summary["tokens_in"] > 0 and summary["cost_usd"] > 0
     # Formats intact: timestamps and numbering of the subtitles are byte-identical.
     src_lines = (corpus / "film.srt").read_text().splitlines()
