@@ -62,6 +62,7 @@ def run_tui(args: argparse.Namespace) -> int:
     settings = context.settings
     # Logs go to the log file only: a console handler would write over the screen.
     configure_logging(context.data_dir, verbose=0, level=settings.log.level)
+    print(f"scribe-tui: starting on {context.data_dir} …", file=sys.stderr, flush=True)
     api = open_engine(settings, read_cache=not getattr(args, "no_cache", False),
                       max_cost_usd=getattr(args, "max_cost", None))
     try:
