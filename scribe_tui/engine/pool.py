@@ -101,7 +101,9 @@ class WorkerPool:
 
     # ---- work ---------------------------------------------------------------------------
     def active(self) -> list[WorkerHandle]:
-        return [h for h in self.workers.values() if not h.stopping and h.process.is_alive()]
+        """Workers taking new orders. Liveness is the runner's health check (every quarter
+        second, which replaces the dead); checking it here cost a waitpid per dispatch."""
+        return [h for h in self.workers.values() if not h.stopping]
 
     def assign(self, order: TaskOrder) -> WorkerHandle | None:
         """Give the order to the least-loaded live worker."""

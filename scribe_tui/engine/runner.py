@@ -31,6 +31,7 @@ log = structlog.get_logger("scribe_tui.supervisor")
 LEASE_BATCH = 256
 PUMP_BATCH = 2000
 HOUSEKEEPING_S = 0.25
+BATCH_WINDOW_S = 0.005
 
 
 class Runner:
@@ -105,14 +106,18 @@ class Runner:
 
     # ---- messages from workers ----------------------------------------------------------
     def _pump(self, timeout: float) -> None:
+        """Handle worker messages: wait up to ``timeout`` for the first, then gather whatever
+        arrives within BATCH_WINDOW_S so results are recorded a batch per transaction."""
         try:
             message = self.pool.events.get(timeout=timeout)
         except queue.Empty:
             return
+        deadline = time.monotonic() + BATCH_WINDOW_S
         for _ in range(PUMP_BATCH):
             self._handle(message)
+            remaining = deadline - time.monotonic()
             try:
-                message = self.pool.events.get_nowait()
+                message = self.pool.events.get(timeout=remaining) if remaining > 0 else self.pool.events.get_nowait()
             except queue.Empty:
                 return
 
@@ -253,6 +258,9 @@ class Runner:
         limit = min(LEASE_BATCH, sum(max(0, n) for n in free.values()))
         if limit <= 0 or not self.pool.active():
             return
+        capacity = sum(self.settings.providers[name].max_concurrency for name in self.router.usable)
+        if limit < max(1, capacity // 4) and sum(in_flight.values()) >= max(1, capacity // 4):
+            return  # plenty in flight: lease when a few slots are free, not one transaction per chunk
         leased = store.lease(self.owner, limit, self.settings.engine.lease_s)
         if not leased:
             wake = store.next_wakeup()

@@ -18,7 +18,7 @@ from scribe_tui.store import JobStore
 
 log = structlog.get_logger("scribe_tui.writer")
 
-WRITER_THREADS = 2
+WRITER_THREADS = 4  # the work is mostly waiting on fsync
 
 
 class OutputWriter:
