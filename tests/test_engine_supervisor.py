@@ -168,19 +168,41 @@ def test_jobs_cancel_from_another_process_reaches_a_running_batch(tmp_path: Path
 
 
 def test_pause_from_the_store_stops_dispatch(tmp_path: Path) -> None:
-    server = SimulatorServer(SimulatorConfig(latency_ms=50)).start()
+    server = SimulatorServer(SimulatorConfig(latency_ms=100)).start()
     try:
-        corpus = make_corpus(tmp_path / "corpus", documents=4)
+        corpus = make_corpus(tmp_path / "corpus", documents=8)
         settings = load_settings(write_config(tmp_path, sim_url=server.url, workers=1, max_concurrency=2))
         supervisor = Supervisor(settings)
-        supervisor.pause()
         supervisor.enqueue([corpus], ["he"])
         with supervisor:
-            time.sleep(1.5)
-            assert successes(server) == 0
-            assert supervisor.snapshot().paused
+            wait_for(lambda: successes(server) >= 2)
+            supervisor.pause()
+            wait_for(lambda: supervisor.snapshot().paused and supervisor.store.task_counts()["leased"] == 0)
+            paused_at = server.stats()["requests_total"]
+            time.sleep(1.0)
+            assert server.stats()["requests_total"] == paused_at  # nothing sent while paused
+            assert supervisor.store.task_counts()["queued"] > 0
             supervisor.resume()
             assert supervisor.wait_until_drained(timeout=60)
+        assert_translated(corpus, tmp_path / "out", "he")
+    finally:
+        server.stop()
+
+
+def test_a_new_run_does_not_inherit_a_pause(tmp_path: Path) -> None:
+    """A pause (or a worker count) given in an earlier session must not leave a later
+    --batch waiting forever."""
+    server = SimulatorServer(SimulatorConfig(latency_ms=5)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=2)
+        settings = load_settings(write_config(tmp_path, sim_url=server.url, workers=1))
+        earlier = Supervisor(settings)
+        earlier.pause()
+        earlier.scale_to(3)
+        with Supervisor(settings) as supervisor:
+            supervisor.enqueue([corpus], ["he"])
+            assert supervisor.wait_until_drained(timeout=60)
+            assert supervisor.runner.target_workers == 1
         assert_translated(corpus, tmp_path / "out", "he")
     finally:
         server.stop()

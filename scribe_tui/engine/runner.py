@@ -91,10 +91,6 @@ class Runner:
         for row in store.workers():
             store.remove_worker(row.worker_id)
         self._finish_translated_jobs(store)
-        saved = store.get_control("target_workers")
-        if self.fixed_workers is None and isinstance(saved, int):
-            self.fixed_workers = saved
-        self.paused = bool(store.get_control("paused", False))
         for _ in range(self.fixed_workers or 1):
             self._spawn()
 

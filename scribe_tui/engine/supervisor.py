@@ -63,6 +63,11 @@ class Supervisor(StoreCommands):
         """Take the data directory's lock, start demo backends and workers, run the loop."""
         self.claim()
         self._clear_disabled_providers()
+        # Pause and a worker count set from a UI belong to the run they were given in: a new
+        # run starts dispatching, with --workers (or auto), instead of hanging paused. Done
+        # before the loop starts so a pause() right after start() is not undone.
+        self.store.set_control("paused", False)
+        self.store.set_control("target_workers", None)
         try:
             usable = self._usable_providers()
             urls = self._start_demo_backends(usable)
