@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from scribe_tui.ops import tracing
+from scribe_tui import tracing
 
 
 @pytest.fixture(autouse=True)

@@ -33,6 +33,7 @@ from scribe_tui.engine.messages import (
 from scribe_tui.engine.outcomes import outcome_to_message
 from scribe_tui.engine.validation import translation_validator
 from scribe_tui.providers.base import TranslationRequest
+from scribe_tui.tracing import span
 
 log = structlog.get_logger("scribe_tui.worker")
 
@@ -165,14 +166,19 @@ class _WorkerLoop:
         structlog.contextvars.bind_contextvars(job_id=order.job_id, chunk_id=order.task_id, provider=order.provider)
         self._send(TaskStarted(self.spec.worker_id, order.task_id))
         started = time.monotonic()
-        try:
-            outcome = await self._translate(order)
-        except asyncio.CancelledError:
-            outcome = self._outcome(order, "cancelled", message="cancelled")
-        except Exception as exc:  # a bug must not kill the worker: retry the chunk later
-            log.exception("chunk crashed", error_class=type(exc).__name__)
-            outcome = self._outcome(order, "retry", error_class=type(exc).__name__, message=str(exc)[:500],
-                                    delay_s=self.spec.settings.retry.base_delay_s)
+        with span("chunk", job_id=order.job_id, chunk_id=order.task_id, chunk_index=order.chunk_index,
+                  provider=order.provider, language=order.language, attempt=order.attempt,
+                  source_chars=len(order.text)) as chunk_span:
+            try:
+                outcome = await self._translate(order)
+            except asyncio.CancelledError:
+                outcome = self._outcome(order, "cancelled", message="cancelled")
+            except Exception as exc:  # a bug must not kill the worker: retry the chunk later
+                log.exception("chunk crashed", error_class=type(exc).__name__)
+                outcome = self._outcome(order, "retry", error_class=type(exc).__name__, message=str(exc)[:500],
+                                        delay_s=self.spec.settings.retry.base_delay_s)
+            chunk_span.set_attributes({"outcome": outcome.kind, "cached": outcome.cached,
+                                       "error_class": outcome.error_class or "none"})
         outcome = _with_duration(outcome, (time.monotonic() - started) * 1000)
         if outcome.kind == "done":
             self.done += 1

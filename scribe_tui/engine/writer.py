@@ -15,6 +15,7 @@ from scribe_tui.engine import api
 from scribe_tui.engine.output import assemble
 from scribe_tui.errors import DocumentError
 from scribe_tui.store import JobStore
+from scribe_tui.tracing import record_span, tracing_enabled
 
 log = structlog.get_logger("scribe_tui.writer")
 
@@ -62,12 +63,22 @@ class OutputWriter:
                 return
             store.complete_job(job_id, str(path))
             self.emit(api.JobFinished(job_id=job_id, status="completed", output_path=str(path), error=None))
+            if tracing_enabled():
+                self._trace(store, job_id)
         except Exception as exc:  # the job stays ready to assemble; the next sweep or run retries it
             log.exception("writing output failed", job_id=job_id)
             self.emit(api.Notice(level="error", message=f"job {job_id}: writing its output failed: {exc}"))
         finally:
             with self._lock:
                 self._pending.discard(job_id)
+
+    @staticmethod
+    def _trace(store: JobStore, job_id: int) -> None:
+        job = store.job(job_id)
+        if job is not None and job.started_at and job.completed_at:
+            record_span("job", job.started_at, job.completed_at, job_id=job_id, language=job.target_language,
+                        provider=job.provider, chunks=job.chunks_total, tokens_in=job.tokens_in,
+                        tokens_out=job.tokens_out, cost_usd=job.cost_usd)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

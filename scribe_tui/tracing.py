@@ -1,4 +1,5 @@
-"""Optional OpenTelemetry tracing. With the ``otel`` extra installed and
+"""Optional OpenTelemetry tracing: a span per chunk (in the workers) and per job (when its
+output is written). With the ``otel`` extra installed and
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) set, spans are
 exported over OTLP (``OTEL_EXPORTER_OTLP_PROTOCOL`` grpc, else http/protobuf); otherwise
 ``tracer()`` and ``span()`` cost next to nothing and do nothing.
@@ -124,3 +125,13 @@ def span(name: str, **attrs: Any) -> Iterator[Any]:
         return
     with current.start_as_current_span(name, attributes=clean_attributes(attrs)) as real_span:
         yield real_span
+
+
+def record_span(name: str, start_s: float, end_s: float, **attrs: Any) -> None:
+    """Record a span that already happened (a job, from its first lease to its output being
+    written), with epoch-second bounds. Does nothing when tracing is off."""
+    current = tracer()
+    if isinstance(current, NoopTracer):
+        return
+    real_span = current.start_span(name, attributes=clean_attributes(attrs), start_time=int(start_s * 1e9))
+    real_span.end(end_time=int(end_s * 1e9))
