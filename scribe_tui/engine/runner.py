@@ -21,10 +21,11 @@ from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_t
 from scribe_tui.engine.messages import RequestMetric, TaskOrder, TaskOutcome, TaskStarted, WorkerBeat, WorkerLog
 from scribe_tui.engine.pool import WorkerHandle, WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
+from scribe_tui.engine.recorder import OutcomeRecorder
 from scribe_tui.engine.routing import Router
 from scribe_tui.engine.totals import RunTotals
 from scribe_tui.engine.writer import OutputWriter
-from scribe_tui.store import JobStore, MetricRow, TaskDefer, TaskDone, TaskFail, TaskRetry
+from scribe_tui.store import JobStore, TaskDefer, TaskFail
 
 log = structlog.get_logger("scribe_tui.supervisor")
 
@@ -44,25 +45,27 @@ class Runner:
         self.providers = providers
         self.emit = emit
         self.owner = owner
-        self.max_cost_usd = max_cost_usd
         self.fixed_workers = fixed_workers
-        self.totals = RunTotals()
         self.stop_event = threading.Event()
         self.drained = threading.Event()
         self.paused = False
-        self.budget_reached = False
         self.target_workers = fixed_workers or 1
         self.parked = 0
-        self._results: list[TaskDone | TaskRetry | TaskDefer | TaskFail] = []
-        self._metrics: list[MetricRow] = []
         self._idle_until = 0.0
         self._next_housekeeping = 0.0
         self._next_renew = 0.0
         self._next_scale = 0.0
-        self._waits_seen: dict[str, float] = {}
-        self._disabled_noticed: set[str] = set()
         self.error: BaseException | None = None
         self.writer = OutputWriter(settings.resolved_data_dir(), emit)
+        self.recorder = OutcomeRecorder(settings, pool, router, providers, emit, max_cost_usd=max_cost_usd)
+
+    @property
+    def totals(self) -> RunTotals:
+        return self.recorder.totals
+
+    @property
+    def budget_reached(self) -> bool:
+        return self.recorder.budget_reached
 
     # ---- thread body --------------------------------------------------------------------
     def run(self) -> None:
@@ -119,9 +122,9 @@ class Runner:
 
     def _handle(self, message: Any) -> None:
         if isinstance(message, TaskOutcome):
-            self._on_outcome(message)
+            self.recorder.on_outcome(message)
         elif isinstance(message, RequestMetric):
-            self._on_metric(message)
+            self.recorder.on_metric(message)
         elif isinstance(message, WorkerBeat):
             if (handle := self.pool.workers.get(message.worker_id)) is not None:
                 handle.last_beat = time.monotonic()
@@ -135,104 +138,14 @@ class Runner:
         elif isinstance(message, WorkerLog):
             self.emit(api.Notice(level=message.level, message=message.message))  # type: ignore[arg-type]
 
-    def _on_outcome(self, out: TaskOutcome) -> None:
-        order = self.pool.finished(out.worker_id, out.task_id)
-        if out.kind == "done":
-            self._on_done(out)
-            return
-        if order is None or out.kind == "cancelled":
-            return  # cancelled or reassigned meanwhile; a late non-result changes nothing
-        if out.kind == "retry":
-            self._on_retry(out, order)
-        elif out.kind == "defer":
-            self._on_defer(out)
-        elif out.kind == "disabled":
-            self._results.append(TaskDefer(out.task_id, until=time.time(), reason="provider_disabled"))
-            self.providers.invalidate()
-            if out.provider not in self._disabled_noticed:
-                self._disabled_noticed.add(out.provider)
-                self.emit(api.Notice(level="error", message=f"provider {out.provider} disabled: {out.message}"))
-        elif out.kind == "fail":
-            self._results.append(TaskFail(out.task_id, error_class=out.error_class, message=out.message))
-            self.emit(api.ChunkFailed(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
-                                      error_class=out.error_class, message=out.message,
-                                      attempts=order.attempt + 1, dead=False))
-            self.emit(api.JobFinished(job_id=out.job_id, status="failed", output_path=None, error=out.message))
-
-    def _on_defer(self, out: TaskOutcome) -> None:
-        """Park the chunk until its provider frees up, or send it to a fallback at once."""
-        now = time.time()
-        if out.reason in ("quota_parked", "circuit_open"):
-            self.providers.note_blocked(out.provider, out.until, out.reason)
-        until = out.until
-        fallback, _ = self.router.choose(out.provider, self.providers.blocked_until(now), now)
-        if fallback is not None and fallback != out.provider:
-            until = now
-        self._results.append(TaskDefer(out.task_id, until=until, reason=out.reason))
-        self._note_wait(out.provider, out.until, out.reason)
-
-    def _on_done(self, out: TaskOutcome) -> None:
-        self._results.append(TaskDone(out.task_id, translation=out.translation or "", provider=out.provider,
-                                      model=out.model, tokens_in=out.tokens_in, tokens_out=out.tokens_out,
-                                      characters=out.characters, cost_usd=out.cost_usd, cached=out.cached))
-        totals = self.totals
-        totals.chunks_done += 1
-        if not out.cached:
-            totals.tokens_in += out.tokens_in
-            totals.tokens_out += out.tokens_out
-            totals.characters += out.characters
-            totals.cost_usd += out.cost_usd
-        self.emit(api.ChunkDone(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
-                                provider=out.provider, tokens_in=out.tokens_in, tokens_out=out.tokens_out,
-                                characters=out.characters, cost_usd=out.cost_usd, cached=out.cached,
-                                duration_ms=out.duration_ms))
-        if self.max_cost_usd is not None and totals.cost_usd >= self.max_cost_usd and not self.budget_reached:
-            self.budget_reached = True
-            self.emit(api.Notice(level="warning", message=(
-                f"spend reached the --max-cost cap (${totals.cost_usd:.4f} ≥ ${self.max_cost_usd:.4f}); "
-                "dispatch stopped, the rest stays queued")))
-
-    def _on_retry(self, out: TaskOutcome, order: TaskOrder) -> None:
-        self.totals.retries += 1
-        attempts = order.attempt + 1
-        self._results.append(TaskRetry(out.task_id, error_class=out.error_class, message=out.message, delay_s=out.delay_s))
-        if attempts >= self.settings.max_attempts:
-            self.emit(api.ChunkFailed(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
-                                      error_class=out.error_class, message=out.message, attempts=attempts, dead=True))
-            self.emit(api.JobFinished(job_id=out.job_id, status="dead", output_path=None, error=out.message))
-        else:
-            self.emit(api.RetryScheduled(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
-                                         delay_s=out.delay_s, error_class=out.error_class, message=out.message,
-                                         attempts=attempts))
-        if out.error_class == "RateLimited":
-            self._note_wait(out.provider, time.time() + out.delay_s, "rate_limited")
-
-    def _on_metric(self, m: RequestMetric) -> None:
-        if m.outcome == "cached":
-            self.totals.cache_hits += 1
-        else:
-            self.totals.requests += 1
-        if m.outcome == "rate_limited":
-            self.totals.rate_limited += 1
-        self._metrics.append(MetricRow(
-            ts=m.ts, provider=m.provider, model=m.model, outcome=m.outcome, duration_ms=m.duration_ms,
-            status_code=m.status_code, error_class=m.error_class, job_id=m.job_id, task_id=m.task_id,
-            tokens_in=m.tokens_in, tokens_out=m.tokens_out, characters=m.characters,
-            cost_cents=m.cost_usd * 100, worker_id=m.worker_id))
-
-    def _note_wait(self, provider: str, until: float, reason: str) -> None:
-        if until > self._waits_seen.get(provider, 0.0) + 1.0:
-            self._waits_seen[provider] = until
-            self.emit(api.RateLimitWait(provider=provider, until=until, reason=reason))
-
     # ---- recording ----------------------------------------------------------------------
     def _flush(self, store: JobStore) -> None:
-        if self._metrics:
-            metrics, self._metrics = self._metrics, []
+        metrics = self.recorder.take_metrics()
+        if metrics:
             store.record_metrics(metrics)
-        if not self._results:
+        results = self.recorder.take_results()
+        if not results:
             return
-        results, self._results = self._results, []
         ready = store.record_results(results, max_attempts=self.settings.max_attempts)
         self._idle_until = 0.0  # something changed: look for work again at once
         for job_id in ready:
@@ -294,7 +207,7 @@ class Runner:
             message = f"no usable provider: {reason}"
             self.emit(api.JobFinished(job_id=task.job_id, status="failed", output_path=None, error=message))
             return TaskFail(task.task_id, error_class="ProviderUnavailable", message=message)
-        self._note_wait(task.provider, until, reason)
+        self.recorder.note_wait(task.provider, until, reason)
         return TaskDefer(task.task_id, until=until, reason=reason)
 
     # ---- housekeeping -------------------------------------------------------------------
@@ -395,7 +308,7 @@ class Runner:
                                          "target_workers": self.target_workers, "paused": self.paused})
 
     def _check_drained(self, store: JobStore) -> None:
-        if self.pool.in_flight() or self._results or self.paused or self.writer.busy:
+        if self.pool.in_flight() or self.recorder.pending or self.paused or self.writer.busy:
             self.drained.clear()
             return
         if self.budget_reached:
