@@ -86,6 +86,14 @@ def test_deepl_usage_from_the_simulator(base, capsys, monkeypatch, simulator):
     assert check["details"]["character_limit"] > 0
 
 
+def test_microsoft_languages_from_the_simulator(base, capsys, monkeypatch, simulator):
+    monkeypatch.setenv("SIM_MS_KEY", SIM_KEY)
+    extra = f'[providers.ms]\nkind = "microsoft"\nbase_url = "{simulator.url}"\napi_key_env = "SIM_MS_KEY"\n'
+    code, report = run_json(capsys, "health", *_common(base, extra))
+    assert code == 0, report
+    assert _checks(report)["provider ms"]["ok"]
+
+
 def test_missing_key_env_var_is_unhealthy(base, capsys, monkeypatch):
     monkeypatch.delenv("MISSING_TEST_KEY", raising=False)
     extra = '[providers.openai]\nkind = "openai"\napi_key_env = "MISSING_TEST_KEY"\n'

@@ -29,7 +29,7 @@ _DIALECTS: dict[tuple[str, str], Dialect] = {
 }
 _ENDPOINT_NAMES = {
     "/v1/chat/completions": "openai.chat", "/v1/models": "openai.models", "/v2/translate": "deepl.translate",
-    "/v2/usage": "deepl.usage", "/translate": "microsoft.translate",
+    "/v2/usage": "deepl.usage", "/translate": "microsoft.translate", "/languages": "microsoft.languages",
 }
 
 
@@ -72,6 +72,8 @@ class SimulatorApp:
             return await self._tracked("openai.models", request, self._models(request))
         if request.method in ("GET", "POST") and path == "/v2/usage":
             return await self._tracked("deepl.usage", request, self._deepl_usage(request))
+        if request.method == "GET" and path == "/languages":
+            return await self._tracked("microsoft.languages", request, self._microsoft_languages())
         if path in _ENDPOINT_NAMES:
             return json_response(405, {"error": {"message": f"method {request.method} not allowed on {path}"}})
         return json_response(404, {"error": {"message": f"no such endpoint: {request.method} {path}"}})
@@ -165,6 +167,13 @@ class SimulatorApp:
         if self.config.api_key and not dialect.authorised(request, self.config.api_key):
             return dialect.unauthorised()
         return models_response(DEMO_MODEL)
+
+    async def _microsoft_languages(self) -> Response:
+        """Translator v3's language list (public on the real service, so no key check)."""
+        from scribe_tui.languages import LANGUAGES
+
+        return json_response(200, {"translation": {code: {"name": name, "nativeName": name, "dir": "ltr"}
+                                                   for code, name in LANGUAGES.items()}})
 
     async def _deepl_usage(self, request: Request) -> Response:
         dialect = _DIALECTS[("POST", "/v2/translate")]
