@@ -1,6 +1,6 @@
 """Lease/record speed of the SQLite job store with ~100k tasks (prints figures; asserts nothing).
 
-    PYTHONPATH=. .venv/bin/python bench/bench_store_lease.py [--tasks 100000] [--batch 20]
+    PYTHONPATH=. .venv/bin/python bench/store.py [--tasks 100000] [--batch 20]
 
 Cases: leasing from a full queue; leasing when nearly every task is deferred into the
 future (the lease query has to walk past them); the read calls a TUI polls.
