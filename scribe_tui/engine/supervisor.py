@@ -101,7 +101,10 @@ class Supervisor(StoreCommands):
         self._runner = None
         log.info("supervisor stopped")
 
-    close = stop
+    def close(self) -> None:
+        """Stop (if running) and close this thread's store connection."""
+        self.stop()
+        super().close()
 
     def __enter__(self) -> Supervisor:
         self.start()
@@ -136,7 +139,7 @@ class Supervisor(StoreCommands):
                 continue
             if not config.needs_key or config.api_key() is not None:
                 usable.add(name)
-            else:
+            elif self._is_fallback(name, needed):
                 log.warning("fallback provider has no key; skipped", provider=name, variable=config.api_key_env)
         return usable
 
