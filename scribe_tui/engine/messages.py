@@ -102,12 +102,3 @@ class RequestMetric:
     characters: int = 0
     cost_usd: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class WorkerLog:
-    """A notice from a worker a person should see (e.g. a provider disabled)."""
-
-    worker_id: str
-    level: str
-    message: str

@@ -9,8 +9,3 @@ from scribe_tui.engine.commands import StoreCommands
 
 class Monitor(StoreCommands):
     attached = True
-
-    def supervisor_alive(self) -> bool:
-        from scribe_tui.engine.lockfile import is_locked
-
-        return is_locked(self.data_dir)

@@ -141,9 +141,6 @@ class WorkerPool:
                 counts[order.provider] = counts.get(order.provider, 0) + 1
         return counts
 
-    def held_task_ids(self) -> set[int]:
-        return {task_id for h in self.workers.values() for task_id in h.tasks}
-
     def _put(self, handle: WorkerHandle, message: Any) -> None:
         try:
             handle.orders.put(message)

@@ -18,7 +18,7 @@ import structlog
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_toward
-from scribe_tui.engine.messages import RequestMetric, TaskOrder, TaskOutcome, TaskStarted, WorkerBeat, WorkerLog
+from scribe_tui.engine.messages import RequestMetric, TaskOrder, TaskOutcome, TaskStarted, WorkerBeat
 from scribe_tui.engine.pool import WorkerHandle, WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.recorder import OutcomeRecorder
@@ -135,8 +135,6 @@ class Runner:
             if order is not None:
                 self.emit(api.ChunkStarted(job_id=order.job_id, task_id=order.task_id, chunk_index=order.chunk_index,
                                            worker_id=message.worker_id, provider=order.provider))
-        elif isinstance(message, WorkerLog):
-            self.emit(api.Notice(level=message.level, message=message.message))  # type: ignore[arg-type]
 
     # ---- recording ----------------------------------------------------------------------
     def _flush(self, store: JobStore) -> None:

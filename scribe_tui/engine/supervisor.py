@@ -113,10 +113,6 @@ class Supervisor(StoreCommands):
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def wait_until_drained(self, timeout: float | None = None) -> bool:
         """Block until nothing is runnable any more (or the loop ended); True if drained."""
         if self._runner is None:

@@ -28,7 +28,6 @@ from scribe_tui.engine.messages import (
     TaskOutcome,
     TaskStarted,
     WorkerBeat,
-    WorkerLog,
 )
 from scribe_tui.engine.outcomes import outcome_to_message
 from scribe_tui.engine.validation import translation_validator
@@ -208,7 +207,7 @@ class _WorkerLoop:
             cost_usd=record.cost_usd,
         ))
 
-    def _send(self, message: TaskOutcome | TaskStarted | WorkerBeat | RequestMetric | WorkerLog) -> None:
+    def _send(self, message: TaskOutcome | TaskStarted | WorkerBeat | RequestMetric) -> None:
         try:
             self.events.put(message)
         except (OSError, ValueError):  # the supervisor is gone; nothing to report to
