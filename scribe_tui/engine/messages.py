@@ -3,7 +3,7 @@ multiprocessing queues). Internal to the engine; front ends see engine.api event
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 
@@ -37,7 +37,7 @@ class StopOrder:
     grace_s: float
 
 
-# ---- worker -> supervisor -------------------------------------------------------------------
+# ---- worker -> supervisor (and a store MetricRow per request) -----------------------------
 
 
 @dataclass(frozen=True)
@@ -81,24 +81,3 @@ class TaskOutcome:
     delay_s: float = 0.0
     until: float = 0.0
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class RequestMetric:
-    """One provider request or cache hit, for the metrics table (never any text)."""
-
-    worker_id: str
-    ts: float
-    provider: str
-    model: str
-    outcome: str
-    duration_ms: float
-    status_code: int | None = None
-    error_class: str | None = None
-    job_id: int | None = None
-    task_id: int | None = None
-    tokens_in: int = 0
-    tokens_out: int = 0
-    characters: int = 0
-    cost_usd: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)

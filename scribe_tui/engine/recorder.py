@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
-from scribe_tui.engine.messages import RequestMetric, TaskOrder, TaskOutcome
+from scribe_tui.engine.messages import TaskOrder, TaskOutcome
 from scribe_tui.engine.pool import WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.routing import Router
@@ -118,18 +118,15 @@ class OutcomeRecorder:
         if out.error_class == "RateLimited":
             self.note_wait(out.provider, time.time() + out.delay_s, "rate_limited")
 
-    def on_metric(self, m: RequestMetric) -> None:
-        if m.outcome == "cached":
+    def on_metric(self, row: MetricRow) -> None:
+        """A worker's request record: counted in the totals, stored with the next batch."""
+        if row.outcome == "cached":
             self.totals.cache_hits += 1
         else:
             self.totals.requests += 1
-        if m.outcome == "rate_limited":
+        if row.outcome == "rate_limited":
             self.totals.rate_limited += 1
-        self._metrics.append(MetricRow(
-            ts=m.ts, provider=m.provider, model=m.model, outcome=m.outcome, duration_ms=m.duration_ms,
-            status_code=m.status_code, error_class=m.error_class, job_id=m.job_id, task_id=m.task_id,
-            tokens_in=m.tokens_in, tokens_out=m.tokens_out, characters=m.characters,
-            cost_cents=m.cost_usd * 100, worker_id=m.worker_id))
+        self._metrics.append(row)
 
     def note_wait(self, provider: str, until: float, reason: str) -> None:
         if until > self._waits_seen.get(provider, 0.0) + 1.0:

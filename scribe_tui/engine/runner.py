@@ -18,14 +18,14 @@ import structlog
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_toward
-from scribe_tui.engine.messages import RequestMetric, TaskOrder, TaskOutcome, TaskStarted, WorkerBeat
+from scribe_tui.engine.messages import TaskOrder, TaskOutcome, TaskStarted, WorkerBeat
 from scribe_tui.engine.pool import WorkerHandle, WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.recorder import OutcomeRecorder
 from scribe_tui.engine.routing import Router
 from scribe_tui.engine.totals import RunTotals
 from scribe_tui.engine.writer import OutputWriter
-from scribe_tui.store import JobStore, TaskDefer, TaskFail
+from scribe_tui.store import JobStore, MetricRow, TaskDefer, TaskFail
 
 log = structlog.get_logger("scribe_tui.supervisor")
 
@@ -123,7 +123,7 @@ class Runner:
     def _handle(self, message: Any) -> None:
         if isinstance(message, TaskOutcome):
             self.recorder.on_outcome(message)
-        elif isinstance(message, RequestMetric):
+        elif isinstance(message, MetricRow):
             self.recorder.on_metric(message)
         elif isinstance(message, WorkerBeat):
             if (handle := self.pool.workers.get(message.worker_id)) is not None:

@@ -22,7 +22,6 @@ import structlog
 from scribe_tui.config import Settings
 from scribe_tui.engine.messages import (
     CancelOrder,
-    RequestMetric,
     StopOrder,
     TaskOrder,
     TaskOutcome,
@@ -32,6 +31,7 @@ from scribe_tui.engine.messages import (
 from scribe_tui.engine.outcomes import outcome_to_message
 from scribe_tui.engine.validation import translation_validator
 from scribe_tui.providers.base import TranslationRequest
+from scribe_tui.store import MetricRow
 from scribe_tui.tracing import span
 
 log = structlog.get_logger("scribe_tui.worker")
@@ -199,15 +199,15 @@ class _WorkerLoop:
 
     def _on_request(self, record: Any) -> None:
         context = structlog.contextvars.get_contextvars()
-        self._send(RequestMetric(
-            worker_id=self.spec.worker_id, ts=record.ts, provider=record.provider, model=record.model,
-            outcome=_METRIC_OUTCOMES.get(record.outcome, "error"), duration_ms=record.duration_ms, status_code=record.status_code,
-            error_class=record.error_class, job_id=context.get("job_id"), task_id=context.get("chunk_id"),
-            tokens_in=record.tokens_in, tokens_out=record.tokens_out, characters=record.characters,
-            cost_usd=record.cost_usd,
+        self._send(MetricRow(
+            ts=record.ts, provider=record.provider, model=record.model,
+            outcome=_METRIC_OUTCOMES.get(record.outcome, "error"), duration_ms=record.duration_ms,
+            status_code=record.status_code, error_class=record.error_class, job_id=context.get("job_id"),
+            task_id=context.get("chunk_id"), tokens_in=record.tokens_in, tokens_out=record.tokens_out,
+            characters=record.characters, cost_cents=record.cost_usd * 100, worker_id=self.spec.worker_id,
         ))
 
-    def _send(self, message: TaskOutcome | TaskStarted | WorkerBeat | RequestMetric) -> None:
+    def _send(self, message: TaskOutcome | TaskStarted | WorkerBeat | MetricRow) -> None:
         try:
             self.events.put(message)
         except (OSError, ValueError):  # the supervisor is gone; nothing to report to
