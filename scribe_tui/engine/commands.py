@@ -3,13 +3,12 @@ supervisor in this process and one in another process obey them the same way."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.paths import ensure_private_dir
-from scribe_tui.store import JobStore
+from scribe_tui.store import JobStore, PerThreadStores
 
 
 class StoreCommands:
@@ -21,15 +20,12 @@ class StoreCommands:
         self.settings = settings
         self.data_dir = settings.resolved_data_dir()
         ensure_private_dir(self.data_dir)
-        self._local = threading.local()
+        self._stores = PerThreadStores(self.data_dir)
 
     @property
     def store(self) -> JobStore:
         """This thread's connection (SQLite connections stay on the thread that made them)."""
-        store = getattr(self._local, "store", None)
-        if store is None:
-            store = self._local.store = JobStore.open(self.data_dir)
-        return store
+        return self._stores.get()
 
     def enqueue(self, paths: list[Path], languages: list[str], *, priority: int = 0,
                 provider: str | None = None, output_dir: Path | None = None) -> api.EnqueueReport:
@@ -76,7 +72,4 @@ class StoreCommands:
         return build_snapshot(self.store, self.settings, self.data_dir, runner=None, attached=self.attached)
 
     def close(self) -> None:
-        store = getattr(self._local, "store", None)
-        if store is not None:
-            store.close()
-            self._local.store = None
+        self._stores.close_current()

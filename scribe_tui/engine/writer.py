@@ -14,7 +14,7 @@ import structlog
 from scribe_tui.engine import api
 from scribe_tui.engine.output import assemble
 from scribe_tui.errors import DocumentError
-from scribe_tui.store import JobStore
+from scribe_tui.store import JobStore, PerThreadStores
 from scribe_tui.tracing import record_span, tracing_enabled
 
 log = structlog.get_logger("scribe_tui.writer")
@@ -27,8 +27,7 @@ class OutputWriter:
         self.data_dir = data_dir
         self.emit = emit
         self._pool = ThreadPoolExecutor(max_workers=WRITER_THREADS, thread_name_prefix="scribe-writer")
-        self._local = threading.local()
-        self._stores: list[JobStore] = []
+        self._stores = PerThreadStores(data_dir)
         self._lock = threading.Lock()
         self._pending: set[int] = set()
 
@@ -44,17 +43,9 @@ class OutputWriter:
             self._pending.add(job_id)
         self._pool.submit(self._write, job_id)
 
-    def _store(self) -> JobStore:
-        store = getattr(self._local, "store", None)
-        if store is None:
-            store = self._local.store = JobStore.open(self.data_dir)
-            with self._lock:
-                self._stores.append(store)
-        return store
-
     def _write(self, job_id: int) -> None:
         try:
-            store = self._store()
+            store = self._stores.get()
             try:
                 path = assemble(store, job_id)
             except DocumentError as exc:
@@ -82,7 +73,4 @@ class OutputWriter:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
-        with self._lock:
-            stores, self._stores = self._stores, []
-        for store in stores:
-            store.close()
+        self._stores.close_all()

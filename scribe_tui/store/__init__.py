@@ -21,8 +21,10 @@ from scribe_tui.store.models import (
     WorkerRow,
 )
 from scribe_tui.store.sqlite import SCHEMA_VERSION, JobStore
+from scribe_tui.store.per_thread import PerThreadStores
 
 __all__ = [
+    "PerThreadStores",
     "SCHEMA_VERSION",
     "ChunkSpec",
     "EnqueueResult",
