@@ -228,7 +228,7 @@ class BatchRun:
 
 def build_summary(store: Any, scope: set[int], totals: dict[str, float], *, parked: int) -> dict[str, Any]:
     """The ``--json`` summary (DESIGN.md) over the jobs this run covered."""
-    jobs = [job for job in (store.job(job_id) for job_id in sorted(scope)) if job is not None]
+    jobs = store.jobs(ids=scope)
     by_status: dict[str, int] = {}
     for job in jobs:
         by_status[job.status] = by_status.get(job.status, 0) + 1

@@ -21,11 +21,7 @@ class _Counts:
 
     def read(self) -> dict[str, tuple[int, int]]:
         per_language: dict[str, list[int]] = {}
-        store = self.supervisor.store
-        for job_id in self.scope:
-            job = store.job(job_id)
-            if job is None:
-                continue
+        for job in self.supervisor.store.jobs(ids=self.scope):
             done_total = per_language.setdefault(job.target_language, [0, 0])
             done_total[0] += job.chunks_done if job.status != "cancelled" else 0
             done_total[1] += job.chunks_total if job.status != "cancelled" else 0

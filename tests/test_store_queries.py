@@ -150,3 +150,13 @@ def test_control_values_are_json_and_shared_between_connections(store: JobStore)
         assert other.get_control("supervisor") == {"pid": 123, "started_at": NOW, "heartbeat": NOW + 1}
         other.set_control("target_workers", 2)
     assert store.get_control("target_workers") == 2
+
+
+def test_jobs_can_be_listed_by_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from scribe_tui.store import ChunkSpec, JobStore
+
+    with JobStore.open(tmp_path) as store:
+        doc = store.add_document("a.txt", b"x", "h", "txt", [ChunkSpec(0, "t", "", 1, {})])
+        ids = [store.enqueue(doc, lang, "demo", "m", output_path="o").job_id for lang in ("he", "de", "en")]
+        assert [job.id for job in store.jobs(ids=[ids[2], ids[0], 999])] == [ids[0], ids[2]]
+        assert store.jobs(ids=[]) == []

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import fields
 from typing import Any
 
 from scribe_tui.store.models import JobRow, JobStatus, TaskRow, TaskStatus
-from scribe_tui.store.sqlite.connection import SQLiteBase
+from scribe_tui.store.sqlite.connection import SQLiteBase, id_list
 from scribe_tui.store.sqlite.transitions import LIVE_SQL, RUNNABLE_SQL
 
 _JOB_SELECT = """
@@ -39,9 +40,13 @@ class QueryOps(SQLiteBase):
         return _job_row(row) if row else None
 
     def jobs(self, *, status: str | None = None, language: str | None = None, text: str | None = None,
-             limit: int | None = None, offset: int = 0) -> list[JobRow]:
-        """Jobs in id order; ``text`` matches anywhere in the document path (case-insensitive ASCII)."""
+             limit: int | None = None, offset: int = 0, ids: Collection[int] | None = None) -> list[JobRow]:
+        """Jobs in id order; ``text`` matches anywhere in the document path (case-insensitive ASCII);
+        ``ids`` keeps only those jobs (one query for a batch run's scope instead of one per job)."""
         clauses, params = [], []
+        if ids is not None:
+            clauses.append("j.id IN (SELECT value FROM json_each(?))")
+            params.append(id_list(ids))
         if status is not None:
             clauses.append("j.status = ?")
             params.append(str(status))
