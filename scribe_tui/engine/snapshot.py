@@ -74,32 +74,17 @@ def _request_limit_per_min(settings: Settings) -> float | None:
 
 
 def _providers(store: JobStore, settings: Settings, data_dir: Path, now: float) -> tuple[ProviderInfo, ...]:
-    from scribe_tui.limits.breaker import circuit_label
-    from scribe_tui.limits.provider_state import read_provider_states
+    """The limits layer's view of each provider, with the last hour's request figures."""
+    from scribe_tui.limits.snapshot import provider_snapshot
 
-    states = read_provider_states(data_dir)
     summary = store.metrics_summary(now - 3600)
     infos = []
-    for name, config in settings.providers.items():
-        state = states.get(name)
-        stats = summary.get(name, {})
-        circuit = "disabled" if state and state.disabled_reason else (circuit_label(state, now) if state else "closed")
+    for status in provider_snapshot(data_dir, settings, now=now):
+        stats = summary.get(status.name, {})
         infos.append(ProviderInfo(
-            name=name, kind=config.kind, model=config.model or "", circuit=circuit,
-            paused_until=state.paused_until if state and state.paused_until > now else None,
-            limit_usage=_limit_usage(data_dir, name, config), requests=int(stats.get("requests", 0)),
+            name=status.name, kind=status.kind, model=status.model, circuit=status.circuit,
+            paused_until=status.paused_until, limit_usage=status.limit_usage, requests=int(stats.get("requests", 0)),
             rate_limited=int(stats.get("rate_limited", 0)), latency_p50_ms=stats.get("latency_p50_ms"),
             latency_p95_ms=stats.get("latency_p95_ms"), cost_usd=float(stats.get("cost_usd", 0.0)),
-            note=(state.disabled_reason or "") if state else ""))
+            note=status.note))
     return tuple(infos)
-
-
-def _limit_usage(data_dir: Path, name: str, config: object) -> tuple[tuple[str, int, int], ...]:
-    try:
-        from scribe_tui.limits.buckets import limit_usage
-    except ImportError:
-        return ()
-    try:
-        return tuple(limit_usage(data_dir, name, config))
-    except Exception:  # usage is informative only; never break the UI for it
-        return ()
