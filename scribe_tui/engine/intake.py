@@ -54,7 +54,7 @@ def enqueue_paths(store: JobStore, settings: Settings, paths: Sequence[Path], la
         except (DocumentError, OSError) as exc:
             reason = str(exc) if isinstance(exc, DocumentError) else f"cannot read: {exc.strerror or exc}"
             errors.append((str(source.path), reason))
-            log.warning("document rejected", path_hash=hash(str(source.path)) & 0xFFFFFFFF, reason=reason)
+            log.warning("document rejected", path=str(source.path), reason=reason)
             for lang, target in targets.items():
                 job_ids.append(store.add_failed_job(str(source.path), lang, provider_name, model, reason, output_path=target))
             continue
