@@ -55,6 +55,7 @@ class Runner:
         self._next_housekeeping = 0.0
         self._next_renew = 0.0
         self._next_scale = 0.0
+        self._next_beat = 0.0
         self.error: BaseException | None = None
         self.writer = OutputWriter(settings.resolved_data_dir(), emit)
         self.recorder = OutcomeRecorder(settings, pool, router, providers, emit, max_cost_usd=max_cost_usd)
@@ -221,7 +222,9 @@ class Runner:
             self._next_scale = now + 2.0
             self._autoscale(store)
             self._finish_translated_jobs(store)  # e.g. a failed write retried from another process
-        self._record_heartbeats(store)
+        if now >= self._next_beat:  # the store's view of the pool, for monitors: once per heartbeat
+            self._next_beat = now + self.settings.engine.heartbeat_s
+            self._record_heartbeats(store)
         self._check_drained(store)
 
     def _read_commands(self, store: JobStore) -> None:
