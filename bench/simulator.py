@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from scribe_tui.providers.base import TranslationRequest
-from scribe_tui.providers.prompt import build_messages
+from scribe_tui.prompt import build_messages
 from scribe_tui.simulator import SimulatorConfig, start_simulator_process
 
 TEXT = "The quick brown fox jumps over the lazy dog.\nA second line of the transcript.\n\nAnd a third one."

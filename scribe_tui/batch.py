@@ -14,10 +14,11 @@ from typing import Any
 from scribe_tui.context import CommandContext
 from scribe_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from scribe_tui.languages import parse_languages
+from scribe_tui.store import PRIORITIES
 
 
 def register_translate(p: argparse.ArgumentParser) -> None:
-    from scribe_tui.cli import add_common_options, add_run_options
+    from scribe_tui.arguments import add_common_options, add_run_options
 
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories to translate")
     p.add_argument("--async", dest="async_", action="store_true",
@@ -62,7 +63,7 @@ def _languages(args: argparse.Namespace) -> list[str]:
 
 
 def _enqueue_only(args: argparse.Namespace) -> int:
-    from scribe_tui.engine.commands import StoreCommands
+    from scribe_tui.engine.store_commands import StoreCommands
 
     ctx = CommandContext.from_args(args)
     languages = _languages(args)
@@ -74,7 +75,6 @@ def _enqueue_only(args: argparse.Namespace) -> int:
 
 
 def _enqueue(store: Any, ctx: CommandContext, args: argparse.Namespace, languages: list[str]) -> tuple[Any, list[int]]:
-    from scribe_tui.cli import PRIORITIES
     from scribe_tui.engine.api import EnqueueReport
     from scribe_tui.engine.intake import enqueue_paths
 
@@ -95,7 +95,7 @@ def _enqueue(store: Any, ctx: CommandContext, args: argparse.Namespace, language
 def _enqueue_list(store: Any, ctx: CommandContext, args: argparse.Namespace) -> tuple[Any, list[int]]:
     from scribe_tui.engine.api import EnqueueReport
     from scribe_tui.engine.intake import enqueue_paths
-    from scribe_tui.ops.from_list import read_job_list
+    from scribe_tui.job_list import read_job_list
 
     rows, bad = read_job_list(args.from_list)
     for line, reason in bad:
@@ -149,7 +149,7 @@ class BatchRun:
 
     def run(self) -> int:
         from scribe_tui.engine.supervisor import Supervisor
-        from scribe_tui.observers import Observers
+        from scribe_tui.observability.observers import Observers
 
         settings = self.ctx.settings
         supervisor = Supervisor(settings, read_cache=not self.args.no_cache, max_cost_usd=self.args.max_cost,

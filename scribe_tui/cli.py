@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from scribe_tui import __version__
+from scribe_tui.arguments import Command, add_common_options, add_run_options, parser
 from scribe_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ScribeError, UsageError
-
-PRIORITIES = {"high": 20, "normal": 0, "low": -20}
 
 DESCRIPTION = """\
 Translate collections of documents (txt, md, srt, vtt, json transcripts) into one or more
@@ -32,52 +29,14 @@ error, 130 interrupted (work is kept and resumes on the next run).
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises UsageError instead of printing usage and exiting."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
-
-
-def parser(**kwargs: Any) -> argparse.ArgumentParser:
-    return _Parser(formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
-
-
-def add_common_options(p: argparse.ArgumentParser, *, json_help: str = "machine-readable output on stdout") -> None:
-    """Options every command takes: --config, --data-dir, --json, -v."""
-    p.add_argument("--config", type=Path, metavar="FILE", help="TOML config file (default: config.toml in the user config dir)")
-    p.add_argument("--data-dir", type=Path, metavar="DIR", help="jobs database, rate-limit buckets, lock and logs (default: the user data dir)")
-    p.add_argument("--json", action="store_true", help=json_help)
-    p.add_argument("-v", "--verbose", action="count", default=0, help="human-readable logs on stderr (-vv for debug)")
-
-
-def add_run_options(p: argparse.ArgumentParser) -> None:
-    """Options of the commands that run work (TUI, --batch, translate)."""
-    p.add_argument("--to", metavar="LANGS", help="target languages, comma-separated codes, e.g. he,de,en")
-    p.add_argument("-o", "--output-dir", type=Path, metavar="DIR", help="where translations go: DIR/<lang>/<relative path> (default: ./translated)")
-    p.add_argument("--provider", metavar="NAME", help="provider from the config (default: default_provider, 'demo' out of the box)")
-    p.add_argument("--workers", metavar="N|auto", help="worker processes, or 'auto' to scale by queue depth and limits")
-    p.add_argument("--priority", choices=sorted(PRIORITIES), default="normal", help="priority of the jobs enqueued now (added to the language priority)")
-    p.add_argument("--no-cache", action="store_true", help="do not read the translation cache (results are still written to it)")
-    p.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N/metrics while running")
-
-
-@dataclass
-class Command:
-    name: str
-    help: str
-    register: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
-
-
 def _commands() -> dict[str, Command]:
     """Subcommands, imported lazily so `scribe-tui --help` stays fast."""
     from scribe_tui import batch
-    from scribe_tui.ops import registry as ops_registry
+    from scribe_tui.commands import registry as operator_commands
 
     commands = {"translate": Command("translate", "enqueue documents and run them (or only enqueue with --async)",
                                      batch.register_translate, batch.run_translate)}
-    commands.update(ops_registry.commands())
+    commands.update(operator_commands.commands())
     return commands
 
 

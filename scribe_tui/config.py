@@ -18,7 +18,8 @@ from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSett
 from scribe_tui import paths
 from scribe_tui.errors import ConfigError
 from scribe_tui.languages import LANGUAGES, normalise
-from scribe_tui.limits.spec import RateLimit, parse_limit
+from scribe_tui.limit_spec import RateLimit, parse_limit
+from scribe_tui.pricing import Pricing, default_pricing
 
 ProviderKind = Literal["openai", "deepl", "microsoft", "demo"]
 
@@ -71,14 +72,6 @@ class LogConfig(_Section):
 
 class NotifyConfig(_Section):
     webhook_url: str | None = None
-
-
-class Pricing(_Section):
-    """USD per million units; a provider's cost is computed from its reported usage."""
-
-    input_per_million_tokens: float = Field(0.0, ge=0)
-    output_per_million_tokens: float = Field(0.0, ge=0)
-    per_million_characters: float = Field(0.0, ge=0)
 
 
 class ProviderConfig(_Section):
@@ -144,8 +137,6 @@ class ProviderConfig(_Section):
             return self.pricing[self.model]
         if "default" in self.pricing:
             return self.pricing["default"]
-        from scribe_tui.providers.pricing import default_pricing
-
         return default_pricing(self.kind, self.model)
 
 

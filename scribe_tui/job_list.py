@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scribe_tui.cli import PRIORITIES
 from scribe_tui.errors import UsageError
 from scribe_tui.languages import LANGUAGES, normalise
+from scribe_tui.store import PRIORITIES
 
 PATH_KEYS = ("path", "file", "source")
 LANGUAGE_KEYS = ("language", "lang", "target_language", "to")

@@ -1,11 +1,21 @@
-"""Built-in list prices (USD per million units) used when the config gives none."""
+"""What translation costs: the ``Pricing`` of a provider's model (USD per million units)
+and the built-in list prices used when the config gives none. A leaf, so that the
+configuration and the providers both read it without importing each other."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pydantic import BaseModel, ConfigDict, Field
 
-if TYPE_CHECKING:
-    from scribe_tui.config import Pricing
+
+class Pricing(BaseModel):
+    """USD per million units; a provider's cost is computed from its reported usage."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input_per_million_tokens: float = Field(0.0, ge=0)
+    output_per_million_tokens: float = Field(0.0, ge=0)
+    per_million_characters: float = Field(0.0, ge=0)
+
 
 # Published list prices at the time of writing; override per model in the config.
 _OPENAI_MODELS: dict[str, tuple[float, float]] = {
@@ -18,8 +28,6 @@ _OPENAI_MODELS: dict[str, tuple[float, float]] = {
 
 
 def default_pricing(kind: str, model: str | None) -> Pricing:
-    from scribe_tui.config import Pricing
-
     if kind == "openai" and model in _OPENAI_MODELS:
         inp, out = _OPENAI_MODELS[model]
         return Pricing(input_per_million_tokens=inp, output_per_million_tokens=out)

@@ -6,14 +6,19 @@ tail of the previous chunk, which must not be translated) — goes in the one sy
 that comes first. The system message names the target language on a line of its own,
 ``Target language: Hebrew (he).``; the simulator reads the code back from that line with
 ``parse_target_language``.
+
+A leaf: the providers build prompts with it and the simulator reads them back, so it takes
+any request with the fields below (``providers.base.TranslationRequest`` has them) rather
+than importing the providers.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Protocol
 
 from scribe_tui.languages import language_name, normalise
-from scribe_tui.providers.base import TranslationRequest
 
 # Bump when the prompt layout changes: it is part of every cache key.
 PROMPT_VERSION = "1"
@@ -23,6 +28,22 @@ SOURCE_LANGUAGE_LINE = "Source language: {name} ({code})."
 SOURCE_LANGUAGE_AUTO = "Source language: detect it from the text."
 CONTEXT_OPEN = "<context>"
 CONTEXT_CLOSE = "</context>"
+
+
+class PromptRequest(Protocol):
+    """What a prompt is built from: the fields of a ``TranslationRequest``."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def target_language(self) -> str: ...
+    @property
+    def source_language(self) -> str: ...
+    @property
+    def context(self) -> str: ...
+    @property
+    def glossary(self) -> Mapping[str, str]: ...
+
 
 _TARGET_RE = re.compile(r"^Target language: .+ \((?P<code>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)\.\s*$", re.MULTILINE)
 
@@ -69,7 +90,7 @@ def context_lines(context: str) -> list[str]:
     ]
 
 
-def system_prompt(request: TranslationRequest) -> str:
+def system_prompt(request: PromptRequest) -> str:
     """The system message: instructions, languages, glossary, context — never the text."""
     code = normalise(request.target_language)
     lines = [_INSTRUCTIONS[0].format(name=language_name(code)), *_INSTRUCTIONS[1:]]
@@ -80,7 +101,7 @@ def system_prompt(request: TranslationRequest) -> str:
     return "\n".join(lines)
 
 
-def build_messages(request: TranslationRequest) -> list[dict[str, str]]:
+def build_messages(request: PromptRequest) -> list[dict[str, str]]:
     """The chat messages: the system prompt, then the text as the last (only) user message."""
     return [
         {"role": "system", "content": system_prompt(request)},

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from scribe_tui.providers.base import TranslationRequest
-from scribe_tui.providers.prompt import build_messages
+from scribe_tui.prompt import build_messages
 from scribe_tui.simulator import SimulatorConfig, SimulatorServer
 
 API_KEY = "sim-key-123"

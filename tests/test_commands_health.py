@@ -13,7 +13,7 @@ import pytest
 from scribe_tui.simulator.config import SimulatorConfig
 from scribe_tui.simulator.server import SimulatorServer
 from scribe_tui.store import JobStore
-from tests._ops_support import isolate, run_cli, run_json, run_subprocess, write_config
+from tests._commands_support import isolate, run_cli, run_json, run_subprocess, write_config
 
 SIM_KEY = "sk-simulated-health-key-0123456789"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests._ops_support import isolate, populate, run_cli, run_json, run_subprocess, write_config
+from tests._commands_support import isolate, populate, run_cli, run_json, run_subprocess, write_config
 
 from scribe_tui.store import JobStore
 

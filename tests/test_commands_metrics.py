@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from scribe_tui.errors import UsageError
-from scribe_tui.ops.metrics import parse_period
-from tests._ops_support import isolate, populate, run_cli, run_json, write_config
+from scribe_tui.commands.metrics import parse_period
+from tests._commands_support import isolate, populate, run_cli, run_json, write_config
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

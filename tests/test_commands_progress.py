@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests._ops_support import isolate, populate, run_cli, run_json, write_config
+from tests._commands_support import isolate, populate, run_cli, run_json, write_config
 
 
 @pytest.fixture

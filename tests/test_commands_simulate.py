@@ -12,9 +12,9 @@ import sys
 import httpx
 import pytest
 
-from scribe_tui.cli import parser
-from scribe_tui.ops import simulate
-from tests._ops_support import REPO, run_cli
+from scribe_tui.arguments import parser
+from scribe_tui.commands import simulate
+from tests._commands_support import REPO, run_cli
 
 
 def _args(*argv: str):

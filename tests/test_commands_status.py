@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from scribe_tui.ops import status as status_module
-from scribe_tui.ops.supervisor_probe import probe
+from scribe_tui.commands import status as status_module
+from scribe_tui.commands.supervisor_probe import probe
 from scribe_tui.store import JobStore
-from tests._ops_support import REPO, isolate, populate, run_cli, run_json, write_config
+from tests._commands_support import REPO, isolate, populate, run_cli, run_json, write_config
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from scribe_tui.config import load_settings
 from scribe_tui.errors import ConfigError
-from scribe_tui.limits.spec import RateLimit, parse_limit
+from scribe_tui.limit_spec import RateLimit, parse_limit
 from tests.conftest import ROOT
 
 

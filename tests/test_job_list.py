@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scribe_tui.errors import UsageError
-from scribe_tui.ops.from_list import ListRow, read_job_list
+from scribe_tui.job_list import ListRow, read_job_list
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pyrate_limiter import Rate
 from pyrate_limiter.utils import validate_rate_list
 
 from scribe_tui.limits.rates import normalise_rates, plan_kind, unit_for, widened_span_ms
-from scribe_tui.limits.spec import parse_limit
+from scribe_tui.limit_spec import parse_limit
 
 
 def _implied(span: int, amount: int, out: list[tuple[int, int]]) -> bool:

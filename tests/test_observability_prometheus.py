@@ -24,7 +24,7 @@ from scribe_tui.engine.api import (
     WorkerInfo,
     WorkerStarted,
 )
-from scribe_tui.ops.prometheus import MetricsExporter
+from scribe_tui.observability.prometheus import MetricsExporter
 
 DASHBOARD = Path(__file__).resolve().parents[1] / "grafana" / "scribe-tui.json"
 

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from scribe_tui.engine.api import JobFinished
-from scribe_tui.ops.notify import BatchSummary, Notifier
+from scribe_tui.observability.webhooks import BatchSummary, Notifier
 
 
 class Hook:

@@ -7,7 +7,7 @@ import pytest
 
 from scribe_tui.languages import LANGUAGES
 from scribe_tui.providers.base import TranslationRequest
-from scribe_tui.providers.prompt import build_messages, parse_target_language, system_prompt
+from scribe_tui.prompt import build_messages, parse_target_language, system_prompt
 
 
 def test_text_is_the_last_user_message_and_nothing_else() -> None:

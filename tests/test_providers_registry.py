@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scribe_tui.config import Pricing, ProviderConfig
-from scribe_tui.limits.spec import parse_limit
+from scribe_tui.limit_spec import parse_limit
 from scribe_tui.providers.base import Provider, ProviderUnavailable, RateLimited, TranslationRequest
 from scribe_tui.providers.deepl import DeepLProvider
 from scribe_tui.providers.demo import simulator_config_for, start_demo_backend

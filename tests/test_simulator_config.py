@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scribe_tui.limits.spec import parse_limit
+from scribe_tui.limit_spec import parse_limit
 from scribe_tui.simulator import SimulatorConfig
 
 

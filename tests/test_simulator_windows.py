@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from scribe_tui.limits.spec import parse_limit
+from scribe_tui.limit_spec import parse_limit
 from scribe_tui.simulator.windows import LimitSet, SlidingWindow
 
 

@@ -152,7 +152,7 @@ async def test_the_command_palette_follows_the_state_and_runs_commands(env) -> N
         await pilot.press("enter")
         await settled(pilot)
         assert engine.store.get_control("paused") is True
-        from scribe_tui.tui.commands import main_screen_commands
+        from scribe_tui.tui.palette import main_screen_commands
 
         names = [c.name for c in main_screen_commands(app.screen, app)]
         assert "Resume dispatch" in names and "Pause dispatch" not in names

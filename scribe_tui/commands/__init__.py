@@ -1,2 +1,2 @@
-"""Operator commands (jobs, status, progress, metrics, health, simulate) and the
-observability plumbing around the engine: Prometheus, tracing, webhook notifications."""
+"""Operator commands: ``jobs``, ``status``, ``progress``, ``metrics``, ``health`` and
+``simulate`` — short-lived front ends that read or steer the job store and exit."""

@@ -7,13 +7,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scribe_tui.cli import add_common_options
-from scribe_tui.config import Settings
-from scribe_tui.context import CommandContext
-from scribe_tui.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError
-from scribe_tui.ops.common import setup_logging
-from scribe_tui.ops.formatting import print_json
-from scribe_tui.ops.health_checks import (
+from scribe_tui.arguments import add_common_options
+from scribe_tui.commands.common import setup_logging
+from scribe_tui.commands.health_checks import (
     CheckResult,
     check_cache,
     check_limiter,
@@ -22,6 +18,10 @@ from scribe_tui.ops.health_checks import (
     check_supervisor,
     check_writable_dir,
 )
+from scribe_tui.commands.output import print_json
+from scribe_tui.config import Settings
+from scribe_tui.context import CommandContext
+from scribe_tui.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError
 from scribe_tui.paths import default_config_file, default_data_dir
 
 def register(p: argparse.ArgumentParser) -> None:

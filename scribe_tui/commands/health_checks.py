@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
+from scribe_tui.commands.supervisor_probe import probe
 from scribe_tui.config import ProviderConfig, Settings
-from scribe_tui.ops.supervisor_probe import probe
 
 PROVIDER_TIMEOUT_S = 5.0
 DEEPL_FREE_URL = "https://api-free.deepl.com"

@@ -7,12 +7,12 @@ import argparse
 import time
 from typing import Any
 
-from scribe_tui.cli import add_common_options
+from scribe_tui.arguments import add_common_options
+from scribe_tui.commands.common import command_context
+from scribe_tui.commands.output import Column, print_json, render_table, terminal_width
 from scribe_tui.context import CommandContext
 from scribe_tui.errors import EXIT_FAILED, EXIT_OK, UsageError
 from scribe_tui.languages import LANGUAGES, normalise
-from scribe_tui.ops.common import command_context
-from scribe_tui.ops.formatting import Column, print_json, render_table, terminal_width
 
 JOB_STATUSES = ("queued", "processing", "completed", "failed", "dead", "cancelled")
 FINAL_UNCANCELLABLE = ("completed", "cancelled")

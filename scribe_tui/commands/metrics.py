@@ -8,10 +8,10 @@ import re
 import time
 from typing import Any
 
-from scribe_tui.cli import add_common_options
+from scribe_tui.arguments import add_common_options
+from scribe_tui.commands.common import command_context
+from scribe_tui.commands.output import Column, fmt_cost, fmt_duration, fmt_int, fmt_ms, print_json, render_table, terminal_width
 from scribe_tui.errors import EXIT_OK, UsageError
-from scribe_tui.ops.common import command_context
-from scribe_tui.ops.formatting import Column, fmt_cost, fmt_duration, fmt_int, fmt_ms, print_json, render_table, terminal_width
 
 PERIOD_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _PERIOD_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)

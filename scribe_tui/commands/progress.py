@@ -8,10 +8,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from scribe_tui.cli import add_common_options
+from scribe_tui.arguments import add_common_options
+from scribe_tui.commands.common import command_context
+from scribe_tui.commands.output import Column, fmt_cost, pct, print_json, render_table, terminal_width
 from scribe_tui.errors import EXIT_OK, ScribeError
-from scribe_tui.ops.common import command_context
-from scribe_tui.ops.formatting import Column, fmt_cost, pct, print_json, render_table, terminal_width
 
 FAILED_TASK_STATUSES = ("failed", "dead")
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from scribe_tui.cli import Command
-from scribe_tui.ops import health, jobs, metrics, progress, simulate, status
+from scribe_tui.arguments import Command
+from scribe_tui.commands import health, jobs, metrics, progress, simulate, status
 
 
 def commands() -> dict[str, Command]:

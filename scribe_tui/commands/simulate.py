@@ -8,9 +8,9 @@ import argparse
 import asyncio
 import json
 
-from scribe_tui.cli import add_common_options
+from scribe_tui.arguments import add_common_options
 from scribe_tui.errors import EXIT_OK, UsageError
-from scribe_tui.limits.spec import parse_limit
+from scribe_tui.limit_spec import parse_limit
 
 DEFAULT_PORT = 8765
 LOOPBACK = "127.0.0.1"

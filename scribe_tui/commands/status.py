@@ -9,11 +9,9 @@ import sys
 import time
 from typing import Any
 
-from scribe_tui.cli import add_common_options
-from scribe_tui.context import CommandContext
-from scribe_tui.errors import EXIT_OK, UsageError
-from scribe_tui.ops.common import command_context
-from scribe_tui.ops.formatting import (
+from scribe_tui.arguments import add_common_options
+from scribe_tui.commands.common import command_context
+from scribe_tui.commands.output import (
     Column,
     fmt_duration,
     fmt_int,
@@ -24,7 +22,9 @@ from scribe_tui.ops.formatting import (
     terminal_width,
     to_json,
 )
-from scribe_tui.ops.supervisor_probe import probe
+from scribe_tui.commands.supervisor_probe import probe
+from scribe_tui.context import CommandContext
+from scribe_tui.errors import EXIT_OK, UsageError
 
 HISTORY_MINUTES = 10
 RATE_WINDOW_MINUTES = 5

@@ -4,7 +4,7 @@ supervisor through the store."""
 
 from __future__ import annotations
 
-from scribe_tui.engine.commands import StoreCommands
+from scribe_tui.engine.store_commands import StoreCommands
 
 
 class Monitor(StoreCommands):

@@ -10,8 +10,8 @@ from typing import Any
 
 import structlog
 
-from scribe_tui.engine.messages import CancelOrder, StopOrder, TaskOrder
 from scribe_tui.engine.worker import WorkerSpec, drain_queue, worker_main
+from scribe_tui.engine.worker_protocol import CancelOrder, StopOrder, TaskOrder
 
 log = structlog.get_logger("scribe_tui.pool")
 

@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
-from scribe_tui.engine.messages import TaskOrder, TaskOutcome
 from scribe_tui.engine.pool import WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.routing import Router
 from scribe_tui.engine.totals import RunTotals
+from scribe_tui.engine.worker_protocol import TaskOrder, TaskOutcome
 from scribe_tui.store import MetricRow, TaskDefer, TaskDone, TaskFail, TaskRetry
 
 TaskResult = TaskDone | TaskRetry | TaskDefer | TaskFail

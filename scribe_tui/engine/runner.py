@@ -18,12 +18,12 @@ import structlog
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_toward
-from scribe_tui.engine.messages import TaskOrder, TaskOutcome, TaskStarted, WorkerBeat
 from scribe_tui.engine.pool import WorkerHandle, WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.recorder import OutcomeRecorder
 from scribe_tui.engine.routing import Router
 from scribe_tui.engine.totals import RunTotals
+from scribe_tui.engine.worker_protocol import TaskOrder, TaskOutcome, TaskStarted, WorkerBeat
 from scribe_tui.engine.writer import OutputWriter
 from scribe_tui.store import JobStore, MetricRow, TaskDefer, TaskFail
 

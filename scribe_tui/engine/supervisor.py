@@ -1,7 +1,7 @@
 """The supervisor API: start and stop the engine on a data directory, and the commands and
 views both front ends use. The control loop itself lives in ``engine.runner``.
 
-Commands go through the job store (``engine.commands``), so a monitor in another process
+Commands go through the job store (``engine.store_commands``), so a monitor in another process
 and this supervisor obey the same path.
 """
 
@@ -17,12 +17,12 @@ import structlog
 
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
-from scribe_tui.engine.commands import StoreCommands
 from scribe_tui.engine.lockfile import SupervisorLock
 from scribe_tui.engine.pool import WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.routing import Router
 from scribe_tui.engine.runner import Runner
+from scribe_tui.engine.store_commands import StoreCommands
 from scribe_tui.engine.worker import WorkerSpec
 from scribe_tui.paths import ensure_private_dir
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from scribe_tui.documents import Chunk, split_translation
-from scribe_tui.engine.messages import TaskOrder
+from scribe_tui.engine.worker_protocol import TaskOrder
 
 
 def translation_validator(order: TaskOrder) -> Callable[[str], None]:

@@ -20,7 +20,9 @@ from typing import Any
 import structlog
 
 from scribe_tui.config import Settings
-from scribe_tui.engine.messages import (
+from scribe_tui.engine.outcomes import outcome_to_message
+from scribe_tui.engine.validation import translation_validator
+from scribe_tui.engine.worker_protocol import (
     CancelOrder,
     StopOrder,
     TaskOrder,
@@ -28,8 +30,6 @@ from scribe_tui.engine.messages import (
     TaskStarted,
     WorkerBeat,
 )
-from scribe_tui.engine.outcomes import outcome_to_message
-from scribe_tui.engine.validation import translation_validator
 from scribe_tui.providers.base import TranslationRequest
 from scribe_tui.store import MetricRow
 from scribe_tui.tracing import span

@@ -38,6 +38,7 @@ from scribe_tui.limits.provider_state import ProviderStateStore
 from scribe_tui.limits.retry import RetryPolicy, classify
 from scribe_tui.limits.snapshot import ProviderStatus, provider_snapshot
 from scribe_tui.limits.split import split_text
+from scribe_tui.prompt import PROMPT_VERSION
 from scribe_tui.providers.base import (
     ContentTooLong,
     Provider,
@@ -49,7 +50,6 @@ from scribe_tui.providers.base import (
     TranslationResult,
     Usage,
 )
-from scribe_tui.providers.prompt import PROMPT_VERSION
 
 log = structlog.get_logger(__name__)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from scribe_tui.limits.spec import LimitKind, RateLimit
+from scribe_tui.limit_spec import LimitKind, RateLimit
 
 KINDS: tuple[LimitKind, ...] = ("requests", "tokens", "characters")
 QUOTA_SPAN_MS = 86_400_000

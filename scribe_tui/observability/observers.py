@@ -11,7 +11,7 @@ import structlog
 from scribe_tui.config import Settings
 from scribe_tui.errors import UsageError
 
-log = structlog.get_logger("scribe_tui.observers")
+log = structlog.get_logger("scribe_tui.observability.observers")
 
 SNAPSHOT_EVERY_S = 2.0
 
@@ -26,13 +26,13 @@ class Observers:
         if settings.metrics_port is not None:
             self._start_exporter(settings.metrics_port)
         if settings.notify.webhook_url:
-            from scribe_tui.ops.notify import Notifier
+            from scribe_tui.observability.webhooks import Notifier
 
             self.notifier = Notifier(settings.notify.webhook_url)
             supervisor.add_listener(self.notifier.observe)
 
     def _start_exporter(self, port: int) -> None:
-        from scribe_tui.ops.prometheus import MetricsExporter
+        from scribe_tui.observability.prometheus import MetricsExporter
 
         self.exporter = MetricsExporter(port)
         try:
@@ -54,7 +54,7 @@ class Observers:
     def batch_finished(self, summary: dict[str, Any]) -> None:
         if self.notifier is None:
             return
-        from scribe_tui.ops.notify import BatchSummary
+        from scribe_tui.observability.webhooks import BatchSummary
 
         self.notifier.batch_finished(BatchSummary(
             completed=summary["completed"], failed=summary["failed"], cancelled=summary["cancelled"],

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from scribe_tui.commands.output import fmt_duration
 from scribe_tui.logs import get_logger
-from scribe_tui.ops.formatting import fmt_duration
 
 log = get_logger(__name__)
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from scribe_tui.config import Pricing
 from scribe_tui.documents import estimate_tokens
+from scribe_tui.pricing import Pricing
+from scribe_tui.prompt import build_messages
 from scribe_tui.providers.base import Estimate, TranslationRequest, Usage
-from scribe_tui.providers.prompt import build_messages
 
 # Chat formats add a few tokens of framing per message and per reply.
 _TOKENS_PER_MESSAGE = 4

@@ -2,7 +2,7 @@
 Gemini's OpenAI endpoint, the demo simulator), through the official ``openai`` SDK.
 
 One attempt per call (the SDK's own retries are off); failures are mapped onto the error
-classes in ``providers.base``. The prompt follows the contract in ``providers.prompt``.
+classes in ``providers.base``. The prompt follows the contract in ``scribe_tui.prompt``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import openai
 
 from scribe_tui.config import ProviderConfig
+from scribe_tui.prompt import build_messages
 from scribe_tui.providers.accounting import cost_of, estimate_chat, priced
 from scribe_tui.providers.base import (
     ChunkRejected,
@@ -26,7 +27,6 @@ from scribe_tui.providers.base import (
     Usage,
 )
 from scribe_tui.providers.http import error_for_status, make_async_client, malformed, short, transport_error
-from scribe_tui.providers.prompt import build_messages
 
 _TOO_LONG_CODES = frozenset({"context_length_exceeded", "string_above_max_length"})
 _TOO_LONG_PHRASES = ("maximum context length", "context length", "too many tokens", "reduce the length")

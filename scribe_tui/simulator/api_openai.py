@@ -1,7 +1,7 @@
 """The simulated OpenAI chat-completions API: ``POST /v1/chat/completions``.
 
 The text to translate is the last user message; the target language is read from the
-``Target language: … (xx).`` line of the system message (``providers.prompt``); the reply
+``Target language: … (xx).`` line of the system message (``scribe_tui.prompt``); the reply
 is ``pseudo_translate`` of exactly that text. Errors carry OpenAI's JSON error shape.
 """
 
@@ -11,7 +11,7 @@ import itertools
 import time
 from typing import Any
 
-from scribe_tui.providers.prompt import parse_target_language
+from scribe_tui.prompt import parse_target_language
 from scribe_tui.simulator.api_common import ApiCall, ApiError, estimate_tokens, is_invalid, json_body, retry_after_header
 from scribe_tui.simulator.http11 import Request, Response, json_response
 from scribe_tui.simulator.pseudo import pseudo_translate

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scribe_tui.limits.spec import RateLimit, parse_limit
+from scribe_tui.limit_spec import RateLimit, parse_limit
 
 # Fault kinds, in the order one uniform draw is matched against their probabilities.
 FAULT_KINDS: tuple[str, ...] = ("drop", "http_500", "http_503", "malformed", "quota", "slow")

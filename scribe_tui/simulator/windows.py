@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from scribe_tui.limits.spec import RateLimit
+from scribe_tui.limit_spec import RateLimit
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,18 @@
 """The durable job store: documents, chunks, jobs, tasks (chunk × language), metrics,
 worker heartbeats and control keys. SQLite is the system of record; ``JobStoreAPI`` is
-the interface, ``JobStore`` its SQLite implementation."""
+the interface, ``JobStore`` its SQLite implementation.
+
+The SQLite backend (and sqlite-utils) loads on first use of ``JobStore``,
+``PerThreadStores`` or ``SCHEMA_VERSION``, so the vocabulary — statuses, ``PRIORITIES``
+— costs nothing to import: the command line needs it to build ``--help``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from scribe_tui.store.api import JobStoreAPI
 from scribe_tui.store.models import (
+    PRIORITIES,
     ChunkSpec,
     EnqueueResult,
     JobRow,
@@ -20,10 +29,28 @@ from scribe_tui.store.models import (
     TaskStatus,
     WorkerRow,
 )
-from scribe_tui.store.sqlite import SCHEMA_VERSION, JobStore
-from scribe_tui.store.per_thread import PerThreadStores
+
+if TYPE_CHECKING:
+    from scribe_tui.store.per_thread import PerThreadStores
+    from scribe_tui.store.sqlite import SCHEMA_VERSION, JobStore
+
+_BACKEND = {"JobStore": "scribe_tui.store.sqlite", "SCHEMA_VERSION": "scribe_tui.store.sqlite",
+            "PerThreadStores": "scribe_tui.store.per_thread"}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the SQLite backend when one of its names is first asked for (PEP 562)."""
+    if name not in _BACKEND:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_BACKEND[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
+    "PRIORITIES",
     "PerThreadStores",
     "SCHEMA_VERSION",
     "ChunkSpec",

@@ -41,6 +41,9 @@ LIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.PROCESSING)
 RETRYABLE_JOB_STATUSES = (JobStatus.FAILED, JobStatus.DEAD)
 """What ``retry()`` with no ids requeues; a cancelled job is requeued only when named."""
 
+PRIORITIES = {"high": 20, "normal": 0, "low": -20}
+"""``--priority`` names and what each adds to a job's language priority."""
+
 
 # ---- values passed in -----------------------------------------------------------------------
 

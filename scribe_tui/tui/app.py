@@ -17,11 +17,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from scribe_tui.config import Settings
 from scribe_tui.engine.api import Notice
-from scribe_tui.tui.commands import ScribeCommands
 from scribe_tui.tui.engine_calls import AddRequest, Call, EngineCalls
 from scribe_tui.tui.failure_log import FailureEntry
 from scribe_tui.tui.job_query import JobQuery
 from scribe_tui.tui.messages import Polled
+from scribe_tui.tui.palette import ScribeCommands
 from scribe_tui.tui.poller import EngineWithStore, Poller, PollResult
 from scribe_tui.tui.screens.add_documents import AddDocumentsScreen
 from scribe_tui.tui.screens.help import HelpScreen
@@ -183,7 +183,7 @@ class ScribeApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen([*MainScreen.BINDINGS, *self.BINDINGS]))
 
     async def action_quit(self) -> None:
         """Quit at once; unfinished jobs stay queued in the store and resume next time."""

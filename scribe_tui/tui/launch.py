@@ -8,11 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from scribe_tui.cli import PRIORITIES
 from scribe_tui.config import Settings
 from scribe_tui.context import CommandContext
 from scribe_tui.errors import EXIT_INTERRUPTED, EXIT_OK, AlreadyRunning, UsageError
 from scribe_tui.languages import parse_languages
+from scribe_tui.store import PRIORITIES
 from scribe_tui.tui.engine_calls import AddRequest
 from scribe_tui.tui.poller import EngineWithStore
 

@@ -45,12 +45,11 @@ def main_screen_commands(screen: Any, app: Any) -> Iterator[PaletteCommand]:
 
 class ScribeCommands(Provider):
     def _commands(self) -> list[PaletteCommand]:
-        from scribe_tui.tui.screens.main import MainScreen
-
         app: Any = self.app
         commands = []
-        if isinstance(self.screen, MainScreen):
-            commands.extend(main_screen_commands(self.screen, app))
+        screen_commands = getattr(self.screen, "palette_commands", None)  # the main screen has them
+        if screen_commands is not None:
+            commands.extend(screen_commands())
         commands.append(PaletteCommand("Help", "Keys and what each pane means (?)", app.action_help))
         commands.append(PaletteCommand("Quit", "Quit now; unfinished jobs stay queued and resume next time (q)",
                                        app.action_quit))

@@ -12,10 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from scribe_tui.cli import PRIORITIES
 from scribe_tui.config import Settings
 from scribe_tui.errors import UsageError
 from scribe_tui.languages import parse_languages
+from scribe_tui.store import PRIORITIES
 from scribe_tui.tui.engine_calls import AddRequest
 from scribe_tui.tui.path_suggester import PathSuggester
 

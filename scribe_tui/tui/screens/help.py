@@ -67,13 +67,16 @@ def described(bindings: Iterable[Binding]) -> list[Binding]:
 
 
 class HelpScreen(ModalScreen[None]):
+    """The keys of ``bindings`` (the app passes its own and the main screen's) and the panes."""
+
     BINDINGS = [Binding("escape", "dismiss", "Close help", id="help-close")]
 
-    def compose(self) -> ComposeResult:
-        from scribe_tui.tui.app import ScribeApp
-        from scribe_tui.tui.screens.main import MainScreen
+    def __init__(self, bindings: Iterable[object]) -> None:
+        super().__init__()
+        self.key_bindings = [b for b in bindings if isinstance(b, Binding)]
 
-        bindings = [b for b in [*MainScreen.BINDINGS, *ScribeApp.BINDINGS] if isinstance(b, Binding)]
+    def compose(self) -> ComposeResult:
+        bindings = self.key_bindings
         with VerticalScroll(id="help-body"):
             yield Markdown(key_table(described(bindings)) + "\n\n" + PANES)
         yield Footer()

@@ -3,8 +3,9 @@ line, and the keys that act on the queue (retry, cancel, priority, pause, scale,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,8 +14,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
+from scribe_tui.tui.engine_calls import EngineCalls
 from scribe_tui.tui.failure_log import FailureEntry
 from scribe_tui.tui.job_query import FilterError, JobQuery, parse_filter
+from scribe_tui.tui.palette import PaletteCommand, main_screen_commands
 from scribe_tui.tui.poller import JobsWindow, PollResult
 from scribe_tui.tui.widgets.failures_table import FailuresTable
 from scribe_tui.tui.widgets.filter_bar import FilterBar
@@ -23,11 +26,21 @@ from scribe_tui.tui.widgets.providers_table import ProvidersTable
 from scribe_tui.tui.widgets.throughput import ThroughputPanel
 from scribe_tui.tui.widgets.workers_table import WorkersTable, workers_subtitle
 
-if TYPE_CHECKING:
-    from scribe_tui.tui.app import ScribeApp
-
 PRIORITY_STEP = 5
 FAILED_STATUSES = ("failed", "dead")
+
+
+class MainScreenHost(Protocol):
+    """What the main screen uses of the app that shows it (``ScribeApp``)."""
+
+    commands: EngineCalls
+    app_errors: tuple[FailureEntry, ...]
+    clock: Callable[[], float]
+
+    def set_query(self, query: JobQuery) -> None: ...
+    def open_detail(self, job_id: int) -> None: ...
+    def open_add_documents(self) -> None: ...
+    def refresh_now(self) -> None: ...
 
 
 def pane(widget_id: str, title: str) -> Vertical:
@@ -61,8 +74,12 @@ class MainScreen(Screen):
         self._window: JobsWindow | None = None
 
     @property
-    def scribe(self) -> ScribeApp:
-        return cast("ScribeApp", self.app)
+    def scribe(self) -> MainScreenHost:
+        return cast(MainScreenHost, self.app)
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        """The command palette's commands for this screen's state (``tui.palette`` asks)."""
+        return list(main_screen_commands(self, self.app))
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
