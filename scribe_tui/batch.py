@@ -14,7 +14,7 @@ from typing import Any
 from scribe_tui.context import CommandContext
 from scribe_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from scribe_tui.languages import parse_languages
-from scribe_tui.store import PRIORITIES
+from scribe_tui.store import FAILED_JOB_STATUSES, PRIORITIES, UNFINISHED_JOB_STATUSES
 
 
 def register_translate(p: argparse.ArgumentParser) -> None:
@@ -156,7 +156,7 @@ class BatchRun:
                                 verbose=self.ctx.verbose)
         supervisor.claim()  # exit 2 at once if another supervisor runs on this data dir
         store = supervisor.store
-        scope = {job.id for status in ("queued", "processing") for job in store.jobs(status=status)}
+        scope = {job.id for status in UNFINISHED_JOB_STATUSES for job in store.jobs(status=status)}
         report, job_ids = _enqueue(store, self.ctx, self.args, self.languages)
         _print_rejections(report)
         scope |= set(job_ids)
@@ -233,11 +233,11 @@ def build_summary(store: Any, scope: set[int], totals: dict[str, float], *, park
     for job in jobs:
         by_status[job.status] = by_status.get(job.status, 0) + 1
     failures = [{"job_id": j.id, "document": j.path, "language": j.target_language, "status": j.status,
-                 "error": j.error_message} for j in jobs if j.status in ("failed", "dead")]
-    unfinished = by_status.get("queued", 0) + by_status.get("processing", 0)
+                 "error": j.error_message} for j in jobs if j.status in FAILED_JOB_STATUSES]
+    unfinished = sum(by_status.get(status, 0) for status in UNFINISHED_JOB_STATUSES)
     return {
         "completed": by_status.get("completed", 0),
-        "failed": by_status.get("failed", 0) + by_status.get("dead", 0),
+        "failed": sum(by_status.get(status, 0) for status in FAILED_JOB_STATUSES),
         "dead": by_status.get("dead", 0),
         "cancelled": by_status.get("cancelled", 0),
         "unfinished": unfinished,

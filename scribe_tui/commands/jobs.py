@@ -13,9 +13,10 @@ from scribe_tui.commands.output import Column, print_json, render_table, termina
 from scribe_tui.context import CommandContext
 from scribe_tui.errors import EXIT_FAILED, EXIT_OK, UsageError
 from scribe_tui.languages import LANGUAGES, normalise
+from scribe_tui.store import JobStatus
 
-JOB_STATUSES = ("queued", "processing", "completed", "failed", "dead", "cancelled")
-FINAL_UNCANCELLABLE = ("completed", "cancelled")
+JOB_STATUSES = tuple(status.value for status in JobStatus)
+FINAL_UNCANCELLABLE = (JobStatus.COMPLETED, JobStatus.CANCELLED)
 
 LIST_COLUMNS = (
     Column("id", "right"), Column("status"), Column("lang"), Column("chunks", "right"),

@@ -12,8 +12,7 @@ from scribe_tui.arguments import add_common_options
 from scribe_tui.commands.common import command_context
 from scribe_tui.commands.output import Column, fmt_cost, pct, print_json, render_table, terminal_width
 from scribe_tui.errors import EXIT_OK, ScribeError
-
-FAILED_TASK_STATUSES = ("failed", "dead")
+from scribe_tui.store import FAILED_TASK_STATUSES
 
 COLUMNS = (Column("lang"), Column("job", "right"), Column("status"), Column("chunks", "right"), Column("done", "right"),
            Column("failed", "right"), Column("attempts", "right"), Column("provider"), Column("cost", "right"),

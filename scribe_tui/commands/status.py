@@ -25,13 +25,13 @@ from scribe_tui.commands.output import (
 from scribe_tui.commands.supervisor_probe import probe
 from scribe_tui.context import CommandContext
 from scribe_tui.errors import EXIT_OK, UsageError
+from scribe_tui.store import UNFINISHED_JOB_STATUSES, JobStatus
 
 HISTORY_MINUTES = 10
 RATE_WINDOW_MINUTES = 5
 WORKER_STALE_S = 15.0
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
-JOB_STATUSES = ("queued", "processing", "completed", "failed", "dead", "cancelled")
-LIVE_JOB_STATUSES = ("queued", "processing")
+JOB_STATUSES = tuple(status.value for status in JobStatus)
 
 
 def register(p: argparse.ArgumentParser) -> None:
@@ -59,9 +59,9 @@ def throughput_summary(store: Any, now: float) -> dict[str, Any]:
 
 
 def remaining_chunks(store: Any) -> int:
-    """Chunks still to translate in live (queued or processing) jobs."""
+    """Chunks still to translate in unfinished (queued or processing) jobs."""
     return sum(max(0, row.chunks_total - row.chunks_done)
-               for status in LIVE_JOB_STATUSES for row in store.jobs(status=status))
+               for status in UNFINISHED_JOB_STATUSES for row in store.jobs(status=status))
 
 
 def _worker_json(row: Any, now: float) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from scribe_tui.config import Settings
 from scribe_tui.engine.api import ProviderInfo, Snapshot, WorkerInfo
-from scribe_tui.store import JobStore
+from scribe_tui.store import OPEN_TASK_STATUSES, JobStore
 
 if TYPE_CHECKING:
     from scribe_tui.engine.runner import Runner
@@ -50,7 +50,7 @@ def _minute_series(store: JobStore, now: float) -> list[tuple[float, int, int]]:
 
 
 def _eta(chunk_counts: dict[str, int], chunks_per_min: tuple[float, ...]) -> float | None:
-    remaining = chunk_counts.get("queued", 0) + chunk_counts.get("leased", 0)
+    remaining = sum(chunk_counts.get(status, 0) for status in OPEN_TASK_STATUSES)
     if remaining == 0:
         return 0.0
     recent = [c for c in chunks_per_min[-3:] if c > 0]

@@ -25,6 +25,7 @@ from scribe_tui.engine.runner import Runner
 from scribe_tui.engine.store_commands import StoreCommands
 from scribe_tui.engine.worker import WorkerSpec
 from scribe_tui.paths import ensure_private_dir
+from scribe_tui.store import UNFINISHED_JOB_STATUSES
 
 log = structlog.get_logger("scribe_tui.supervisor")
 
@@ -127,7 +128,7 @@ class Supervisor(StoreCommands):
     def _usable_providers(self) -> set[str]:
         """Providers this run can call; a needed one without its key is a ConfigError."""
         needed = {self.settings.default_provider} | {
-            job.provider for status in ("queued", "processing") for job in self.store.jobs(status=status)}
+            job.provider for status in UNFINISHED_JOB_STATUSES for job in self.store.jobs(status=status)}
         self.settings.require_api_keys(sorted(n for n in needed if n in self.settings.providers))
         usable = set()
         for name, config in self.settings.providers.items():

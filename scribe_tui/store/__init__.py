@@ -3,8 +3,8 @@ worker heartbeats and control keys. SQLite is the system of record; ``JobStoreAP
 the interface, ``JobStore`` its SQLite implementation.
 
 The SQLite backend (and sqlite-utils) loads on first use of ``JobStore``,
-``PerThreadStores`` or ``SCHEMA_VERSION``, so the vocabulary — statuses, ``PRIORITIES``
-— costs nothing to import: the command line needs it to build ``--help``."""
+``PerThreadStores`` or ``SCHEMA_VERSION``, so the vocabulary — statuses, status sets,
+``PRIORITIES`` — costs nothing to import: the command line needs it to build ``--help``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from scribe_tui.store.api import JobStoreAPI
 from scribe_tui.store.models import (
+    FAILED_JOB_STATUSES,
+    FAILED_TASK_STATUSES,
+    OPEN_TASK_STATUSES,
     PRIORITIES,
+    RETRYABLE_JOB_STATUSES,
+    TERMINAL_JOB_STATUSES,
+    UNFINISHED_JOB_STATUSES,
     ChunkSpec,
     EnqueueResult,
     JobRow,
@@ -50,7 +56,13 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "FAILED_JOB_STATUSES",
+    "FAILED_TASK_STATUSES",
+    "OPEN_TASK_STATUSES",
     "PRIORITIES",
+    "RETRYABLE_JOB_STATUSES",
+    "TERMINAL_JOB_STATUSES",
+    "UNFINISHED_JOB_STATUSES",
     "PerThreadStores",
     "SCHEMA_VERSION",
     "ChunkSpec",

@@ -35,11 +35,23 @@ class TaskStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-LIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.PROCESSING)
-"""A live job can still have tasks leased; every other status is a resting state."""
+UNFINISHED_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.PROCESSING)
+"""Still to run or running: such a job can still have tasks leased (the schema calls it
+live, ``tasks.job_live``). Every other status is terminal."""
 
-RETRYABLE_JOB_STATUSES = (JobStatus.FAILED, JobStatus.DEAD)
+TERMINAL_JOB_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED)
+"""Resting states: nothing runs until someone retries the job."""
+
+FAILED_JOB_STATUSES = (JobStatus.FAILED, JobStatus.DEAD)
+"""Failed for good or dead-lettered: what failure views show and the summary counts as failed."""
+
+RETRYABLE_JOB_STATUSES = FAILED_JOB_STATUSES
 """What ``retry()`` with no ids requeues; a cancelled job is requeued only when named."""
+
+OPEN_TASK_STATUSES = (TaskStatus.QUEUED, TaskStatus.LEASED)
+"""A task that can still take a result: the chunks left to translate."""
+
+FAILED_TASK_STATUSES = (TaskStatus.FAILED, TaskStatus.DEAD)
 
 PRIORITIES = {"high": 20, "normal": 0, "low": -20}
 """``--priority`` names and what each adds to a job's language priority."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from scribe_tui.engine.api import Notice, Snapshot, SupervisorAPI
-from scribe_tui.store import JobRow, JobStore, TaskRow
+from scribe_tui.store import FAILED_JOB_STATUSES, JobRow, JobStore, TaskRow
 from scribe_tui.tui.failure_log import FailureEntry, FailureLog
 from scribe_tui.tui.job_query import STATUSES, JobQuery, order_and_window
 
@@ -98,7 +98,7 @@ def fetch_sorted(store: JobStore, query: JobQuery) -> tuple[tuple[JobRow, ...], 
 def fetch_failed(store: JobStore, snapshot: Snapshot) -> list[JobRow]:
     """The newest failed and dead jobs (by id), at most FAILED_LIMIT of each."""
     rows: list[JobRow] = []
-    for status in ("failed", "dead"):
+    for status in FAILED_JOB_STATUSES:
         offset = max(0, snapshot.counts.get(status, 0) - FAILED_LIMIT)
         rows.extend(store.jobs(status=status, limit=FAILED_LIMIT, offset=offset))
     rows.sort(key=lambda r: (r.completed_at or r.created_at, r.id), reverse=True)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from scribe_tui.engine.api import Snapshot
+from scribe_tui.store import FAILED_JOB_STATUSES, UNFINISHED_JOB_STATUSES, JobStatus
 
-UNFINISHED = ("queued", "processing")
-HEADER_STATUSES = ("queued", "processing", "completed", "failed", "dead")
+HEADER_STATUSES = (*UNFINISHED_JOB_STATUSES, JobStatus.COMPLETED, *FAILED_JOB_STATUSES)
 
 
 def unfinished(snapshot: Snapshot | None) -> int:
     """Jobs that stay queued when the app quits now."""
     if snapshot is None:
         return 0
-    return sum(snapshot.counts.get(status, 0) for status in UNFINISHED)
+    return sum(snapshot.counts.get(status, 0) for status in UNFINISHED_JOB_STATUSES)
 
 
 def state_line(snapshot: Snapshot) -> str:

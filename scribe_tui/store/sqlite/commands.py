@@ -13,7 +13,7 @@ import sqlite_utils
 
 from scribe_tui.store.models import JobStatus
 from scribe_tui.store.sqlite.connection import SQLiteBase, id_list
-from scribe_tui.store.sqlite.transitions import RETRYABLE_BY_NAME_SQL, RETRYABLE_SQL, sync_job_live
+from scribe_tui.store.sqlite.transitions import OPEN_TASK_SQL, RETRYABLE_BY_NAME_SQL, RETRYABLE_SQL, sync_job_live
 
 _IN_IDS = "IN (SELECT value FROM json_each(?))"
 
@@ -36,7 +36,7 @@ class CommandOps(SQLiteBase):
                                        wait_until = NULL WHERE id {_IN_IDS}""", (now, id_list(targets)))
                 db.execute(
                     f"""UPDATE tasks SET status = 'cancelled', updated_at = ?
-                        WHERE job_id {_IN_IDS} AND status IN ('queued', 'leased')""", (now, id_list(targets)))
+                        WHERE job_id {_IN_IDS} AND status IN {OPEN_TASK_SQL}""", (now, id_list(targets)))
                 sync_job_live(db, targets)
         return [job_id for job_id, _ in found]
 

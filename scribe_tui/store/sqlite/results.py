@@ -17,9 +17,9 @@ import sqlite_utils
 from scribe_tui.store.models import (JobStatus, StoreError, TaskDefer, TaskDone, TaskFail, TaskResult,
                                      TaskRetry, TaskStatus)
 from scribe_tui.store.sqlite.connection import SQLiteBase, id_list
-from scribe_tui.store.sqlite.transitions import LIVE_SQL, end_live_job, sync_job_live
+from scribe_tui.store.sqlite.transitions import LIVE_SQL, OPEN_TASK_SQL, end_live_job, sync_job_live
 
-_OPEN = "status IN ('queued', 'leased')"  # a task that can still take a result
+_OPEN = f"status IN {OPEN_TASK_SQL}"  # a task that can still take a result
 _NO_LEASE = "lease_owner = NULL, lease_expires = NULL"
 
 

@@ -11,7 +11,7 @@ from collections.abc import Collection
 
 import sqlite_utils
 
-from scribe_tui.store.models import LIVE_JOB_STATUSES, RETRYABLE_JOB_STATUSES, JobStatus
+from scribe_tui.store.models import OPEN_TASK_STATUSES, RETRYABLE_JOB_STATUSES, UNFINISHED_JOB_STATUSES, JobStatus
 from scribe_tui.store.sqlite.connection import id_list
 
 
@@ -20,7 +20,8 @@ def sql_list(statuses: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{status}'" for status in statuses) + ")"
 
 
-LIVE_SQL = sql_list(LIVE_JOB_STATUSES)
+LIVE_SQL = sql_list(UNFINISHED_JOB_STATUSES)
+OPEN_TASK_SQL = sql_list(OPEN_TASK_STATUSES)
 RETRYABLE_SQL = sql_list(RETRYABLE_JOB_STATUSES)
 RETRYABLE_BY_NAME_SQL = sql_list((*RETRYABLE_JOB_STATUSES, JobStatus.CANCELLED))
 RUNNABLE_SQL = "status = 'queued' AND job_live = 1"

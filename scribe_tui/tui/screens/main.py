@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
+from scribe_tui.store import FAILED_JOB_STATUSES
 from scribe_tui.tui.engine_calls import EngineCalls
 from scribe_tui.tui.failure_log import FailureEntry
 from scribe_tui.tui.job_query import FilterError, JobQuery, parse_filter
@@ -27,7 +28,6 @@ from scribe_tui.tui.widgets.throughput import ThroughputPanel
 from scribe_tui.tui.widgets.workers_table import WorkersTable, workers_subtitle
 
 PRIORITY_STEP = 5
-FAILED_STATUSES = ("failed", "dead")
 
 
 class MainScreenHost(Protocol):
@@ -188,7 +188,7 @@ class MainScreen(Screen):
 
     def action_failures_only(self) -> None:
         current = self.query_state.filter
-        statuses = () if current.statuses == FAILED_STATUSES else FAILED_STATUSES
+        statuses = () if current.statuses == FAILED_JOB_STATUSES else FAILED_JOB_STATUSES
         self.set_query(self.query_state.with_filter(replace(current, statuses=statuses)))
 
     # ---- events ---------------------------------------------------------------------------

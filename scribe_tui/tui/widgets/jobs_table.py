@@ -8,7 +8,7 @@ from pathlib import PurePath
 from rich.text import Text
 from textual.binding import Binding
 
-from scribe_tui.store import JobRow
+from scribe_tui.store import FAILED_JOB_STATUSES, UNFINISHED_JOB_STATUSES, JobRow
 from scribe_tui.tui import formatting
 from scribe_tui.tui.failure_log import split_job_error
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
@@ -31,11 +31,11 @@ def status_cell(status: str, styles: dict[str, str]) -> Text:
 
 def error_summary(row: JobRow, now: float) -> str:
     """What is wrong or what the job waits for, on one line."""
-    if row.status in ("failed", "dead"):
+    if row.status in FAILED_JOB_STATUSES:
         chunk, error_class, message = split_job_error(row.error_message or row.document_error)
         where = f"chunk {chunk}: " if chunk is not None else ""
         return formatting.one_line(f"{where}{error_class}: {message}", ERROR_WIDTH)
-    if row.wait_reason and row.status in ("queued", "processing"):
+    if row.wait_reason and row.status in UNFINISHED_JOB_STATUSES:
         return f"waiting: {row.wait_reason} ({formatting.relative(row.wait_until, now)})"
     return ""
 
