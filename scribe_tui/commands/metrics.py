@@ -10,7 +10,8 @@ from typing import Any
 
 from scribe_tui.arguments import add_common_options
 from scribe_tui.commands.common import command_context
-from scribe_tui.commands.output import Column, fmt_cost, fmt_duration, fmt_int, fmt_ms, print_json, render_table, terminal_width
+from scribe_tui.commands.output import Column, fmt_cost, fmt_int, fmt_ms, print_json, render_table, terminal_width
+from scribe_tui.durations import human_duration
 from scribe_tui.errors import EXIT_OK, UsageError
 
 PERIOD_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -69,7 +70,7 @@ def build_report(summary: dict[str, dict[str, Any]], *, period_s: float, since: 
 
 
 def render_report(report: dict[str, Any]) -> str:
-    header = f"Provider metrics over the last {fmt_duration(report['period_s'])}"
+    header = f"Provider metrics over the last {human_duration(report['period_s'])}"
     if report["provider"]:
         header += f" (provider {report['provider']})"
     if not report["providers"]:

@@ -1,5 +1,5 @@
 """Text output shared by the operator commands: aligned tables that fit the terminal,
-numbers, durations, costs, shortened paths, and JSON on stdout."""
+numbers, costs, shortened paths, and JSON on stdout (durations: ``scribe_tui.durations``)."""
 
 from __future__ import annotations
 
@@ -98,22 +98,6 @@ def fmt_ms(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value / 1000:.2f}s" if value >= 1000 else f"{value:.0f}ms"
-
-
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = max(0, int(round(seconds)))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours:02d}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def fmt_rate(value: float | None, unit: str = "/min") -> str:

@@ -13,7 +13,6 @@ from scribe_tui.arguments import add_common_options
 from scribe_tui.commands.common import command_context
 from scribe_tui.commands.output import (
     Column,
-    fmt_duration,
     fmt_int,
     fmt_rate,
     is_terminal,
@@ -24,6 +23,7 @@ from scribe_tui.commands.output import (
 )
 from scribe_tui.commands.supervisor_probe import probe
 from scribe_tui.context import CommandContext
+from scribe_tui.durations import human_duration
 from scribe_tui.errors import EXIT_OK, UsageError
 from scribe_tui.store import UNFINISHED_JOB_STATUSES, JobStatus
 
@@ -129,7 +129,7 @@ def render(status: dict[str, Any], *, width: int | None = None) -> str:
         f"throughput  {fmt_rate(tp['chunks_per_min'], ' chunks/min')} over the last {tp['window_min']} min"
         f"   (per minute, oldest first: {' '.join(str(n) for n in tp['per_minute'])})",
         f"remaining   {fmt_int(status['remaining_chunks'])} chunks"
-        + (f", ETA {fmt_duration(status['eta_s'])}" if status["eta_s"] is not None else ", ETA unknown (no recent progress)"),
+        + (f", ETA {human_duration(status['eta_s'])}" if status["eta_s"] is not None else ", ETA unknown (no recent progress)"),
         "",
     ]
     if status["languages"]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from scribe_tui.commands.output import fmt_duration
+from scribe_tui.durations import human_duration
 from scribe_tui.logs import get_logger
 
 log = get_logger(__name__)
@@ -42,7 +42,7 @@ def batch_message(summary: BatchSummary) -> str:
         parts.append(f"{summary.cancelled} cancelled")
     scope = f" ({summary.documents} documents, {summary.chunks} chunks)" if summary.documents else ""
     return (f"scribe-tui batch {outcome}: {', '.join(parts)}{scope} "
-            f"in {fmt_duration(summary.duration_s)}, cost ${summary.cost_usd:.4f}")
+            f"in {human_duration(summary.duration_s)}, cost ${summary.cost_usd:.4f}")
 
 
 def dead_letter_message(job_id: int, error: str | None, *, document: str | None = None, language: str | None = None) -> str:

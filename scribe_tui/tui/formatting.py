@@ -1,25 +1,11 @@
-"""How numbers, durations and ages look in the TUI: small pure functions, no Textual."""
+"""How numbers, ages and times look in the TUI: small pure functions, no Textual. Spans of
+time read as ``scribe_tui.durations`` writes them, as in every other front end."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-
-def duration(seconds: float | None) -> str:
-    """``42s``, ``3m05s``, ``2h07m``, ``3d04h``; ``-`` when unknown."""
-    if seconds is None:
-        return "-"
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
+from scribe_tui.durations import human_duration
 
 
 def elapsed(started_at: float | None, completed_at: float | None, now: float) -> str:
@@ -27,7 +13,7 @@ def elapsed(started_at: float | None, completed_at: float | None, now: float) ->
     if not started_at:
         return "-"
     end = completed_at if completed_at else now
-    return duration(end - started_at)
+    return human_duration(end - started_at)
 
 
 def relative(moment: float | None, now: float) -> str:
@@ -36,10 +22,10 @@ def relative(moment: float | None, now: float) -> str:
         return "-"
     delta = moment - now
     if delta >= 0.5:
-        return f"in {duration(delta)}"
+        return f"in {human_duration(delta)}"
     if delta > -0.5:
         return "now"
-    return f"{duration(-delta)} ago"
+    return f"{human_duration(-delta)} ago"
 
 
 def clock_time(moment: float | None) -> str:

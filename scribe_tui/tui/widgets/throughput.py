@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
+from scribe_tui.durations import human_duration
 from scribe_tui.engine.api import Snapshot
 from scribe_tui.store import OPEN_TASK_STATUSES
 from scribe_tui.tui import formatting
@@ -30,7 +31,7 @@ def tokens_line(snapshot: Snapshot) -> str:
 
 def eta_line(snapshot: Snapshot) -> str:
     left = sum(snapshot.chunk_counts.get(status, 0) for status in OPEN_TASK_STATUSES)
-    eta = "-" if snapshot.eta_s is None else formatting.duration(snapshot.eta_s)
+    eta = "-" if snapshot.eta_s is None else human_duration(snapshot.eta_s)
     spend = formatting.usd(float(snapshot.totals.get("cost_usd", 0.0)))
     return f"ETA {eta} · {formatting.count(left)} chunks left · spent {spend}"
 
