@@ -12,13 +12,13 @@ import pytest
 
 from scribe_tui.cache import TranslationCache
 from scribe_tui.limits.gateway import (
-    ChunkFailed,
     Deferred,
     Gateway,
     ProviderDisabled,
     RequestRecord,
     RetryLater,
     Translated,
+    Unretryable,
     provider_snapshot,
 )
 from scribe_tui.providers.base import (
@@ -120,7 +120,7 @@ async def test_an_unsplittable_chunk_fails(tmp_path: Path) -> None:
     gateway = _gateway(tmp_path, provider)
     outcome = await gateway.translate("fake", request("Short text that cannot be cut."))
     await gateway.aclose()
-    assert isinstance(outcome, ChunkFailed) and isinstance(outcome.error, ContentTooLong)
+    assert isinstance(outcome, Unretryable) and isinstance(outcome.error, ContentTooLong)
     assert "cannot be split" in str(outcome.error)
 
 
@@ -184,7 +184,7 @@ async def test_rate_limits_and_client_errors_do_not_trip_the_breaker(tmp_path: P
     script = [RateLimited("slow", status=429, retry_after_s=0.0), ChunkRejected("bad", status=400)] * 3
     gateway = _gateway(tmp_path, FakeProvider(script=script))
     outcomes = [await gateway.translate("fake", request(f"x{i}")) for i in range(6)]
-    assert [type(o).__name__ for o in outcomes] == ["RetryLater", "ChunkFailed"] * 3
+    assert [type(o).__name__ for o in outcomes] == ["RetryLater", "Unretryable"] * 3
     assert gateway.state.get("fake", fresh=True).consecutive_failures == 0
     await gateway.aclose()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scribe_tui.engine.messages import TaskOrder, TaskOutcome
-from scribe_tui.limits.outcomes import ChunkFailed, Deferred, ProviderDisabled, RetryLater, Translated
+from scribe_tui.engine.worker_protocol import TaskOrder, TaskOutcome
+from scribe_tui.limits.outcomes import Deferred, ProviderDisabled, RetryLater, Translated, Unretryable
 
 
 def outcome_to_message(worker_id: str, order: TaskOrder, outcome: Any) -> TaskOutcome:
@@ -24,7 +24,7 @@ def outcome_to_message(worker_id: str, order: TaskOrder, outcome: Any) -> TaskOu
     if isinstance(outcome, ProviderDisabled):
         return TaskOutcome(**base, kind="disabled", error_class=type(outcome.error).__name__,
                            message=_message(outcome.error))
-    if isinstance(outcome, ChunkFailed):
+    if isinstance(outcome, Unretryable):
         return TaskOutcome(**base, kind="fail", error_class=type(outcome.error).__name__, message=_message(outcome.error))
     raise TypeError(f"unknown outcome {outcome!r}")
 

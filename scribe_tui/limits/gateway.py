@@ -26,13 +26,13 @@ from scribe_tui.config import ProviderConfig, Settings
 from scribe_tui.limits.breaker import CircuitBreaker, Permit
 from scribe_tui.limits.buckets import ProviderLimiter, WeightOverLimit
 from scribe_tui.limits.outcomes import (
-    ChunkFailed,
     Deferred,
     Outcome,
     ProviderDisabled,
     RequestRecord,
     RetryLater,
     Translated,
+    Unretryable,
 )
 from scribe_tui.limits.provider_state import ProviderStateStore
 from scribe_tui.limits.retry import RetryPolicy, classify
@@ -60,8 +60,8 @@ SPLIT_CONTEXT_CHARS = 500  # the right half's context: the tail of the left half
 Validator = Callable[[str], None]
 
 __all__ = [
-    "ChunkFailed", "Deferred", "Gateway", "Outcome", "ProviderDisabled", "ProviderStatus", "RequestRecord",
-    "RetryLater", "Translated", "provider_snapshot",
+    "Deferred", "Gateway", "Outcome", "ProviderDisabled", "ProviderStatus", "RequestRecord",
+    "RetryLater", "Translated", "Unretryable", "provider_snapshot",
 ]
 
 
@@ -258,14 +258,14 @@ class Gateway:
                             f"{lane.name}: quota exhausted ({error}); parked until {_clock_text(now + wait)}")
         if action == "split":
             return _TooLong(error)
-        return ChunkFailed(error)
+        return Unretryable(error)
 
     # ---- splitting over-long chunks ------------------------------------------------------------
     async def _split(self, lane: _Lane, request: TranslationRequest, attempt: int, error: ProviderError, *,
                      depth: int, touched: list[str]) -> Outcome:
         parts = split_text(request.text) if depth < MAX_SPLIT_DEPTH else None
         if parts is None:
-            return ChunkFailed(ContentTooLong(f"{error} (the chunk cannot be split further)", provider=lane.name,
+            return Unretryable(ContentTooLong(f"{error} (the chunk cannot be split further)", provider=lane.name,
                                               status=error.status))
         left = await self._translate(lane, replace(request, text=parts.left), attempt, depth=depth + 1, touched=touched)
         if not isinstance(left, Translated):

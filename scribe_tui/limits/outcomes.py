@@ -37,7 +37,7 @@ class RetryLater:
 
 
 @dataclass(frozen=True)
-class ChunkFailed:
+class Unretryable:
     """Retrying this chunk as it is will not help (400, unsplittable, …)."""
 
     error: ProviderError
@@ -50,7 +50,7 @@ class ProviderDisabled:
     error: ProviderError
 
 
-Outcome = Translated | Deferred | RetryLater | ChunkFailed | ProviderDisabled
+Outcome = Translated | Deferred | RetryLater | Unretryable | ProviderDisabled
 
 # RequestRecord.outcome values: "ok" | "cache_hit" | "rate_limited" | "retry" | "defer" |
 # "chunk_fatal" | "split" | "provider_fatal" (the retry policy's classification of the error).
