@@ -70,3 +70,16 @@ def test_no_module_of_scribe_tui_is_part_of_an_import_cycle() -> None:
     imports = {module: graph.find_modules_directly_imported_by(module) for module in graph.modules}
     assert import_cycles(imports) == []
 
+
+def test_the_readme_module_map_matches_the_tree() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Development", 1)[1]
+    module_map = section.split("```", 2)[1]
+    names = set(module_map.split())
+    package = ROOT / "scribe_tui"
+    entries = {f"{path.name}/" if path.is_dir() else path.name for path in package.iterdir()
+               if (path.is_dir() and (path / "__init__.py").exists())
+               or (path.suffix == ".py" and path.name != "__init__.py")}
+    listed = {name for name in names if name.endswith((".py", "/")) and name != "scribe_tui/"}
+    assert sorted(entries - listed) == [], "modules missing from the README's map"
+    assert sorted(listed - entries) == [], "the README's map names modules that are gone"
