@@ -10,7 +10,8 @@ from tests.conftest import ROOT
 
 HEADLESS = ["scribe_tui.config", "scribe_tui.store", "scribe_tui.documents", "scribe_tui.providers.registry",
             "scribe_tui.limits.gateway", "scribe_tui.cache", "scribe_tui.engine.supervisor",
-            "scribe_tui.engine.worker", "scribe_tui.engine.monitor", "scribe_tui.batch", "scribe_tui.simulator"]
+            "scribe_tui.engine.worker", "scribe_tui.engine.monitor", "scribe_tui.batch", "scribe_tui.simulator",
+            "scribe_tui.commands.registry", "scribe_tui.observability.observers"]
 
 
 def test_headless_modules_do_not_import_textual() -> None:
