@@ -61,7 +61,10 @@ def test_deepl_form_and_json_bodies(sim: SimulatorServer) -> None:
 def test_deepl_usage_counts_characters_against_the_quota(sim: SimulatorServer) -> None:
     sim.control(limits=["1000 characters/month"])
     _CLIENT.post(f"{sim.url}/v2/translate", data={"text": "12345", "target_lang": "DE"}).raise_for_status()
-    assert _CLIENT.get(f"{sim.url}/v2/usage").json() == {"character_count": 5, "character_limit": 1000}
+    free = _CLIENT.get(f"{sim.url}/v2/usage", headers={"Authorization": "DeepL-Auth-Key k:fx"}).json()
+    assert free == {"character_count": 5, "character_limit": 1000}
+    pro = _CLIENT.get(f"{sim.url}/v2/usage", headers={"Authorization": "DeepL-Auth-Key k"}).json()
+    assert pro["character_count"] == 5 and pro["end_time"] > pro["start_time"]
 
 
 def test_deepl_quota_is_456(sim: SimulatorServer) -> None:

@@ -11,26 +11,33 @@ import random
 import time
 from typing import Any
 
+from scribe_tui.simulator import api_deepl_account, api_deepl_glossaries
 from scribe_tui.simulator.api_common import ApiCall, ApiError, Dialect, format_duration
-from scribe_tui.simulator.api_deepl import DeepLDialect, usage_response
+from scribe_tui.simulator.api_deepl import DeepLDialect
 from scribe_tui.simulator.api_microsoft import MicrosoftDialect
 from scribe_tui.simulator.api_openai import OpenAIDialect, models_response
 from scribe_tui.simulator.config import FAULT_KINDS, SimulatorConfig
+from scribe_tui.simulator.glossaries import GlossaryStore
 from scribe_tui.simulator.http11 import DROP, Request, Response, json_response
 from scribe_tui.simulator.stats import SimulatorStats
 from scribe_tui.simulator.windows import LimitSet
 
 DEMO_MODEL = "demo-pseudo"
 
-_DIALECTS: dict[tuple[str, str], Dialect] = {
-    ("POST", "/v1/chat/completions"): OpenAIDialect(),
-    ("POST", "/v2/translate"): DeepLDialect(),
-    ("POST", "/translate"): MicrosoftDialect(),
-}
+_TRANSLATE_ROUTES = {("POST", "/v1/chat/completions"): "openai", ("POST", "/v2/translate"): "deepl",
+                     ("POST", "/translate"): "microsoft"}
 _ENDPOINT_NAMES = {
     "/v1/chat/completions": "openai.chat", "/v1/models": "openai.models", "/v2/translate": "deepl.translate",
-    "/v2/usage": "deepl.usage", "/translate": "microsoft.translate", "/languages": "microsoft.languages",
+    "/v2/usage": "deepl.usage", "/v2/languages": "deepl.languages", "/translate": "microsoft.translate",
+    "/languages": "microsoft.languages",
 }
+
+
+def build_dialects(config: SimulatorConfig, glossaries: GlossaryStore) -> dict[str, Dialect]:
+    """The three APIs as this config speaks them (its OpenAI-compatible server profile, its
+    DeepL billing) over the simulator's glossary store."""
+    return {"openai": OpenAIDialect(config.server_profile), "deepl": DeepLDialect(config, glossaries),
+            "microsoft": MicrosoftDialect()}
 
 
 class SimulatorApp:
@@ -45,6 +52,8 @@ class SimulatorApp:
         self.config = self._initial
         self.limits = LimitSet(self.config.limits)
         self.stats = SimulatorStats(self.config.admissions_kept, self.config.requests_kept)
+        self.glossaries = GlossaryStore()
+        self.dialects = build_dialects(self.config, self.glossaries)
         self._seed_rngs(self.config.seed)
 
     def _seed_rngs(self, seed: int) -> None:
@@ -54,24 +63,35 @@ class SimulatorApp:
     def change(self, changes: dict[str, Any]) -> SimulatorConfig:
         """Apply a subset of the config at runtime (``POST /_control``)."""
         self.config = self.config.with_changes(changes)
+        self.dialects = build_dialects(self.config, self.glossaries)
         if "limits" in changes:
             self.limits = LimitSet(self.config.limits)
         if "seed" in changes:
             self._seed_rngs(self.config.seed)
         return self.config
 
+    @property
+    def billed_characters(self) -> int:
+        """Characters billed by every admitted call so far (DeepL's usage without a quota)."""
+        return self.stats.characters
+
     # ---- routing -----------------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
         path = request.path
-        dialect = _DIALECTS.get((request.method, path))
-        if dialect is not None:
-            return await self._tracked(_ENDPOINT_NAMES[path], request, self._translate(dialect, request))
+        api = _TRANSLATE_ROUTES.get((request.method, path))
+        if api is not None:
+            return await self._tracked(_ENDPOINT_NAMES[path], request, self._translate(self.dialects[api], request))
         if path.startswith("/_"):
             return await self._control_endpoint(request)
         if request.method == "GET" and path == "/v1/models":
             return await self._tracked("openai.models", request, self._models(request))
-        if request.method in ("GET", "POST") and path == "/v2/usage":
-            return await self._tracked("deepl.usage", request, self._deepl_usage(request))
+        account = api_deepl_account.ROUTES.get((request.method, path))
+        if account is not None:
+            endpoint, handler = account
+            return await self._tracked(endpoint, request, _ready(handler(self, request)))
+        if api_deepl_glossaries.is_glossary_path(path):
+            return await self._tracked("deepl.glossaries", request,
+                                       _ready(api_deepl_glossaries.handle(self, request)))
         if request.method == "GET" and path == "/languages":
             return await self._tracked("microsoft.languages", request, self._microsoft_languages())
         if path in _ENDPOINT_NAMES:
@@ -91,15 +111,23 @@ class SimulatorApp:
     async def _translate(self, dialect: Dialect, request: Request) -> Response:
         config = self.config
         if config.api_key and not dialect.authorised(request, config.api_key):
-            return dialect.unauthorised()
+            return dialect.unauthorised(request)
         try:
             call = dialect.parse(request)
         except ApiError as exc:
             return exc.response
         if config.max_input_chars is not None and call.input_chars > config.max_input_chars:
-            return dialect.too_long(call, config.max_input_chars)
+            truncate = getattr(dialect, "truncated", None)  # a server that cuts the prompt instead of refusing
+            cut = truncate(call, config.max_input_chars) if truncate is not None else None
+            if cut is None:
+                return dialect.too_long(call, config.max_input_chars)
+            call = cut
         now = time.monotonic()
         decision = self.limits.admit({"requests": 1, "tokens": call.tokens, "characters": call.characters}, now)
+        while not decision.admitted and getattr(dialect, "queues_when_busy", False) and not decision.is_quota:
+            await asyncio.sleep(decision.retry_after_s)  # a queueing server (vLLM, LM Studio) waits its turn
+            now = time.monotonic()
+            decision = self.limits.admit({"requests": 1, "tokens": call.tokens, "characters": call.characters}, now)
         if not decision.admitted:
             return self._refused(dialect, call, decision.limit, decision.retry_after_s, now)  # type: ignore[arg-type]
         self.stats.admitted(now, call.characters)
@@ -120,7 +148,7 @@ class SimulatorApp:
         if fault == "drop":
             return DROP
         if fault in ("http_500", "http_503"):
-            return dialect.server_error(int(fault[-3:]))
+            return dialect.server_error(int(fault[-3:]), call)
         if fault == "malformed":
             return dialect.malformed(call, self._fault_rng.randrange(2))
         if fault == "quota":
@@ -163,9 +191,9 @@ class SimulatorApp:
 
     # ---- other API endpoints ---------------------------------------------------------------
     async def _models(self, request: Request) -> Response:
-        dialect = _DIALECTS[("POST", "/v1/chat/completions")]
+        dialect = self.dialects["openai"]
         if self.config.api_key and not dialect.authorised(request, self.config.api_key):
-            return dialect.unauthorised()
+            return dialect.unauthorised(request)
         return models_response(DEMO_MODEL)
 
     async def _microsoft_languages(self) -> Response:
@@ -174,15 +202,6 @@ class SimulatorApp:
 
         return json_response(200, {"translation": {code: {"name": name, "nativeName": name, "dir": "ltr"}
                                                    for code, name in LANGUAGES.items()}})
-
-    async def _deepl_usage(self, request: Request) -> Response:
-        dialect = _DIALECTS[("POST", "/v2/translate")]
-        if self.config.api_key and not dialect.authorised(request, self.config.api_key):
-            return dialect.unauthorised()
-        quotas = [limit for limit in self.config.limits if limit.kind == "characters"]
-        limit = max(quotas, key=lambda item: item.span_s).amount if quotas else self.config.deepl_character_limit
-        used = self.limits.used("characters", time.monotonic()) if quotas else self.stats.characters
-        return usage_response(used, limit)
 
     # ---- control ------------------------------------------------------------------------------
     async def _control_endpoint(self, request: Request) -> Response:
@@ -209,3 +228,8 @@ class SimulatorApp:
         except (ValueError, TypeError) as exc:
             return json_response(400, {"error": {"message": str(exc)}})
         return json_response(200, {"config": config.to_json()})
+
+
+async def _ready(response: Response) -> Response:
+    """A synchronous handler's reply, as the awaitable ``_tracked`` expects."""
+    return response

@@ -43,6 +43,11 @@ class SimulatorConfig:
     admissions_kept: int = 10_000
     requests_kept: int = 50
     deepl_character_limit: int = 500_000
+    # API dialects (see profiles.py and the api_* modules): which OpenAI-compatible server to
+    # imitate, and how many characters the simulated DeepL bills per text beyond its length
+    # (0: exactly the length; a test sets it to tell what DeepL bills from what we count).
+    server_profile: str = "openai"
+    deepl_extra_billed: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "limits", tuple(_as_limit(item) for item in self.limits))
@@ -54,6 +59,12 @@ class SimulatorConfig:
             raise ValueError(f"fault probabilities add up to {self.fault_total():g}, more than 1")
         if self.latency_ms < 0 or self.jitter_ms < 0 or self.slow_ms < 0:
             raise ValueError("latency_ms, jitter_ms and slow_ms must not be negative")
+        from scribe_tui.simulator.profiles import PROFILES
+
+        if self.server_profile not in PROFILES:
+            raise ValueError(f"server_profile must be one of {', '.join(PROFILES)}, got {self.server_profile!r}")
+        if self.deepl_extra_billed < 0:
+            raise ValueError("deepl_extra_billed must not be negative")
 
     def fault_total(self) -> float:
         return sum(getattr(self, kind) for kind in FAULT_KINDS)

@@ -6,9 +6,16 @@ whitespace kept — and turns every other line into ``<indent>⟦lang⟧ <accent
 ASCII letters become accented look-alikes (one code point for one, so lengths and
 positions hold), everything else is kept. ``reverse_pseudo`` undoes it for text that had
 no accented look-alikes to begin with. The engine and the tests check outputs with these.
+
+With a glossary (``{source term: target term}``), every occurrence of a source term (longest
+first, case-sensitive) comes out as its target term, verbatim and unaccented, so a test can
+see that a provider really received the terms.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
 
 _PLAIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ACCENTED = "áƀçđéƒĝĥíĵķĺɱñóƥʠŕšŧúṽŵẋýžÁƁÇĐÉƑĜĤÍĴĶĹṀÑÓƤǪŔŠŦÚṼŴẊÝŽ"
@@ -27,17 +34,32 @@ def _split_whitespace(line: str) -> tuple[str, str, str]:
     return line[:start], core, line[start + len(core):]
 
 
-def _translate_line(line: str, prefix: str) -> str:
+def _translate_core(core: str, glossary: Mapping[str, str], pattern: re.Pattern[str] | None) -> str:
+    if pattern is None:
+        return core.translate(_FORWARD)
+    pieces = pattern.split(core)  # odd positions are the matched source terms
+    return "".join(glossary[piece] if index % 2 else piece.translate(_FORWARD) for index, piece in enumerate(pieces))
+
+
+def _translate_line(line: str, prefix: str, glossary: Mapping[str, str] = {},
+                    pattern: re.Pattern[str] | None = None) -> str:
     lead, core, trail = _split_whitespace(line)
     if not core:
         return line
-    return f"{lead}{prefix}{core.translate(_FORWARD)}{trail}"
+    return f"{lead}{prefix}{_translate_core(core, glossary, pattern)}{trail}"
 
 
-def pseudo_translate(text: str, lang: str) -> str:
+def _glossary_pattern(glossary: Mapping[str, str]) -> re.Pattern[str] | None:
+    terms = sorted((term for term in glossary if term), key=len, reverse=True)
+    return re.compile("(" + "|".join(re.escape(term) for term in terms) + ")") if terms else None
+
+
+def pseudo_translate(text: str, lang: str, glossary: Mapping[str, str] | None = None) -> str:
     """The pseudo-translation of ``text`` into ``lang``, line for line (see module doc)."""
     prefix = marker(lang)
-    return "\n".join(_translate_line(line, prefix) for line in text.split("\n"))
+    terms = dict(glossary or {})
+    pattern = _glossary_pattern(terms)
+    return "\n".join(_translate_line(line, prefix, terms, pattern) for line in text.split("\n"))
 
 
 def _reverse_line(line: str, prefix: str) -> str:
