@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from scribe_tui.languages import LANGUAGES, RTL_LANGUAGES
 from scribe_tui.simulator.api_common import ApiCall, ApiError, estimate_tokens, is_invalid, json_body, retry_after_header
 from scribe_tui.simulator.http11 import Request, Response, json_response
 from scribe_tui.simulator.pseudo import pseudo_translate
@@ -33,6 +34,9 @@ from scribe_tui.simulator.pseudo import pseudo_translate
 V3 = "3.0"
 CURRENT_VERSIONS = frozenset({"2025-10-01-preview", "2026-06-06"})
 _BUSY_CODES = {"requests": 429000, "characters": 429001}
+# Microsoft's casing for script variants (zh-Hans), and the codes it names differently.
+_LANGUAGE_CODES = {"zh-hans": "zh-Hans", "zh-hant": "zh-Hant", "pt-br": "pt", "pt": None, "en-gb": None,
+                   "en-us": None, "zh": None, "sr": "sr-Cyrl"}
 _request_ids = itertools.count(1)
 
 
@@ -162,3 +166,22 @@ class MicrosoftDialect:
             items.append(item)
         metered = [("x-metered-usage", str(call.characters)), _request_id()]
         return json_response(200, {"value": items} if current else items, [*headers, *metered])
+
+
+def languages_response(request: Request) -> Response:
+    """``GET /languages``: public on the real service (no key check). The current versions
+    add each language's LLM ``models`` (empty here) and a top-level ``models`` list."""
+    current = _version(request) in CURRENT_VERSIONS
+    translation: dict[str, dict[str, Any]] = {}
+    for code, name in LANGUAGES.items():
+        theirs = _LANGUAGE_CODES.get(code, code)
+        if theirs is None:
+            continue
+        entry: dict[str, Any] = {"name": name, "nativeName": name, "dir": "rtl" if code in RTL_LANGUAGES else "ltr"}
+        if current:
+            entry["models"] = []
+        translation[theirs] = entry
+    payload: dict[str, Any] = {"translation": translation}
+    if current:
+        payload["models"] = []
+    return json_response(200, payload, [("etag", '"sim-languages-1"'), _request_id()])

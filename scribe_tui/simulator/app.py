@@ -14,7 +14,7 @@ from typing import Any
 from scribe_tui.simulator import api_deepl_account, api_deepl_glossaries
 from scribe_tui.simulator.api_common import ApiCall, ApiError, Dialect, format_duration
 from scribe_tui.simulator.api_deepl import DeepLDialect
-from scribe_tui.simulator.api_microsoft import MicrosoftDialect
+from scribe_tui.simulator.api_microsoft import MicrosoftDialect, languages_response
 from scribe_tui.simulator.api_openai import OpenAIDialect, models_response
 from scribe_tui.simulator.config import FAULT_KINDS, SimulatorConfig
 from scribe_tui.simulator.glossaries import GlossaryStore
@@ -93,7 +93,7 @@ class SimulatorApp:
             return await self._tracked("deepl.glossaries", request,
                                        _ready(api_deepl_glossaries.handle(self, request)))
         if request.method == "GET" and path == "/languages":
-            return await self._tracked("microsoft.languages", request, self._microsoft_languages())
+            return await self._tracked("microsoft.languages", request, _ready(languages_response(request)))
         if path in _ENDPOINT_NAMES:
             return json_response(405, {"error": {"message": f"method {request.method} not allowed on {path}"}})
         return json_response(404, {"error": {"message": f"no such endpoint: {request.method} {path}"}})
@@ -195,13 +195,6 @@ class SimulatorApp:
         if self.config.api_key and not dialect.authorised(request, self.config.api_key):
             return dialect.unauthorised(request)
         return models_response(DEMO_MODEL)
-
-    async def _microsoft_languages(self) -> Response:
-        """Translator v3's language list (public on the real service, so no key check)."""
-        from scribe_tui.languages import LANGUAGES
-
-        return json_response(200, {"translation": {code: {"name": name, "nativeName": name, "dir": "ltr"}
-                                                   for code, name in LANGUAGES.items()}})
 
     # ---- control ------------------------------------------------------------------------------
     async def _control_endpoint(self, request: Request) -> Response:
