@@ -20,16 +20,20 @@ from scribe_tui.providers.base import (
     ContentTooLong,
     Estimate,
     ProviderError,
+    ProviderUnavailable,
     QuotaExhausted,
+    RateLimited,
     RetryableError,
     TranslationRequest,
     TranslationResult,
     Usage,
 )
 from scribe_tui.providers.http import error_for_status, make_async_client, malformed, short, transport_error
+from scribe_tui.providers.openai_errors import read_error
 
 _TOO_LONG_CODES = frozenset({"context_length_exceeded", "string_above_max_length"})
-_TOO_LONG_PHRASES = ("maximum context length", "context length", "too many tokens", "reduce the length")
+_TOO_LONG_PHRASES = ("maximum context length", "context length", "too many tokens", "reduce the length",
+                     "maximum number of tokens")
 
 
 class OpenAICompatibleProvider:
@@ -107,12 +111,17 @@ class OpenAICompatibleProvider:
     # ---- errors -----------------------------------------------------------------------------
     def _status_error(self, exc: openai.APIStatusError) -> ProviderError:
         status, headers = exc.status_code, exc.response.headers
-        body = exc.body if isinstance(exc.body, dict) else {}
-        code, kind, message = str(body.get("code") or ""), str(body.get("type") or ""), str(body.get("message") or exc.message)
-        if status == 429 and "insufficient_quota" in (code, kind):
-            return QuotaExhausted(f"HTTP 429: {short(message)}", provider=self.name, status=status)
+        error = read_error(exc.body, exc.message)
+        code, kind, message = error.code, error.kind, error.message
+        text = f"HTTP {status}: {short(message)}"
+        if error.bad_key:  # Gemini refuses a bad key with 400 INVALID_ARGUMENT
+            return ProviderUnavailable(text, provider=self.name, status=status)
+        if status == 429 and ("insufficient_quota" in (code, kind) or error.daily_quota):
+            return QuotaExhausted(text, provider=self.name, status=status)
+        if status == 429 and error.retry_delay_s is not None:  # Gemini: the wait is in the body
+            return RateLimited(text, provider=self.name, status=status, retry_after_s=error.retry_delay_s)
         if status in (400, 413) and (code in _TOO_LONG_CODES or any(p in message.lower() for p in _TOO_LONG_PHRASES)):
-            return ContentTooLong(f"HTTP {status}: {short(message)}", provider=self.name, status=status)
+            return ContentTooLong(text, provider=self.name, status=status)
         return error_for_status(self.name, status, headers, message)
 
     def _connection_error(self, exc: openai.APIConnectionError) -> RetryableError:
