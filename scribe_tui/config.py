@@ -85,6 +85,7 @@ class ProviderConfig(_Section):
     connect_timeout_s: float = Field(5.0, gt=0)
     fallback_providers: list[str] = Field(default_factory=list)
     region: str | None = None
+    api_version: str | None = None  # microsoft: the Translator API version ("3.0" unless set)
     temperature: float = Field(0.0, ge=0, le=2)
     pricing: dict[str, Pricing] = Field(default_factory=dict)
     # demo simulator knobs (kind = "demo")
@@ -110,7 +111,8 @@ class ProviderConfig(_Section):
         defaults: dict[str, dict[str, Any]] = {
             "openai": {"base_url": "https://api.openai.com/v1", "model": "gpt-4o-mini", "api_key_env": "OPENAI_API_KEY"},
             "deepl": {"api_key_env": "DEEPL_AUTH_KEY"},
-            "microsoft": {"base_url": "https://api.cognitive.microsofttranslator.com", "api_key_env": "AZURE_TRANSLATOR_KEY"},
+            "microsoft": {"base_url": "https://api.cognitive.microsofttranslator.com", "api_key_env": "AZURE_TRANSLATOR_KEY",
+                          "api_version": "3.0"},
             "demo": {"model": "demo-pseudo"},
         }[self.kind]
         for key, value in defaults.items():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,6 +12,7 @@ from scribe_tui.config import Pricing, ProviderConfig
 from scribe_tui.providers.base import ContentTooLong, ProviderUnavailable, QuotaExhausted, RateLimited, TranslationRequest
 from scribe_tui.providers.deepl import FREE_URL, PRO_URL, DeepLProvider, deepl_source, deepl_target, default_base_url
 from scribe_tui.simulator import SimulatorServer, pseudo_translate
+from scribe_tui.simulator.api_deepl_account import billing_period
 from tests._simulator_support import API_KEY, last_request, provider_for, sim, simulator  # noqa: F401  (fixtures)
 
 REQUEST = TranslationRequest(text="Guten Morgen.\n\nZweiter Absatz.", target_language="he", context="Davor gesagt.",
@@ -55,7 +58,7 @@ async def test_success_usage_cost_and_what_was_sent(sim: SimulatorServer, monkey
     assert received["headers"]["authorization"] == "DeepL-Auth-Key <redacted>"
     body = json.loads(received["body"])
     assert body == {"text": [REQUEST.text], "target_lang": "HE", "source_lang": "DE", "context": "Davor gesagt.",
-                    "preserve_formatting": True}
+                    "preserve_formatting": True, "show_billed_characters": True}
     assert provider.estimate(REQUEST).characters == len(REQUEST.text)
 
 
@@ -82,9 +85,23 @@ async def test_429_is_rate_limited(sim: SimulatorServer, monkeypatch: pytest.Mon
     assert caught.value.retry_after_s in (3.0, 4.0)  # Retry-After, whole seconds
 
 
-async def test_spent_character_quota_is_456_quota_exhausted(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_usage_and_cost_are_what_deepl_billed(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim.control(deepl_extra_billed=4)  # DeepL bills 4 characters more than we count
+    provider = provider_for("deepl", sim, monkeypatch, pricing={"default": Pricing(per_million_characters=20.0)})
+    try:
+        result = await provider.translate(REQUEST)
+    finally:
+        await provider.aclose()
+    assert result.usage.characters == len(REQUEST.text) + 4
+    assert result.usage.cost_usd == pytest.approx((len(REQUEST.text) + 4) * 20.0 / 1e6)
+    assert provider.estimate(REQUEST).characters == len(REQUEST.text)  # before the call we can only count
+
+
+@pytest.mark.parametrize("key", [API_KEY, f"{API_KEY}:fx"], ids=["pro", "free"])
+async def test_spent_character_quota_is_parked_until_the_period_ends(sim: SimulatorServer,
+                                                                    monkeypatch: pytest.MonkeyPatch, key: str) -> None:
     sim.control(limits=[f"{len(REQUEST.text) + 5} characters/month"])
-    provider = provider_for("deepl", sim, monkeypatch)
+    provider = provider_for("deepl", sim, monkeypatch, key=key)
     try:
         await provider.translate(REQUEST)
         with pytest.raises(QuotaExhausted) as caught:
@@ -92,6 +109,13 @@ async def test_spent_character_quota_is_456_quota_exhausted(sim: SimulatorServer
     finally:
         await provider.aclose()
     assert caught.value.status == 456
+    if key.endswith(":fx"):  # DeepL Free does not say when its period ends: the gateway re-checks
+        assert caught.value.retry_after_s is None
+        return
+    _, end = billing_period(datetime.now(UTC))
+    until_end = datetime.fromisoformat(end.replace("Z", "+00:00")).timestamp() - time.time()
+    assert caught.value.retry_after_s == pytest.approx(until_end, abs=5)
+    assert end in str(caught.value).replace("+00:00", "Z")
 
 
 async def test_too_long_is_413_content_too_long(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:

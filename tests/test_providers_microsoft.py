@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import parse_qsl, urlsplit
 
@@ -96,3 +97,44 @@ async def test_too_long_is_content_too_long(sim: SimulatorServer, monkeypatch: p
     finally:
         await provider.aclose()
     assert caught.value.status == 400
+
+
+@pytest.mark.parametrize("version", ["3.0", "2026-06-06"])
+async def test_both_api_versions_translate_with_their_own_shapes(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
+                                                                 version: str) -> None:
+    sim.control(api_key=API_KEY)
+    provider = provider_for("microsoft", sim, monkeypatch, api_version=version)
+    request = TranslationRequest(text="Hello there", target_language="zh", source_language="en")
+    try:
+        result = await provider.translate(request)
+    finally:
+        await provider.aclose()
+    assert result.text == pseudo_translate("Hello there", "zh-hans")
+    assert result.usage.characters == len("Hello there")  # the service's X-Metered-Usage
+    received = last_request(sim)
+    query = dict(parse_qsl(urlsplit(received["target"]).query))
+    if version == "3.0":
+        assert query == {"api-version": "3.0", "to": "zh-Hans", "from": "en"}
+        assert json.loads(received["body"]) == [{"Text": "Hello there"}]
+    else:
+        assert query == {"api-version": "2026-06-06"}
+        assert json.loads(received["body"]) == {"inputs": [{"text": "Hello there", "language": "en",
+                                                             "targets": [{"language": "zh-Hans"}]}]}
+
+
+@pytest.mark.parametrize("version", ["3.0", "2026-06-06"])
+async def test_both_api_versions_map_errors_alike(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
+                                                  version: str) -> None:
+    sim.control(limits=["1/3s", "30 characters/month"])
+    provider = provider_for("microsoft", sim, monkeypatch, api_version=version)
+    try:
+        await provider.translate(TranslationRequest(text="x" * 20, target_language="de"))
+        with pytest.raises(RateLimited) as busy:
+            await provider.translate(TranslationRequest(text="y", target_language="de"))
+        await asyncio.sleep(busy.value.retry_after_s or 3)
+        with pytest.raises(QuotaExhausted) as spent:
+            await provider.translate(TranslationRequest(text="z" * 20, target_language="de"))
+    finally:
+        await provider.aclose()
+    assert busy.value.status == 429 and "429000" in str(busy.value)
+    assert spent.value.status == 403 and "403001" in str(spent.value)

@@ -1,6 +1,8 @@
 """What the machine-translation APIs billed per character (DeepL, Microsoft) share: one POST
-per chunk, the reply's text, usage counted in source characters, cost from per-character
-pricing. Subclasses say how to build the request and read the reply."""
+per chunk, the reply's text, usage in the characters the service says it billed (DeepL's
+``billed_characters``, Microsoft's ``X-Metered-Usage``; the source length when it says
+nothing), cost from per-character pricing. Subclasses say how to build the request, read
+the reply and map its errors."""
 
 from __future__ import annotations
 
@@ -28,10 +30,11 @@ class CharacterBilledProvider:
         started = time.perf_counter()
         response = await send(self._client, self.name, "POST", self._url, **self._request_args(request))
         if response.status_code != 200:
-            raise self._status_error(response)
+            raise await self._failure(response)
         text = self._read_text(response)
-        return TranslationResult(text=text, usage=priced(self._pricing, Usage(characters=len(request.text))),
-                                 provider=self.name, model=self.model,
+        billed = self._billed_characters(response)
+        usage = Usage(characters=billed if billed is not None else len(request.text))
+        return TranslationResult(text=text, usage=priced(self._pricing, usage), provider=self.name, model=self.model,
                                  latency_ms=(time.perf_counter() - started) * 1000)
 
     def estimate(self, request: TranslationRequest) -> Estimate:
@@ -49,6 +52,14 @@ class CharacterBilledProvider:
 
     def _read_text(self, response: httpx.Response) -> str:
         raise NotImplementedError
+
+    def _billed_characters(self, response: httpx.Response) -> int | None:
+        """What the service says it billed for this call, or None when it does not say."""
+        return None
+
+    async def _failure(self, response: httpx.Response) -> ProviderError:
+        """The error for a non-200 reply (a subclass may ask the service more, e.g. when a quota resets)."""
+        return self._status_error(response)
 
     def _status_error(self, response: httpx.Response) -> ProviderError:
         raise NotImplementedError

@@ -2,13 +2,18 @@
 
 Keys ending ``:fx`` use the free host, others the pro host; ``base_url`` overrides both.
 The chunk's context goes in DeepL's ``context`` parameter (not translated, not billed).
-429 → RateLimited (Retry-After), 456 → QuotaExhausted, 403 → ProviderUnavailable,
-5xx → RetryableError, 413 → ContentTooLong. Glossaries need DeepL glossary ids, so the
-request's glossary is not sent.
+Every request asks for ``show_billed_characters``: usage and cost are what DeepL billed.
+429 → RateLimited (Retry-After), 403 → ProviderUnavailable, 5xx → RetryableError,
+413 → ContentTooLong. 456 (the billing period's characters are spent) → QuotaExhausted,
+parked until the period's ``end_time`` from ``/v2/usage`` (Pro accounts report it; without
+it the gateway re-checks hourly). Glossaries need DeepL glossary ids, so the request's
+glossary is not sent.
 """
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
 
 import httpx
 
@@ -20,7 +25,7 @@ from scribe_tui.providers.base import (
     QuotaExhausted,
     TranslationRequest,
 )
-from scribe_tui.providers.http import body_json, error_for_status, malformed, reply_json
+from scribe_tui.providers.http import body_json, error_for_status, malformed, reply_json, send
 
 FREE_URL = "https://api-free.deepl.com"
 PRO_URL = "https://api.deepl.com"
@@ -47,15 +52,17 @@ def default_base_url(api_key: str) -> str:
 
 class DeepLProvider(CharacterBilledProvider):
     def __init__(self, name: str, config: ProviderConfig, api_key: str, *, base_url: str | None = None):
-        url = (base_url or config.base_url or default_base_url(api_key)).rstrip("/") + "/v2/translate"
-        super().__init__(name, config, model="deepl", url=url, headers={"Authorization": f"DeepL-Auth-Key {api_key}"})
+        host = (base_url or config.base_url or default_base_url(api_key)).rstrip("/")
+        super().__init__(name, config, model="deepl", url=f"{host}/v2/translate",
+                         headers={"Authorization": f"DeepL-Auth-Key {api_key}"})
+        self._usage_url = f"{host}/v2/usage"
 
     def _request_args(self, request: TranslationRequest) -> dict[str, object]:
         return {"json": self._payload(request)}
 
     def _payload(self, request: TranslationRequest) -> dict[str, object]:
         payload: dict[str, object] = {"text": [request.text], "target_lang": deepl_target(request.target_language),
-                                      "preserve_formatting": True}
+                                      "preserve_formatting": True, "show_billed_characters": True}
         source = deepl_source(request.source_language)
         if source:
             payload["source_lang"] = source
@@ -72,6 +79,40 @@ class DeepLProvider(CharacterBilledProvider):
         if not isinstance(text, str):
             raise malformed(self.name, "translation text is not a string")
         return text
+
+    def _billed_characters(self, response: httpx.Response) -> int | None:
+        body = body_json(response)
+        try:
+            billed = [item["billed_characters"] for item in body["translations"]]
+        except (TypeError, KeyError):
+            return None
+        return sum(billed) if all(isinstance(item, int) for item in billed) else None
+
+    async def _failure(self, response: httpx.Response) -> ProviderError:
+        error = self._status_error(response)
+        if not isinstance(error, QuotaExhausted):
+            return error
+        end = await self._period_end()
+        if end is None:
+            return error
+        wait = max(end.timestamp() - time.time(), 0.0)
+        return QuotaExhausted(f"{error} (the billing period ends {end.isoformat()})", provider=self.name,
+                              status=error.status, retry_after_s=wait or None)
+
+    async def _period_end(self) -> datetime | None:
+        """When the billing period ends, from ``/v2/usage`` (None when DeepL does not say)."""
+        try:
+            response = await send(self._client, self.name, "GET", self._usage_url)
+        except ProviderError:
+            return None
+        body = body_json(response) if response.status_code == 200 else None
+        end = body.get("end_time") if isinstance(body, dict) else None
+        if not isinstance(end, str):
+            return None
+        try:
+            return datetime.fromisoformat(end.replace("Z", "+00:00"))
+        except ValueError:
+            return None
 
     def _status_error(self, response: httpx.Response) -> ProviderError:
         status = response.status_code
