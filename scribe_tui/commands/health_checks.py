@@ -154,7 +154,7 @@ def provider_probe(provider: ProviderConfig, key: str | None) -> Probe:
         headers = {"Ocp-Apim-Subscription-Key": key or ""}
         if provider.region:
             headers["Ocp-Apim-Subscription-Region"] = provider.region
-        return Probe(f"{base}/languages", headers, {"api-version": "3.0"}, key_verified=False)
+        return Probe(f"{base}/languages", headers, {"api-version": provider.api_version or "3.0"}, key_verified=False)
     raise ValueError(f"no probe for provider kind {provider.kind!r}")
 
 
