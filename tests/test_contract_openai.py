@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from scribe_tui.providers.base import TranslationRequest
-from scribe_tui.providers.prompt import build_messages
+from scribe_tui.prompt import build_messages
 from scribe_tui.simulator import SimulatorServer, pseudo_translate
 from scribe_tui.simulator.profiles import PROFILES
 from tests._simulator_support import API_KEY, sim, simulator  # noqa: F401  (fixtures)
