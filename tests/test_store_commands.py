@@ -11,12 +11,6 @@ from scribe_tui.store import ChunkSpec, JobStatus, JobStore, StoreError, TaskDon
 NOW = 3_000_000.0
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    with JobStore(tmp_path / "jobs.db") as s:
-        yield s
-
-
 def new_job(store: JobStore, name: str, n: int = 3, lang: str = "de") -> int:
     doc = store.add_document(name, b"src", f"hash-{name}", "txt",
                              [ChunkSpec(i, f"{name} {i}", "", 5, {}) for i in range(n)])

@@ -1,5 +1,6 @@
-"""Several real processes on one job-store file at once: four workers leasing and recording
-results, a monitor reading and cancelling meanwhile, and simultaneous opens of an old file."""
+"""Several real processes on one job store at once (the SQLite file and a PostgreSQL
+database alike): four workers leasing and recording results, a monitor reading and
+cancelling meanwhile, and simultaneous opens of an old file."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from scribe_tui.store import (SCHEMA_VERSION, ChunkSpec, JobStatus, JobStore, MetricRow, TaskDone, TaskRetry,
-                              TaskStatus)
+                              TaskStatus, open_store)
 from scribe_tui.store.sqlite.schema import MIGRATIONS
 
 WORKERS = 4
@@ -28,12 +29,12 @@ def fails_first_time(task_id: int, attempts: int) -> bool:
     return task_id % 7 == 0 and attempts == 0
 
 
-def worker_main(db_path: str, owner: str, reports: Any) -> None:
+def worker_main(url: str | None, data_dir: str, owner: str, reports: Any) -> None:
     """Lease, 'translate', record and complete until no work is left (like the engine)."""
     report: dict[str, Any] = {"owner": owner, "leased": [], "retried": [], "done_sent": 0, "ready": [],
                               "error": None}
     try:
-        with JobStore(Path(db_path)) as store:
+        with open_store(url, Path(data_dir)) as store:
             store.heartbeat(owner, pid=os.getpid(), state="starting", in_flight=0, restarts=0)
             while True:
                 leased = store.lease(owner, 8, 300)
@@ -52,7 +53,7 @@ def worker_main(db_path: str, owner: str, reports: Any) -> None:
                     else:
                         results.append(TaskDone(t.task_id, f"{owner}:{t.task_id}", t.provider, t.model,
                                                 tokens_in=1, tokens_out=2, characters=3, cost_usd=0.001))
-                ready = store.record_results(results, max_attempts=MAX_ATTEMPTS)
+                ready = store.record_results(results, max_attempts=MAX_ATTEMPTS, owner=owner)
                 for job_id in ready:
                     store.complete_job(job_id, f"out/{job_id}")
                 report["ready"] += ready
@@ -67,11 +68,11 @@ def worker_main(db_path: str, owner: str, reports: Any) -> None:
     reports.put(report)
 
 
-def monitor_main(db_path: str, cancel_ids: list[int], stop: Any, reports: Any) -> None:
+def monitor_main(url: str | None, data_dir: str, cancel_ids: list[int], stop: Any, reports: Any) -> None:
     """What a TUI and `scribe-tui jobs cancel` in another terminal do while the workers run."""
     report: dict[str, Any] = {"owner": "monitor", "reads": 0, "cancelled": [], "error": None}
     try:
-        with JobStore(Path(db_path)) as store:
+        with open_store(url, Path(data_dir)) as store:
             pending = list(cancel_ids)
             while True:  # at least one round, even if the workers finish before we start
                 store.job_counts(), store.task_counts(), store.counts_by_language(), store.workers()
@@ -93,9 +94,9 @@ def monitor_main(db_path: str, cancel_ids: list[int], stop: Any, reports: Any) -
     reports.put(report)
 
 
-def _build(path: Path) -> tuple[list[int], list[int]]:
+def _build(url: str | None, data_dir: Path) -> tuple[list[int], list[int]]:
     he_jobs, de_jobs = [], []
-    with JobStore(path) as store:
+    with open_store(url, data_dir) as store:
         for d in range(DOCS):
             doc = store.add_document(f"talks/{d:03}.txt", b"source", f"h{d}", "txt",
                                      [ChunkSpec(i, f"doc {d} chunk {i}", "", 3, {}) for i in range(CHUNKS)])
@@ -114,14 +115,13 @@ def _collect(reports: Any, wanted: set[str]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.timeout(180)
-def test_four_worker_processes_and_a_monitor_share_one_file(tmp_path: Path) -> None:
-    path = tmp_path / "jobs.db"
-    he_jobs, de_jobs = _build(path)
+def test_four_worker_processes_and_a_monitor_share_one_store(store_url: str | None, tmp_path: Path) -> None:
+    he_jobs, de_jobs = _build(store_url, tmp_path)
     ctx = mp.get_context("spawn")
     reports, stop = ctx.Queue(), ctx.Event()
     owners = [f"w{i}" for i in range(WORKERS)]
-    workers = [ctx.Process(target=worker_main, args=(str(path), owner, reports)) for owner in owners]
-    monitor = ctx.Process(target=monitor_main, args=(str(path), de_jobs[-CANCELS:], stop, reports))
+    workers = [ctx.Process(target=worker_main, args=(store_url, str(tmp_path), owner, reports)) for owner in owners]
+    monitor = ctx.Process(target=monitor_main, args=(store_url, str(tmp_path), de_jobs[-CANCELS:], stop, reports))
     for process in [monitor, *workers]:
         process.start()
     got = _collect(reports, set(owners))
@@ -133,16 +133,16 @@ def test_four_worker_processes_and_a_monitor_share_one_file(tmp_path: Path) -> N
     errors = {owner: r["error"] for owner, r in got.items() if r["error"]}
     assert errors == {}, "\n".join(errors.values())
     assert got["monitor"]["reads"] > 0 and sorted(got["monitor"]["cancelled"]) == sorted(de_jobs[-CANCELS:])
-    _check_final_state(path, got, owners)
+    _check_final_state(store_url, tmp_path, got, owners)
 
 
-def _check_final_state(path: Path, got: dict[str, dict[str, Any]], owners: list[str]) -> None:
+def _check_final_state(url: str | None, data_dir: Path, got: dict[str, dict[str, Any]], owners: list[str]) -> None:
     leases = Counter(t for o in owners for t in got[o]["leased"])
     retries = Counter(t for o in owners for t in got[o]["retried"])
     leased_by = {o: set(got[o]["leased"]) for o in owners}
     ready = Counter(j for o in owners for j in got[o]["ready"])
     assert max(ready.values()) == 1  # no job was handed out for assembly twice
-    with JobStore(path) as store:
+    with open_store(url, data_dir) as store:
         jobs = store.jobs()
         assert {j.status for j in jobs} <= {JobStatus.COMPLETED, JobStatus.CANCELLED}
         total_tasks = 0

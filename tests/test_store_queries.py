@@ -7,15 +7,9 @@ from pathlib import Path
 import pytest
 
 from scribe_tui.store import (ChunkSpec, JobRow, JobStore, MetricRow, TaskDefer, TaskDone, TaskRow, TaskStatus,
-                              WorkerRow)
+                              WorkerRow, open_store)
 
 NOW = 4_000_000.0
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    with JobStore(tmp_path / "jobs.db") as s:
-        yield s
 
 
 def new_job(store: JobStore, name: str, lang: str, n: int = 2) -> int:
@@ -139,24 +133,21 @@ def test_heartbeats_upsert_workers(store: JobStore) -> None:
     assert [w.worker_id for w in store.workers()] == ["w1"]
 
 
-def test_control_values_are_json_and_shared_between_connections(store: JobStore) -> None:
+def test_control_values_are_json_and_shared_between_connections(store: JobStore, store_url, tmp_path) -> None:
     assert store.get_control("paused") is None
     assert store.get_control("target_workers", 4) == 4
     store.set_control("paused", True)
     store.set_control("supervisor", {"pid": 123, "started_at": NOW, "heartbeat": NOW + 1})
     store.set_control("paused", False)
-    with JobStore(store.path) as other:
+    with open_store(store_url, tmp_path) as other:
         assert other.get_control("paused") is False
         assert other.get_control("supervisor") == {"pid": 123, "started_at": NOW, "heartbeat": NOW + 1}
         other.set_control("target_workers", 2)
     assert store.get_control("target_workers") == 2
 
 
-def test_jobs_can_be_listed_by_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from scribe_tui.store import ChunkSpec, JobStore
-
-    with JobStore.open(tmp_path) as store:
-        doc = store.add_document("a.txt", b"x", "h", "txt", [ChunkSpec(0, "t", "", 1, {})])
-        ids = [store.enqueue(doc, lang, "demo", "m", output_path="o").job_id for lang in ("he", "de", "en")]
-        assert [job.id for job in store.jobs(ids=[ids[2], ids[0], 999])] == [ids[0], ids[2]]
-        assert store.jobs(ids=[]) == []
+def test_jobs_can_be_listed_by_id(store: JobStore) -> None:
+    doc = store.add_document("a.txt", b"x", "h", "txt", [ChunkSpec(0, "t", "", 1, {})])
+    ids = [store.enqueue(doc, lang, "demo", "m", output_path="o").job_id for lang in ("he", "de", "en")]
+    assert [job.id for job in store.jobs(ids=[ids[2], ids[0], 999])] == [ids[0], ids[2]]
+    assert store.jobs(ids=[]) == []

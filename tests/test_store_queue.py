@@ -12,12 +12,6 @@ from scribe_tui.store import (ChunkSpec, EnqueueResult, JobStatus, JobStore, Sto
 NOW = 1_000_000.0
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    with JobStore(tmp_path / "jobs.db") as s:
-        yield s
-
-
 def chunks(n: int, prefix: str = "text") -> list[ChunkSpec]:
     return [ChunkSpec(i, f"{prefix} {i}", f"context {i}", 10 + i, {"line": i, "tags": ["a"]}) for i in range(n)]
 

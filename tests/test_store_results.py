@@ -7,15 +7,9 @@ from pathlib import Path
 import pytest
 
 from scribe_tui.store import (ChunkSpec, JobStatus, JobStore, LeasedTask, StoreError, TaskDefer, TaskDone, TaskFail,
-                              TaskRetry, TaskStatus)
+                              TaskRetry, TaskStatus, open_store)
 
 NOW = 2_000_000.0
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    with JobStore(tmp_path / "jobs.db") as s:
-        yield s
 
 
 def new_job(store: JobStore, n: int = 3, name: str = "a.txt", lang: str = "de") -> int:
@@ -209,12 +203,12 @@ def test_fail_job_fails_a_live_job_but_not_a_completed_one(store: JobStore) -> N
         store.fail_job(999, "x")
 
 
-def test_ready_to_assemble_finds_jobs_a_crash_left_behind(store: JobStore) -> None:
+def test_ready_to_assemble_finds_jobs_a_crash_left_behind(store: JobStore, store_url, tmp_path) -> None:
     job_id = new_job(store, 1)
     [task] = store.lease("w", 1, 60, now=NOW)
     store.record_results([done(task)], max_attempts=3)
     # the process died before complete_job: a fresh store on the same file still sees the job
-    with JobStore(store.path) as reopened:
+    with open_store(store_url, tmp_path) as reopened:
         assert reopened.ready_to_assemble() == [job_id]
         assert reopened.job(job_id).status == JobStatus.PROCESSING
 
@@ -227,3 +221,52 @@ def test_job_attempts_are_the_sum_of_its_tasks_attempts(store: JobStore) -> None
                              max_attempts=10, now=NOW + round_)
         store.release("w")
     assert store.job(job_id).attempts == sum(t.attempts for t in store.tasks_of_job(job_id)) == 6
+
+
+# ---- results guarded by owner and attempt (several supervisors) --------------------------
+
+
+def test_a_late_owner_cannot_disturb_the_task_someone_else_now_holds(store: JobStore) -> None:
+    job_id = new_job(store, 1)
+    [stale] = store.lease("host-a", 1, 10, now=NOW)
+    assert store.reclaim_expired(now=NOW + 11) == 1          # host-a stalled past its lease
+    [held] = store.lease("host-b", 1, 60, now=NOW + 12)
+    late = [TaskRetry(stale.task_id, "Timeout", "slow", 5, attempt=stale.attempts),
+            TaskDefer(stale.task_id, NOW + 99, "rate_limited", attempt=stale.attempts),
+            TaskFail(stale.task_id, "Bad", "x", attempt=stale.attempts),
+            TaskDone(stale.task_id, "from a", "demo", "m", attempt=stale.attempts)]
+    for result in late:
+        assert store.record_results([result], max_attempts=3, owner="host-a", now=NOW + 13) == []
+    [task] = store.tasks_of_job(job_id)
+    assert (task.status, task.lease_owner, task.attempts, task.translation) == \
+        (TaskStatus.LEASED, "host-b", 0, None)
+    assert store.record_results([TaskDone(held.task_id, "from b", "demo", "m", attempt=held.attempts)],
+                                max_attempts=3, owner="host-b", now=NOW + 14) == [job_id]
+    assert store.translations(job_id) == {0: "from b"}
+
+
+def test_a_late_translation_is_kept_when_nobody_took_the_task_meanwhile(store: JobStore) -> None:
+    job_id = new_job(store, 2)
+    first, second = store.lease("host-a", 2, 10, now=NOW)
+    store.reclaim_expired(now=NOW + 11)
+    assert store.record_results([TaskDone(first.task_id, "paid reply", "demo", "m", attempt=0)],
+                                max_attempts=3, owner="host-a", now=NOW + 12) == []
+    assert store.translations(job_id) == {0: "paid reply"}
+    # ... but not once the attempt moved on (another host retried it meanwhile)
+    [again] = store.lease("host-b", 1, 60, now=NOW + 13)
+    assert again.task_id == second.task_id
+    store.record_results([TaskRetry(again.task_id, "Timeout", "slow", 0, attempt=0)], max_attempts=3,
+                         owner="host-b", now=NOW + 14)
+    assert store.record_results([TaskDone(second.task_id, "stale", "demo", "m", attempt=0)],
+                                max_attempts=3, owner="host-a", now=NOW + 15) == []
+    assert store.translations(job_id) == {0: "paid reply"}
+    assert store.tasks_of_job(job_id)[1].status == TaskStatus.QUEUED
+
+
+def test_an_owner_reports_only_the_attempt_it_holds(store: JobStore) -> None:
+    new_job(store, 1)
+    [task] = store.lease("host-a", 1, 60, now=NOW)
+    store.record_results([TaskRetry(task.task_id, "E", "m", 0, attempt=7)], max_attempts=3, owner="host-a", now=NOW)
+    assert store.tasks_of_job(task.job_id)[0].attempts == 0  # not the attempt it was given
+    store.record_results([TaskRetry(task.task_id, "E", "m", 0, attempt=0)], max_attempts=3, owner="host-a", now=NOW)
+    assert store.tasks_of_job(task.job_id)[0].attempts == 1

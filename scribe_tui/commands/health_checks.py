@@ -75,7 +75,7 @@ def check_store(data_dir: Path, open_store: Any) -> tuple[CheckResult, Any]:
     details: dict[str, Any] = {"schema": SCHEMA_VERSION}
     try:
         store = open_store(data_dir)
-        details["path"] = str(store.path)
+        details["path"] = store.location
         jobs = sum(store.job_counts().values())
     except Exception as exc:  # any failure to open or read is exactly what this check reports
         return CheckResult("store", False, f"cannot read the job store in {data_dir}: {_error_text(exc)}", details), None

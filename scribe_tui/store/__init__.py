@@ -1,6 +1,7 @@
 """The durable job store: documents, chunks, jobs, tasks (chunk × language), metrics,
-worker heartbeats and control keys. SQLite is the system of record; ``JobStoreAPI`` is
-the interface, ``JobStore`` its SQLite implementation.
+worker heartbeats and control keys. ``JobStoreAPI`` is the interface; ``open_store(url,
+data_dir)`` opens the SQLite file in the data directory (``JobStore``, the default) or, for a
+``postgresql://`` store URL, a database several machines share (``store.postgres``).
 
 The SQLite backend (and sqlite-utils) loads on first use of ``JobStore``,
 ``PerThreadStores`` or ``SCHEMA_VERSION``, so the vocabulary — statuses, status sets,
@@ -26,6 +27,7 @@ from scribe_tui.store.models import (
     LeasedTask,
     MetricRow,
     StoreError,
+    StoreUnavailable,
     TaskDefer,
     TaskDone,
     TaskFail,
@@ -35,6 +37,7 @@ from scribe_tui.store.models import (
     TaskStatus,
     WorkerRow,
 )
+from scribe_tui.store.url import describe, is_postgres, open_store
 
 if TYPE_CHECKING:
     from scribe_tui.store.per_thread import PerThreadStores
@@ -74,6 +77,7 @@ __all__ = [
     "LeasedTask",
     "MetricRow",
     "StoreError",
+    "StoreUnavailable",
     "TaskDefer",
     "TaskDone",
     "TaskFail",
@@ -82,4 +86,7 @@ __all__ = [
     "TaskRow",
     "TaskStatus",
     "WorkerRow",
+    "describe",
+    "is_postgres",
+    "open_store",
 ]

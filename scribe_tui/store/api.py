@@ -1,14 +1,16 @@
 """The job store interface the engine, the TUI and the commands program against.
 
-``scribe_tui.store.sqlite.JobStore`` implements it on one SQLite file; a PostgreSQL
-backend for several machines would implement the same protocol. All times are float
-epoch seconds; every ``now`` parameter defaults to ``time.time()``.
+Two backends implement it: ``scribe_tui.store.sqlite.JobStore`` on one SQLite file in the
+data directory, and ``scribe_tui.store.postgres.PostgresJobStore`` on a PostgreSQL database
+that supervisors on several machines share (``store.open_store`` picks one from a URL).
+All times are float epoch seconds; every ``now`` parameter defaults to the store's clock
+(``clock()``): this machine's for SQLite, the database server's for PostgreSQL, so that
+hosts whose clocks disagree still agree on when a lease expires.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from scribe_tui.store.models import (ChunkSpec, EnqueueResult, JobRow, LeasedTask, MetricRow, TaskResult,
@@ -17,9 +19,10 @@ from scribe_tui.store.models import (ChunkSpec, EnqueueResult, JobRow, LeasedTas
 
 @runtime_checkable
 class JobStoreAPI(Protocol):
-    path: Path
+    location: str  # the file or the URL (without its password), for messages
 
     def close(self) -> None: ...
+    def clock(self) -> float: ...
 
     # documents
     def add_document(self, path: str, source: bytes, content_hash: str, format: str,
@@ -42,7 +45,7 @@ class JobStoreAPI(Protocol):
 
     # results
     def record_results(self, results: Sequence[TaskResult], *, max_attempts: int,
-                       now: float | None = None) -> list[int]: ...
+                       now: float | None = None, owner: str | None = None) -> list[int]: ...
     def ready_to_assemble(self) -> list[int]: ...
     def complete_job(self, job_id: int, output_path: str, now: float | None = None) -> None: ...
     def fail_job(self, job_id: int, message: str, now: float | None = None) -> None: ...

@@ -17,6 +17,11 @@ class StoreError(ScribeError):
     """The job store cannot do what was asked: a broken or too-new database, a bad id."""
 
 
+class StoreUnavailable(StoreError):
+    """The store's database cannot be reached right now (network, restart, shutdown): the
+    same call may work later, and nothing acknowledged before it was lost."""
+
+
 class JobStatus(StrEnum):
     QUEUED = "queued"
     PROCESSING = "processing"
@@ -90,6 +95,7 @@ class TaskDone:
     characters: int = 0
     cost_usd: float = 0.0
     cached: bool = False
+    attempt: int | None = None  # the task's attempts when it was leased (see record_results' owner)
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,7 @@ class TaskRetry:
     error_class: str
     message: str
     delay_s: float
+    attempt: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,7 @@ class TaskDefer:
     task_id: int
     until: float
     reason: str
+    attempt: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,7 @@ class TaskFail:
     task_id: int
     error_class: str
     message: str
+    attempt: int | None = None
 
 
 TaskResult = TaskDone | TaskRetry | TaskDefer | TaskFail

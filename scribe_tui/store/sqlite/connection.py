@@ -91,9 +91,11 @@ class SQLiteBase:
     _db: sqlite_utils.Database
     _lock: threading.RLock
     path: Path
+    location: str
 
     def _init_connection(self, path: Path) -> None:
         self.path = Path(path)
+        self.location = str(self.path)
         self._lock = threading.RLock()
         self._db = connect(self.path)
 
@@ -149,6 +151,10 @@ class SQLiteBase:
         """A single write statement (its own transaction unless one is open); rows changed."""
         with self._guarded() as db:
             return db.execute(sql, params).rowcount
+
+    def clock(self) -> float:
+        """This machine's clock: every process on one SQLite file runs here."""
+        return time.time()
 
     def close(self) -> None:
         with self._lock:

@@ -3,7 +3,6 @@ bytes, so that output can be reassembled even after the source file is gone."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import time
@@ -11,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import PurePath
 
 from scribe_tui.store.models import ChunkSpec, JobStatus, StoreError
+from scribe_tui.store.rows import unreadable_hash
 from scribe_tui.store.sqlite.connection import SQLiteBase
 
 _INSERT_DOCUMENT = """
@@ -24,11 +24,6 @@ _INSERT_CHUNK = """
 INSERT INTO chunks (document_id, idx, text, context, token_estimate, meta)
 VALUES (?, ?, ?, ?, ?, ?)
 """
-
-
-def unreadable_hash(path: str) -> str:
-    """The content hash given to a document whose bytes could not be read."""
-    return "unreadable:" + hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class DocumentOps(SQLiteBase):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from dataclasses import fields
-from typing import Any
 
 from scribe_tui.store.models import JobRow, JobStatus, TaskRow, TaskStatus
+from scribe_tui.store.rows import job_row, like_pattern, task_row
 from scribe_tui.store.sqlite.connection import SQLiteBase, id_list
 from scribe_tui.store.sqlite.transitions import LIVE_SQL, RUNNABLE_SQL
 
@@ -15,29 +14,12 @@ _JOB_SELECT = """
 SELECT j.*, d.path AS path, d.format AS format, d.error AS document_error
 FROM jobs j JOIN documents d ON d.id = j.document_id
 """
-_JOB_FIELDS = tuple(f.name for f in fields(JobRow))
-_TASK_FIELDS = tuple(f.name for f in fields(TaskRow))
-
-
-def _job_row(row: dict[str, Any]) -> JobRow:
-    return JobRow(**{name: row[name] for name in _JOB_FIELDS})
-
-
-def _task_row(row: dict[str, Any]) -> TaskRow:
-    values = {name: row[name] for name in _TASK_FIELDS}
-    values["cached"] = bool(values["cached"])
-    return TaskRow(**values)
-
-
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 class QueryOps(SQLiteBase):
     def job(self, job_id: int) -> JobRow | None:
         row = self._one(_JOB_SELECT + " WHERE j.id = ?", (job_id,))
-        return _job_row(row) if row else None
+        return job_row(row) if row else None
 
     def jobs(self, *, status: str | None = None, language: str | None = None, text: str | None = None,
              limit: int | None = None, offset: int = 0, ids: Collection[int] | None = None) -> list[JobRow]:
@@ -55,16 +37,16 @@ class QueryOps(SQLiteBase):
             params.append(language)
         if text:
             clauses.append("d.path LIKE ? ESCAPE '\\'")
-            params.append(_like_pattern(text))
+            params.append(like_pattern(text))
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         params += [-1 if limit is None else limit, offset]
-        return [_job_row(r) for r in self._rows(_JOB_SELECT + where + " ORDER BY j.id LIMIT ? OFFSET ?", params)]
+        return [job_row(r) for r in self._rows(_JOB_SELECT + where + " ORDER BY j.id LIMIT ? OFFSET ?", params)]
 
     def tasks_of_job(self, job_id: int) -> list[TaskRow]:
         rows = self._rows(
             """SELECT t.*, c.text AS text, c.context AS context
                FROM tasks t JOIN chunks c ON c.id = t.chunk_id WHERE t.job_id = ? ORDER BY t.idx""", (job_id,))
-        return [_task_row(r) for r in rows]
+        return [task_row(r) for r in rows]
 
     def translations(self, job_id: int) -> dict[int, str]:
         """Chunk index → translation, for the job's done tasks."""

@@ -14,6 +14,7 @@ from collections.abc import Collection
 from typing import Any
 
 from scribe_tui.store.models import EnqueueResult, LeasedTask, StoreError, TaskStatus
+from scribe_tui.store.rows import leased_task
 from scribe_tui.store.sqlite.connection import SQLiteBase, id_list
 from scribe_tui.store.sqlite.transitions import LIVE_SQL, RUNNABLE_SQL
 
@@ -87,7 +88,7 @@ class QueueOps(SQLiteBase):
                                    wait_reason = NULL, wait_until = NULL
                     WHERE id IN (SELECT value FROM json_each(?)) AND status IN {LIVE_SQL}""",
                 (now, owner, id_list(job_ids)))
-        return [_leased_task(details[task_id]) for task_id in ids]
+        return [leased_task(details[task_id]) for task_id in ids]
 
     def renew(self, owner: str, task_ids: Collection[int] | None, lease_s: float,
               now: float | None = None) -> int:
@@ -134,13 +135,4 @@ def _only_ids(sql: str, params: list[Any], task_ids: Collection[int] | None) -> 
     if task_ids is None:
         return sql, params
     return sql + " AND id IN (SELECT value FROM json_each(?))", [*params, id_list(task_ids)]
-
-
-def _leased_task(row: dict[str, Any]) -> LeasedTask:
-    return LeasedTask(
-        task_id=row["id"], job_id=row["job_id"], chunk_id=row["chunk_id"], chunk_index=row["idx"],
-        language=row["target_language"], provider=row["provider"], model=row["model"],
-        text=row["text"], context=row["context"], meta=json.loads(row["meta"]),
-        attempts=row["attempts"], lease_expires=row["lease_expires"],
-    )
 

@@ -10,40 +10,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
 
 from scribe_tui.store.models import (JobStatus, StoreError, TaskDefer, TaskDone, TaskFail, TaskResult,
                                      TaskRetry, TaskStatus)
+from scribe_tui.store.rows import JobDelta, result_guard
 from scribe_tui.store.sqlite.connection import SQLiteBase, id_list
 from scribe_tui.store.sqlite.transitions import LIVE_SQL, OPEN_TASK_SQL, end_live_job, sync_job_live
 
 _OPEN = f"status IN {OPEN_TASK_SQL}"  # a task that can still take a result
+Guard = tuple[str, list[Any]]
 _NO_LEASE = "lease_owner = NULL, lease_expires = NULL"
-
-
-@dataclass
-class _JobDelta:
-    chunks_done: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    characters: int = 0
-    cost_usd: float = 0.0
-    attempts: int = 0
 
 
 class ResultOps(SQLiteBase):
     def record_results(self, results: Sequence[TaskResult], *, max_attempts: int,
-                       now: float | None = None) -> list[int]:
-        """Apply a batch of results; return the jobs it made ready to assemble (all chunks done)."""
+                       now: float | None = None, owner: str | None = None) -> list[int]:
+        """Apply a batch of results; return the jobs it made ready to assemble (all chunks done).
+        With ``owner``, each result applies only to a task that owner still holds (see
+        ``rows.result_guard``)."""
         now = time.time() if now is None else now
-        deltas: dict[int, _JobDelta] = {}
+        deltas: dict[int, JobDelta] = {}
         with self._write() as db:
             for result in results:
-                if not _apply(db, result, max_attempts, now, deltas):
+                if not _apply(db, result, max_attempts, now, deltas, owner):
                     _drop_cancelled_lease(db, result.task_id)
-            for job_id, delta in deltas.items():
+            for job_id, delta in sorted(deltas.items()):
                 _add_to_job(db, job_id, delta)
             finished = [job_id for job_id, delta in deltas.items() if delta.chunks_done]
             if not finished:
@@ -96,60 +90,57 @@ class ResultOps(SQLiteBase):
 
 
 def _apply(db: sqlite_utils.Database, result: TaskResult, max_attempts: int, now: float,
-           deltas: dict[int, _JobDelta]) -> bool:
+           deltas: dict[int, JobDelta], owner: str | None) -> bool:
     """Apply one result to its task (and job); False when the task could not take it."""
+    guard = result_guard(result, owner)
     if isinstance(result, TaskDone):
-        return _apply_done(db, result, now, deltas)
+        return _apply_done(db, result, now, deltas, guard)
     if isinstance(result, TaskRetry):
-        return _apply_retry(db, result, max_attempts, now, deltas)
+        return _apply_retry(db, result, max_attempts, now, deltas, guard)
     if isinstance(result, TaskDefer):
-        return _apply_defer(db, result, now)
+        return _apply_defer(db, result, now, guard)
     if isinstance(result, TaskFail):
-        return _apply_fail(db, result, now, deltas)
+        return _apply_fail(db, result, now, deltas, guard)
     raise TypeError(f"not a task result: {result!r}")
 
 
-def _apply_done(db: sqlite_utils.Database, r: TaskDone, now: float, deltas: dict[int, _JobDelta]) -> bool:
+def _apply_done(db: sqlite_utils.Database, r: TaskDone, now: float, deltas: dict[int, JobDelta],
+                guard: Guard) -> bool:
     rows = db.execute(
         f"""UPDATE tasks SET status = 'done', translation = ?, provider_used = ?, model_used = ?,
                              tokens_in = ?, tokens_out = ?, characters = ?, cost_usd = ?, cached = ?,
                              completed_at = ?, updated_at = ?, last_error = NULL, error_class = NULL, {_NO_LEASE}
-            WHERE id = ? AND {_OPEN} RETURNING job_id""",
+            WHERE id = ? AND {_OPEN}{guard[0]} RETURNING job_id""",
         (r.translation, r.provider, r.model, r.tokens_in, r.tokens_out, r.characters, r.cost_usd,
-         int(r.cached), now, now, r.task_id)).fetchall()
+         int(r.cached), now, now, r.task_id, *guard[1])).fetchall()
     if not rows:
         return False
-    delta = deltas.setdefault(rows[0][0], _JobDelta())
-    delta.chunks_done += 1
-    delta.tokens_in += r.tokens_in
-    delta.tokens_out += r.tokens_out
-    delta.characters += r.characters
-    delta.cost_usd += r.cost_usd
+    deltas.setdefault(rows[0][0], JobDelta()).add_done(r.tokens_in, r.tokens_out, r.characters, r.cost_usd)
     return True
 
 
 def _apply_retry(db: sqlite_utils.Database, r: TaskRetry, max_attempts: int, now: float,
-                 deltas: dict[int, _JobDelta]) -> bool:
+                 deltas: dict[int, JobDelta], guard: Guard) -> bool:
     rows = db.execute(
         f"""UPDATE tasks SET attempts = attempts + 1,
                              status = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE 'queued' END,
                              not_before = ?, last_error = ?, error_class = ?, updated_at = ?, {_NO_LEASE}
-            WHERE id = ? AND {_OPEN} RETURNING job_id, idx, status, attempts""",
-        (max_attempts, now + max(r.delay_s, 0.0), r.message, r.error_class, now, r.task_id)).fetchall()
+            WHERE id = ? AND {_OPEN}{guard[0]} RETURNING job_id, idx, status, attempts""",
+        (max_attempts, now + max(r.delay_s, 0.0), r.message, r.error_class, now, r.task_id, *guard[1])).fetchall()
     if not rows:
         return False
     job_id, idx, status, attempts = rows[0]
-    deltas.setdefault(job_id, _JobDelta()).attempts += 1
+    deltas.setdefault(job_id, JobDelta()).attempts += 1
     if status == TaskStatus.DEAD:
         end_live_job(db, job_id, JobStatus.DEAD,
                      f"chunk {idx}: {r.error_class}: {r.message} (gave up after {attempts} attempts)", now)
     return True
 
 
-def _apply_defer(db: sqlite_utils.Database, r: TaskDefer, now: float) -> bool:
+def _apply_defer(db: sqlite_utils.Database, r: TaskDefer, now: float, guard: Guard) -> bool:
     rows = db.execute(
         f"""UPDATE tasks SET status = 'queued', not_before = ?, updated_at = ?, {_NO_LEASE}
-            WHERE id = ? AND {_OPEN} RETURNING job_id""", (r.until, now, r.task_id)).fetchall()
+            WHERE id = ? AND {_OPEN}{guard[0]} RETURNING job_id""", (r.until, now, r.task_id, *guard[1])).fetchall()
     if not rows:
         return False
     db.execute(f"UPDATE jobs SET wait_reason = ?, wait_until = ? WHERE id = ? AND status IN {LIVE_SQL}",
@@ -157,16 +148,17 @@ def _apply_defer(db: sqlite_utils.Database, r: TaskDefer, now: float) -> bool:
     return True
 
 
-def _apply_fail(db: sqlite_utils.Database, r: TaskFail, now: float, deltas: dict[int, _JobDelta]) -> bool:
+def _apply_fail(db: sqlite_utils.Database, r: TaskFail, now: float, deltas: dict[int, JobDelta],
+                guard: Guard) -> bool:
     rows = db.execute(
         f"""UPDATE tasks SET status = 'failed', attempts = attempts + 1, last_error = ?, error_class = ?,
                              updated_at = ?, completed_at = ?, {_NO_LEASE}
-            WHERE id = ? AND {_OPEN} RETURNING job_id, idx""",
-        (r.message, r.error_class, now, now, r.task_id)).fetchall()
+            WHERE id = ? AND {_OPEN}{guard[0]} RETURNING job_id, idx""",
+        (r.message, r.error_class, now, now, r.task_id, *guard[1])).fetchall()
     if not rows:
         return False
     job_id, idx = rows[0]
-    deltas.setdefault(job_id, _JobDelta()).attempts += 1
+    deltas.setdefault(job_id, JobDelta()).attempts += 1
     end_live_job(db, job_id, JobStatus.FAILED, f"chunk {idx}: {r.error_class}: {r.message}", now)
     return True
 
@@ -176,7 +168,7 @@ def _drop_cancelled_lease(db: sqlite_utils.Database, task_id: int) -> None:
     db.execute(f"UPDATE tasks SET {_NO_LEASE} WHERE id = ? AND status = 'cancelled'", (task_id,))
 
 
-def _add_to_job(db: sqlite_utils.Database, job_id: int, d: _JobDelta) -> None:
+def _add_to_job(db: sqlite_utils.Database, job_id: int, d: JobDelta) -> None:
     db.execute(
         """UPDATE jobs SET chunks_done = chunks_done + ?, tokens_in = tokens_in + ?, tokens_out = tokens_out + ?,
                            characters = characters + ?, cost_usd = cost_usd + ?, attempts = attempts + ?

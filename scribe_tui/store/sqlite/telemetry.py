@@ -4,18 +4,13 @@ keys (paused, target_workers, supervisor…) that let one process steer another.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from scribe_tui.store.models import MetricRow, WorkerRow
+from scribe_tui.store.rows import summarise_metrics, throughput_series
 from scribe_tui.store.sqlite.connection import SQLiteBase
-
-MAX_THROUGHPUT_BUCKETS = 10_000
-"""throughput() never returns more buckets than this: the most recent ones are kept."""
-
-_NOT_ERRORS = ("ok", "cached", "rate_limited")
 
 _INSERT_METRIC = """
 INSERT INTO metrics (ts, provider, model, job_id, task_id, outcome, status_code, error_class, duration_ms,
@@ -31,20 +26,6 @@ ON CONFLICT (worker_id) DO UPDATE SET
     pid = excluded.pid, state = excluded.state, in_flight = excluded.in_flight, restarts = excluded.restarts,
     heartbeat_at = excluded.heartbeat_at, done_count = excluded.done_count
 """
-
-
-def percentile(sorted_values: Sequence[float], fraction: float) -> float | None:
-    """Nearest-rank percentile of already sorted values; None when there are none."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(fraction * len(sorted_values)))
-    return float(sorted_values[rank - 1])
-
-
-def _empty_summary() -> dict[str, Any]:
-    return {"requests": 0, "ok": 0, "cached": 0, "rate_limited": 0, "errors": 0, "retries": 0,
-            "latency_p50_ms": None, "latency_p95_ms": None, "tokens_in": 0, "tokens_out": 0,
-            "characters": 0, "cost_usd": 0.0}
 
 
 class TelemetryOps(SQLiteBase):
@@ -65,7 +46,6 @@ class TelemetryOps(SQLiteBase):
         where, params = "ts >= ?", [since]
         if provider is not None:
             where, params = where + " AND provider = ?", [since, provider]
-        summary: dict[str, dict[str, Any]] = {}
         with self._snapshot() as db:
             totals = list(db.query(
                 f"""SELECT provider, outcome, COUNT(*) AS n, SUM(tokens_in) AS tokens_in,
@@ -74,15 +54,7 @@ class TelemetryOps(SQLiteBase):
             latencies = db.execute(
                 f"SELECT provider, duration_ms FROM metrics WHERE {where} AND outcome != 'cached' "
                 "ORDER BY provider, duration_ms", params).fetchall()
-        for row in totals:
-            _add_outcome(summary.setdefault(row["provider"], _empty_summary()), row)
-        by_provider: dict[str, list[float]] = {}
-        for name, duration in latencies:
-            by_provider.setdefault(name, []).append(duration)
-        for name, durations in by_provider.items():
-            summary[name]["latency_p50_ms"] = percentile(durations, 0.50)
-            summary[name]["latency_p95_ms"] = percentile(durations, 0.95)
-        return summary
+        return summarise_metrics(totals, latencies)
 
     def throughput(self, since: float, bucket_s: float = 60, *,
                    now: float | None = None) -> list[tuple[float, int, int]]:
@@ -96,10 +68,7 @@ class TelemetryOps(SQLiteBase):
                       COALESCE(SUM(tokens_in + tokens_out), 0) AS tokens
                FROM metrics WHERE ts >= ? AND outcome IN ('ok', 'cached') GROUP BY bucket""",
             (since, bucket_s, since))
-        found = {r["bucket"]: (r["n"], r["tokens"]) for r in rows}
-        last = max([int((now - since) // bucket_s) if now >= since else -1, *found])
-        first = max(0, last - MAX_THROUGHPUT_BUCKETS + 1)
-        return [(since + b * bucket_s, *found.get(b, (0, 0))) for b in range(first, last + 1)]
+        return throughput_series({r["bucket"]: (r["n"], r["tokens"]) for r in rows}, since, bucket_s, now)
 
     def heartbeat(self, worker_id: str, *, pid: int, state: str, in_flight: int, restarts: int,
                   done_count: int = 0, now: float | None = None) -> None:
@@ -124,18 +93,3 @@ class TelemetryOps(SQLiteBase):
         raw = self._scalar("SELECT value FROM control WHERE key = ?", (key,))
         return default if raw is None else json.loads(raw)
 
-
-def _add_outcome(summary: dict[str, Any], row: dict[str, Any]) -> None:
-    outcome, n = row["outcome"], row["n"]
-    if outcome in _NOT_ERRORS:
-        summary[outcome] += n
-    else:
-        summary["errors"] += n
-    if outcome != "cached":
-        summary["requests"] += n
-    if outcome not in ("ok", "cached"):
-        summary["retries"] += n
-    summary["tokens_in"] += row["tokens_in"] or 0
-    summary["tokens_out"] += row["tokens_out"] or 0
-    summary["characters"] += row["characters"] or 0
-    summary["cost_usd"] += (row["cents"] or 0.0) / 100.0

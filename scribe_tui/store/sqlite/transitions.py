@@ -11,19 +11,13 @@ from collections.abc import Collection
 
 import sqlite_utils
 
-from scribe_tui.store.models import OPEN_TASK_STATUSES, RETRYABLE_JOB_STATUSES, UNFINISHED_JOB_STATUSES, JobStatus
+from scribe_tui.store.models import JobStatus
+from scribe_tui.store.rows import LIVE_SQL, OPEN_TASK_SQL, RETRYABLE_BY_NAME_SQL, RETRYABLE_SQL
 from scribe_tui.store.sqlite.connection import id_list
 
+__all__ = ["LIVE_SQL", "OPEN_TASK_SQL", "RETRYABLE_BY_NAME_SQL", "RETRYABLE_SQL", "RUNNABLE_SQL", "end_live_job",
+           "sync_job_live"]
 
-def sql_list(statuses: tuple[str, ...]) -> str:
-    """A SQL list literal of status names, e.g. ``('queued', 'processing')``."""
-    return "(" + ", ".join(f"'{status}'" for status in statuses) + ")"
-
-
-LIVE_SQL = sql_list(UNFINISHED_JOB_STATUSES)
-OPEN_TASK_SQL = sql_list(OPEN_TASK_STATUSES)
-RETRYABLE_SQL = sql_list(RETRYABLE_JOB_STATUSES)
-RETRYABLE_BY_NAME_SQL = sql_list((*RETRYABLE_JOB_STATUSES, JobStatus.CANCELLED))
 RUNNABLE_SQL = "status = 'queued' AND job_live = 1"
 """A queued task of a live job: the condition of the partial indexes tasks_runnable and
 tasks_wakeup, verbatim (SQLite uses a partial index only when the query repeats it)."""
