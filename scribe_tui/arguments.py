@@ -26,10 +26,16 @@ def parser(**kwargs: Any) -> argparse.ArgumentParser:
     return _Parser(formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
 
 
-def add_common_options(p: argparse.ArgumentParser, *, json_help: str = "machine-readable output on stdout") -> None:
-    """Options every command takes: --config, --data-dir, --json, -v."""
+def add_common_options(p: argparse.ArgumentParser, *, json_help: str = "machine-readable output on stdout",
+                       store: bool = True) -> None:
+    """Options every command takes: --config, --data-dir, --json, -v (and --store, unless
+    the command never touches the queue)."""
     p.add_argument("--config", type=Path, metavar="FILE", help="TOML config file (default: config.toml in the user config dir)")
     p.add_argument("--data-dir", type=Path, metavar="DIR", help="jobs database, rate-limit buckets, lock and logs (default: the user data dir)")
+    if store:
+        p.add_argument("--store", metavar="URL", dest="store_url",
+                       help="postgresql://… to share one queue and its limits between machines "
+                            "(default: store_url, else the SQLite file in the data dir)")
     p.add_argument("--json", action="store_true", help=json_help)
     p.add_argument("-v", "--verbose", action="count", default=0, help="human-readable logs on stderr (-vv for debug)")
 

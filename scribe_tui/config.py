@@ -162,6 +162,7 @@ class Settings(BaseSettings):
     max_attempts: int = Field(5, ge=1, le=100)
     output_dir: Path = Path("translated")
     data_dir: Path | None = None
+    store_url: str | None = None  # postgresql://… : one queue and one set of limits for several machines
     source_language: str = "auto"
     priorities: dict[str, int] = Field(default_factory=lambda: {"he": 10, "de": 5, "en": 0})
     chunking: ChunkingConfig = ChunkingConfig()
@@ -185,6 +186,15 @@ class Settings(BaseSettings):
         if isinstance(value, int) and value < 1:
             raise ValueError("workers must be at least 1")
         return value
+
+    @field_validator("store_url")
+    @classmethod
+    def _store_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql://… URL (leave it unset for the SQLite file in the data dir)")
+        return value.strip()
 
     @field_validator("priorities")
     @classmethod
@@ -281,6 +291,9 @@ def _env_name_for(loc: tuple[Any, ...]) -> str | None:
     return None
 
 
+SECRET_KEYS = ("store_url",)
+
+
 def _describe(error: dict[str, Any]) -> tuple[str, str]:
     loc = tuple(part for part in error.get("loc", ()) if part not in ("function-after[_defaults_per_kind(), ProviderConfig]",))
     key = ".".join(str(part) for part in loc)
@@ -288,14 +301,16 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     if error.get("type") == "extra_forbidden":
         message = "unknown key"
     message = message.removeprefix("Value error, ")
-    if error.get("type") not in ("extra_forbidden", "missing") and "input" in error and not isinstance(error["input"], (dict, list)):
+    secret = key in SECRET_KEYS  # a URL may carry a password: never echo it
+    if error.get("type") not in ("extra_forbidden", "missing") and "input" in error and not secret \
+            and not isinstance(error["input"], (dict, list)):
         message = f"{message} (got {error['input']!r})"
     return key, message
 
 
 # Settings that command-line flags set, and the flag to name when their value is wrong.
 FLAG_NAMES = {"default_provider": "--provider", "workers": "--workers", "output_dir": "--output-dir",
-              "data_dir": "--data-dir", "metrics_port": "--metrics-port"}
+              "data_dir": "--data-dir", "metrics_port": "--metrics-port", "store_url": "--store"}
 
 
 def _flag_for(key_or_message: str, flags: dict[str, Any]) -> str | None:

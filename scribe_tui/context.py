@@ -1,5 +1,6 @@
 """What every command needs once its arguments are parsed: the settings (file < env <
-flags), the data directory, and the job store opened on it."""
+flags), the data directory, and the job store the settings name (the SQLite file in the
+data directory, or the PostgreSQL database of ``store_url``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from scribe_tui.config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from scribe_tui.store import JobStore
+    from scribe_tui.store import JobStoreAPI
 
 
 def _flag_overrides(args: argparse.Namespace) -> dict:
@@ -27,6 +28,8 @@ def _flag_overrides(args: argparse.Namespace) -> dict:
         overrides["default_provider"] = args.provider
     if getattr(args, "metrics_port", None) is not None:
         overrides["metrics_port"] = args.metrics_port
+    if getattr(args, "store_url", None) is not None:
+        overrides["store_url"] = args.store_url
     return overrides
 
 
@@ -46,9 +49,9 @@ class CommandContext:
         return self.settings.resolved_data_dir()
 
     @cached_property
-    def store(self) -> JobStore:
+    def store(self) -> JobStoreAPI:
         from scribe_tui.paths import ensure_private_dir
-        from scribe_tui.store import JobStore
+        from scribe_tui.store import open_store
 
         ensure_private_dir(self.data_dir)
-        return JobStore.open(self.data_dir)
+        return open_store(self.settings.store_url, self.data_dir)

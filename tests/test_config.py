@@ -173,3 +173,23 @@ def test_bad_flag_values_name_the_flag(flags: dict, flag: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(None, **flags)
     assert str(info.value).startswith(flag + ":")
+
+
+def test_store_url_from_file_env_and_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().store_url is None  # the SQLite file in the data dir
+    config = tmp_path / "c.toml"
+    config.write_text('store_url = "postgresql://scribe@db-file/scribe"\n')
+    assert load_settings(config).store_url == "postgresql://scribe@db-file/scribe"
+    monkeypatch.setenv("SCRIBE_STORE_URL", "postgres://scribe@db-env/scribe")
+    assert load_settings(config).store_url == "postgres://scribe@db-env/scribe"
+    assert load_settings(config, store_url="postgresql://scribe@db-flag/scribe").store_url == \
+        "postgresql://scribe@db-flag/scribe"
+    monkeypatch.setenv("SCRIBE_STORE_URL", "")
+    assert load_settings().store_url is None
+
+
+def test_a_store_url_of_another_kind_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRIBE_STORE_URL", "mysql://scribe:hunter2@db/scribe")
+    with pytest.raises(ConfigError, match="SCRIBE_STORE_URL.*must be a postgresql://") as caught:
+        load_settings()
+    assert "hunter2" not in str(caught.value)

@@ -42,7 +42,9 @@ def _config_check(args: argparse.Namespace) -> tuple[CommandContext | None, Chec
 
 def run_checks(args: argparse.Namespace) -> tuple[list[CheckResult], bool]:
     """All checks, in order; the flag says whether the configuration was valid."""
-    from scribe_tui.store import JobStore
+    from functools import partial
+
+    from scribe_tui.store import open_store
 
     ctx, config_result = _config_check(args)
     results = [config_result]
@@ -51,7 +53,7 @@ def run_checks(args: argparse.Namespace) -> tuple[list[CheckResult], bool]:
     if ctx is not None:
         setup_logging(ctx)
     results.append(check_writable_dir("data dir", data_dir))
-    store_result, store = check_store(data_dir, JobStore.open)
+    store_result, store = check_store(data_dir, partial(open_store, settings.store_url if settings else None))
     results.append(store_result)
     if settings is not None:
         results.append(check_cache(settings))

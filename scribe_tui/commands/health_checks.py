@@ -70,22 +70,21 @@ def check_cache(settings: Settings) -> CheckResult:
 def check_store(data_dir: Path, open_store: Any) -> tuple[CheckResult, Any]:
     """Open the store (which applies any missing migration) and read from it; return the
     result and the open store (None when it failed)."""
-    from scribe_tui.store import SCHEMA_VERSION
-
-    details: dict[str, Any] = {"schema": SCHEMA_VERSION}
+    details: dict[str, Any] = {}
     try:
         store = open_store(data_dir)
         details["path"] = store.location
         jobs = sum(store.job_counts().values())
     except Exception as exc:  # any failure to open or read is exactly what this check reports
         return CheckResult("store", False, f"cannot read the job store in {data_dir}: {_error_text(exc)}", details), None
-    found = getattr(store, "migrated_from", SCHEMA_VERSION)
+    current = details["schema"] = store.schema_version
+    found = getattr(store, "migrated_from", current)
     if found == 0:
-        summary = f"created (schema v{SCHEMA_VERSION}), {jobs} jobs"
-    elif found < SCHEMA_VERSION:
-        summary = f"migrated v{found} → v{SCHEMA_VERSION}, {jobs} jobs"
+        summary = f"created (schema v{current}), {jobs} jobs"
+    elif found < current:
+        summary = f"migrated v{found} → v{current}, {jobs} jobs"
     else:
-        summary = f"readable, schema v{SCHEMA_VERSION} (current), {jobs} jobs"
+        summary = f"readable, schema v{current} (current), {jobs} jobs"
     details["jobs"] = jobs
     return CheckResult("store", True, summary, details), store
 

@@ -27,7 +27,7 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="share of requests that fail, spread over HTTP 500, 503, dropped connections and malformed replies")
     p.add_argument("--api-key", metavar="KEY", help="require this key (default: accept any)")
     p.add_argument("--seed", type=int, default=0, help="random seed for latency and faults")
-    add_common_options(p)
+    add_common_options(p, store=False)
 
 
 def build_config(args: argparse.Namespace) -> object:

@@ -13,7 +13,7 @@ import structlog
 from scribe_tui.config import Settings
 from scribe_tui.engine.api import EnqueueReport
 from scribe_tui.errors import DocumentError
-from scribe_tui.store import ChunkSpec, JobStore
+from scribe_tui.store import ChunkSpec, JobStoreAPI
 
 log = structlog.get_logger("scribe_tui.intake")
 
@@ -31,7 +31,7 @@ def chunk_specs(document: object, settings: Settings) -> list[ChunkSpec]:
     return specs
 
 
-def enqueue_paths(store: JobStore, settings: Settings, paths: Sequence[Path], languages: Sequence[str], *,
+def enqueue_paths(store: JobStoreAPI, settings: Settings, paths: Sequence[Path], languages: Sequence[str], *,
                   priority: int = 0, provider: str | None = None, output_dir: Path | None = None) -> tuple[EnqueueReport, list[int]]:
     """Enqueue every supported file under ``paths`` into each language. Returns the report
     and the ids of every job this covers (new or already there)."""

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from scribe_tui.errors import DocumentError
-from scribe_tui.store import JobStore
+from scribe_tui.store import JobStoreAPI
 
 
-def assemble(store: JobStore, job_id: int, target: Path | None = None) -> Path:
+def assemble(store: JobStoreAPI, job_id: int, target: Path | None = None) -> Path:
     """Write job ``job_id``'s translation to its output path (or ``target``); return it.
     Raises DocumentError when the document cannot be rebuilt or written."""
     from scribe_tui.documents import Chunk, parse_document, render_document, write_atomic

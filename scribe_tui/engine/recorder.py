@@ -49,28 +49,30 @@ class OutcomeRecorder:
     def on_outcome(self, out: TaskOutcome) -> None:
         order = self.pool.finished(out.worker_id, out.task_id)
         if out.kind == "done":
-            self._on_done(out)
+            self._on_done(out, None if order is None else order.attempt)
             return
         if order is None or out.kind == "cancelled":
             return  # cancelled or reassigned meanwhile; a late non-result changes nothing
         if out.kind == "retry":
             self._on_retry(out, order)
         elif out.kind == "defer":
-            self._on_defer(out)
+            self._on_defer(out, order.attempt)
         elif out.kind == "disabled":
-            self._results.append(TaskDefer(out.task_id, until=time.time(), reason="provider_disabled"))
+            self._results.append(TaskDefer(out.task_id, until=time.time(), reason="provider_disabled",
+                                           attempt=order.attempt))
             self.providers.invalidate()
             if out.provider not in self._disabled_noticed:
                 self._disabled_noticed.add(out.provider)
                 self.emit(api.Notice(level="error", message=f"provider {out.provider} disabled: {out.message}"))
         elif out.kind == "fail":
-            self._results.append(TaskFail(out.task_id, error_class=out.error_class, message=out.message))
+            self._results.append(TaskFail(out.task_id, error_class=out.error_class, message=out.message,
+                                          attempt=order.attempt))
             self.emit(api.ChunkFailed(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
                                       error_class=out.error_class, message=out.message,
                                       attempts=order.attempt + 1, dead=False))
             self.emit(api.JobFinished(job_id=out.job_id, status="failed", output_path=None, error=out.message))
 
-    def _on_defer(self, out: TaskOutcome) -> None:
+    def _on_defer(self, out: TaskOutcome, attempt: int) -> None:
         """Park the chunk until its provider frees up, or send it to a fallback at once."""
         now = time.time()
         if out.reason in ("quota_parked", "circuit_open"):
@@ -79,13 +81,14 @@ class OutcomeRecorder:
         fallback, _ = self.router.choose(out.provider, self.providers.blocked_until(now), now)
         if fallback is not None and fallback != out.provider:
             until = now
-        self._results.append(TaskDefer(out.task_id, until=until, reason=out.reason))
+        self._results.append(TaskDefer(out.task_id, until=until, reason=out.reason, attempt=attempt))
         self.note_wait(out.provider, out.until, out.reason)
 
-    def _on_done(self, out: TaskOutcome) -> None:
+    def _on_done(self, out: TaskOutcome, attempt: int | None) -> None:
         self._results.append(TaskDone(out.task_id, translation=out.translation or "", provider=out.provider,
                                       model=out.model, tokens_in=out.tokens_in, tokens_out=out.tokens_out,
-                                      characters=out.characters, cost_usd=out.cost_usd, cached=out.cached))
+                                      characters=out.characters, cost_usd=out.cost_usd, cached=out.cached,
+                                      attempt=attempt))
         totals = self.totals
         totals.chunks_done += 1
         if not out.cached:
@@ -106,7 +109,8 @@ class OutcomeRecorder:
     def _on_retry(self, out: TaskOutcome, order: TaskOrder) -> None:
         self.totals.retries += 1
         attempts = order.attempt + 1
-        self._results.append(TaskRetry(out.task_id, error_class=out.error_class, message=out.message, delay_s=out.delay_s))
+        self._results.append(TaskRetry(out.task_id, error_class=out.error_class, message=out.message, delay_s=out.delay_s,
+                                       attempt=order.attempt))
         if attempts >= self.settings.max_attempts:
             self.emit(api.ChunkFailed(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
                                       error_class=out.error_class, message=out.message, attempts=attempts, dead=True))

@@ -25,7 +25,7 @@ from scribe_tui.engine.routing import Router
 from scribe_tui.engine.totals import RunTotals
 from scribe_tui.engine.worker_protocol import TaskOrder, TaskOutcome, TaskStarted, WorkerBeat
 from scribe_tui.engine.writer import OutputWriter
-from scribe_tui.store import JobStore, MetricRow, TaskDefer, TaskFail
+from scribe_tui.store import JobStoreAPI, MetricRow, TaskDefer, TaskFail, open_store
 
 log = structlog.get_logger("scribe_tui.supervisor")
 
@@ -57,7 +57,7 @@ class Runner:
         self._next_scale = 0.0
         self._next_beat = 0.0
         self.error: BaseException | None = None
-        self.writer = OutputWriter(settings.resolved_data_dir(), emit)
+        self.writer = OutputWriter(settings.resolved_data_dir(), emit, settings.store_url)
         self.recorder = OutcomeRecorder(settings, pool, router, providers, emit, max_cost_usd=max_cost_usd)
 
     @property
@@ -70,7 +70,7 @@ class Runner:
 
     # ---- thread body --------------------------------------------------------------------
     def run(self) -> None:
-        store = JobStore.open(self.settings.resolved_data_dir())
+        store = open_store(self.settings.store_url, self.settings.resolved_data_dir())
         try:
             self._start(store)
             while not self.stop_event.is_set():
@@ -88,7 +88,7 @@ class Runner:
             store.close()
             self.drained.set()
 
-    def _start(self, store: JobStore) -> None:
+    def _start(self, store: JobStoreAPI) -> None:
         released = store.reclaim_expired(now=math.inf)  # we hold the lock: every lease is stale
         if released:
             log.info("released stale leases", count=released)
@@ -98,7 +98,7 @@ class Runner:
         for _ in range(self.fixed_workers or 1):
             self._spawn()
 
-    def _finish_translated_jobs(self, store: JobStore) -> None:
+    def _finish_translated_jobs(self, store: JobStoreAPI) -> None:
         """Jobs whose every chunk was recorded but whose output is not written yet (a crash
         between the two, a retried write failure): write them now."""
         for job_id in store.ready_to_assemble():
@@ -138,23 +138,23 @@ class Runner:
                                            worker_id=message.worker_id, provider=order.provider))
 
     # ---- recording ----------------------------------------------------------------------
-    def _flush(self, store: JobStore) -> None:
+    def _flush(self, store: JobStoreAPI) -> None:
         metrics = self.recorder.take_metrics()
         if metrics:
             store.record_metrics(metrics)
         results = self.recorder.take_results()
         if not results:
             return
-        ready = store.record_results(results, max_attempts=self.settings.max_attempts)
+        ready = store.record_results(results, max_attempts=self.settings.max_attempts, owner=self.owner)
         self._idle_until = 0.0  # something changed: look for work again at once
         for job_id in ready:
             self._finish_job(store, job_id)
 
-    def _finish_job(self, store: JobStore, job_id: int) -> None:
+    def _finish_job(self, store: JobStoreAPI, job_id: int) -> None:
         self.writer.submit(job_id)
 
     # ---- dispatch -----------------------------------------------------------------------
-    def _dispatch(self, store: JobStore) -> None:
+    def _dispatch(self, store: JobStoreAPI) -> None:
         if self.paused or self.budget_reached or self.stop_event.is_set():
             return
         now = time.time()
@@ -176,7 +176,7 @@ class Runner:
             return
         self._route(store, leased, free, now)
 
-    def _route(self, store: JobStore, leased: list[Any], free: dict[str, int], now: float) -> None:
+    def _route(self, store: JobStoreAPI, leased: list[Any], free: dict[str, int], now: float) -> None:
         blocked = self.providers.blocked_until()
         release: list[int] = []
         deferred: list[TaskDefer | TaskFail] = []
@@ -198,19 +198,19 @@ class Runner:
             store.release(self.owner, release)
             self._idle_until = now + 0.05  # capacity is full; results will free it
         if deferred:
-            store.record_results(deferred, max_attempts=self.settings.max_attempts)
+            store.record_results(deferred, max_attempts=self.settings.max_attempts, owner=self.owner)
 
     def _blocked_result(self, task: Any, until: float) -> TaskDefer | TaskFail:
         reason = self.providers.reason(task.provider)
         if math.isinf(until):
             message = f"no usable provider: {reason}"
             self.emit(api.JobFinished(job_id=task.job_id, status="failed", output_path=None, error=message))
-            return TaskFail(task.task_id, error_class="ProviderUnavailable", message=message)
+            return TaskFail(task.task_id, error_class="ProviderUnavailable", message=message, attempt=task.attempts)
         self.recorder.note_wait(task.provider, until, reason)
-        return TaskDefer(task.task_id, until=until, reason=reason)
+        return TaskDefer(task.task_id, until=until, reason=reason, attempt=task.attempts)
 
     # ---- housekeeping -------------------------------------------------------------------
-    def _housekeeping(self, store: JobStore) -> None:
+    def _housekeeping(self, store: JobStoreAPI) -> None:
         now = time.monotonic()
         self._next_housekeeping = now + HOUSEKEEPING_S
         self._read_commands(store)
@@ -227,7 +227,7 @@ class Runner:
             self._record_heartbeats(store)
         self._check_drained(store)
 
-    def _read_commands(self, store: JobStore) -> None:
+    def _read_commands(self, store: JobStoreAPI) -> None:
         paused = bool(store.get_control("paused", False))
         if paused != self.paused:
             self.paused = paused
@@ -241,7 +241,7 @@ class Runner:
             self.pool.cancel(set(cancelled))
             store.release(self.owner, cancelled)  # no-op for cancelled tasks; frees the lease rows
 
-    def _check_workers(self, store: JobStore) -> None:
+    def _check_workers(self, store: JobStoreAPI) -> None:
         now = time.monotonic()
         timeout = self.settings.engine.heartbeat_timeout_s
         for handle in list(self.pool.workers.values()):
@@ -252,7 +252,7 @@ class Runner:
                 log.warning("worker stopped heartbeating; killing it", worker_id=handle.worker_id)
             self._replace(store, handle)
 
-    def _replace(self, store: JobStore, handle: WorkerHandle) -> None:
+    def _replace(self, store: JobStoreAPI, handle: WorkerHandle) -> None:
         exitcode = handle.process.exitcode
         tasks = self.pool.kill(handle)
         if tasks:
@@ -271,7 +271,7 @@ class Runner:
         handle = self.pool.spawn()
         self.emit(api.WorkerStarted(worker_id=handle.worker_id, pid=handle.pid))
 
-    def _autoscale(self, store: JobStore) -> None:
+    def _autoscale(self, store: JobStoreAPI) -> None:
         active = self.pool.active()
         if self.fixed_workers is not None:
             target = self.fixed_workers
@@ -298,7 +298,7 @@ class Runner:
                                           requests_per_s_limit=min(rates) if rates else None))
         return demands
 
-    def _record_heartbeats(self, store: JobStore) -> None:
+    def _record_heartbeats(self, store: JobStoreAPI) -> None:
         now = time.monotonic()
         for handle in self.pool.workers.values():
             state = "stopping" if handle.stopping else ("busy" if handle.in_flight else "idle")
@@ -308,7 +308,7 @@ class Runner:
         store.set_control("supervisor", {"pid": os.getpid(), "owner": self.owner, "heartbeat_at": time.time(),
                                          "target_workers": self.target_workers, "paused": self.paused})
 
-    def _check_drained(self, store: JobStore) -> None:
+    def _check_drained(self, store: JobStoreAPI) -> None:
         if self.pool.in_flight() or self.recorder.pending or self.paused or self.writer.busy:
             self.drained.clear()
             return
@@ -333,7 +333,7 @@ class Runner:
             self.emit(api.Drained(parked=parked))
 
     # ---- shutdown -----------------------------------------------------------------------
-    def _shutdown(self, store: JobStore) -> None:
+    def _shutdown(self, store: JobStoreAPI) -> None:
         grace = self.settings.engine.shutdown_grace_s
         self.pool.stop_all(grace)
         deadline = time.monotonic() + grace + 1.0

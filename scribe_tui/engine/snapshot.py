@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from scribe_tui.config import Settings
 from scribe_tui.engine.api import ProviderInfo, Snapshot, WorkerInfo
-from scribe_tui.store import OPEN_TASK_STATUSES, JobStore
+from scribe_tui.store import OPEN_TASK_STATUSES, JobStoreAPI
 
 if TYPE_CHECKING:
     from scribe_tui.engine.runner import Runner
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 HISTORY_MINUTES = 15
 
 
-def build_snapshot(store: JobStore, settings: Settings, data_dir: Path, *, runner: Runner | None,
+def build_snapshot(store: JobStoreAPI, settings: Settings, data_dir: Path, *, runner: Runner | None,
                    attached: bool, now: float | None = None) -> Snapshot:
     now = time.time() if now is None else now
     control = store.get_control("supervisor") or {}
@@ -43,7 +43,7 @@ def build_snapshot(store: JobStore, settings: Settings, data_dir: Path, *, runne
     )
 
 
-def _minute_series(store: JobStore, now: float) -> list[tuple[float, int, int]]:
+def _minute_series(store: JobStoreAPI, now: float) -> list[tuple[float, int, int]]:
     start = (now // 60) * 60 - (HISTORY_MINUTES - 1) * 60
     rows = {int(bucket): (chunks, tokens) for bucket, chunks, tokens in store.throughput(start, 60)}
     return [(start + i * 60, *rows.get(int(start + i * 60), (0, 0))) for i in range(HISTORY_MINUTES)]
@@ -59,7 +59,7 @@ def _eta(chunk_counts: dict[str, int], chunks_per_min: tuple[float, ...]) -> flo
     return remaining / (sum(recent) / len(recent)) * 60
 
 
-def _workers(store: JobStore, now: float) -> tuple[WorkerInfo, ...]:
+def _workers(store: JobStoreAPI, now: float) -> tuple[WorkerInfo, ...]:
     return tuple(
         WorkerInfo(worker_id=row.worker_id, pid=row.pid, state=row.state, in_flight=row.in_flight,
                    heartbeat_age_s=max(0.0, now - row.heartbeat_at), restarts=row.restarts)
@@ -73,7 +73,7 @@ def _request_limit_per_min(settings: Settings) -> float | None:
     return min(rates) if rates else None
 
 
-def _providers(store: JobStore, settings: Settings, data_dir: Path, now: float) -> tuple[ProviderInfo, ...]:
+def _providers(store: JobStoreAPI, settings: Settings, data_dir: Path, now: float) -> tuple[ProviderInfo, ...]:
     """The limits layer's view of each provider, with the last hour's request figures."""
     from scribe_tui.limits.snapshot import provider_snapshot
 

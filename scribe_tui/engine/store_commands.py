@@ -8,11 +8,11 @@ from pathlib import Path
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.paths import ensure_private_dir
-from scribe_tui.store import JobStore, PerThreadStores
+from scribe_tui.store import JobStoreAPI, PerThreadStores
 
 
 class StoreCommands:
-    """The SupervisorAPI commands, over a per-thread JobStore connection."""
+    """The SupervisorAPI commands, over a per-thread job store connection."""
 
     attached = True
 
@@ -20,10 +20,10 @@ class StoreCommands:
         self.settings = settings
         self.data_dir = settings.resolved_data_dir()
         ensure_private_dir(self.data_dir)
-        self._stores = PerThreadStores(self.data_dir)
+        self._stores = PerThreadStores(self.data_dir, settings.store_url)
 
     @property
-    def store(self) -> JobStore:
+    def store(self) -> JobStoreAPI:
         """This thread's connection (SQLite connections stay on the thread that made them)."""
         return self._stores.get()
 

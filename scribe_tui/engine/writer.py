@@ -14,7 +14,7 @@ import structlog
 from scribe_tui.engine import api
 from scribe_tui.engine.output import assemble
 from scribe_tui.errors import DocumentError
-from scribe_tui.store import JobStore, PerThreadStores
+from scribe_tui.store import JobStoreAPI, PerThreadStores
 from scribe_tui.tracing import record_span, tracing_enabled
 
 log = structlog.get_logger("scribe_tui.writer")
@@ -23,11 +23,11 @@ WRITER_THREADS = 4  # the work is mostly waiting on fsync
 
 
 class OutputWriter:
-    def __init__(self, data_dir: Path, emit: Callable[[api.Event], None]):
+    def __init__(self, data_dir: Path, emit: Callable[[api.Event], None], store_url: str | None = None):
         self.data_dir = data_dir
         self.emit = emit
         self._pool = ThreadPoolExecutor(max_workers=WRITER_THREADS, thread_name_prefix="scribe-writer")
-        self._stores = PerThreadStores(data_dir)
+        self._stores = PerThreadStores(data_dir, store_url)
         self._lock = threading.Lock()
         self._pending: set[int] = set()
 
@@ -64,7 +64,7 @@ class OutputWriter:
                 self._pending.discard(job_id)
 
     @staticmethod
-    def _trace(store: JobStore, job_id: int) -> None:
+    def _trace(store: JobStoreAPI, job_id: int) -> None:
         job = store.job(job_id)
         if job is not None and job.started_at and job.completed_at:
             record_span("job", job.started_at, job.completed_at, job_id=job_id, language=job.target_language,

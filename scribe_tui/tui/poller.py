@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from scribe_tui.engine.api import Notice, Snapshot, SupervisorAPI
-from scribe_tui.store import FAILED_JOB_STATUSES, JobRow, JobStore, TaskRow
+from scribe_tui.store import FAILED_JOB_STATUSES, JobRow, JobStoreAPI, TaskRow
 from scribe_tui.tui.failure_log import FailureEntry, FailureLog
 from scribe_tui.tui.job_query import STATUSES, JobQuery, order_and_window
 
@@ -31,7 +31,7 @@ class EngineWithStore(SupervisorAPI, Protocol):
     """A SupervisorAPI that also exposes its job store (Supervisor and Monitor both do)."""
 
     @property
-    def store(self) -> JobStore: ...
+    def store(self) -> JobStoreAPI: ...
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def matching_count(query: JobQuery, snapshot: Snapshot) -> int | None:
                for language in flt.languages for status in statuses)
 
 
-def fetch_window(store: JobStore, query: JobQuery) -> tuple[tuple[JobRow, ...], bool]:
+def fetch_window(store: JobStoreAPI, query: JobQuery) -> tuple[tuple[JobRow, ...], bool]:
     """The first ``query.window`` jobs in id order (cheap: SQL does the limit). True when
     there were more."""
     rows: list[JobRow] = []
@@ -87,7 +87,7 @@ def fetch_window(store: JobStore, query: JobQuery) -> tuple[tuple[JobRow, ...], 
     return tuple(rows[: query.window]), len(rows) > query.window
 
 
-def fetch_sorted(store: JobStore, query: JobQuery) -> tuple[tuple[JobRow, ...], int]:
+def fetch_sorted(store: JobStoreAPI, query: JobQuery) -> tuple[tuple[JobRow, ...], int]:
     """Every matching job, sorted by the query's order, cut to the window, and the number matched."""
     rows: list[JobRow] = []
     for status, language in _combinations(query):
@@ -95,7 +95,7 @@ def fetch_sorted(store: JobStore, query: JobQuery) -> tuple[tuple[JobRow, ...], 
     return order_and_window(rows, query), len(rows)
 
 
-def fetch_failed(store: JobStore, snapshot: Snapshot) -> list[JobRow]:
+def fetch_failed(store: JobStoreAPI, snapshot: Snapshot) -> list[JobRow]:
     """The newest failed and dead jobs (by id), at most FAILED_LIMIT of each."""
     rows: list[JobRow] = []
     for status in FAILED_JOB_STATUSES:
@@ -143,7 +143,7 @@ class Poller:
             detail=self._detail(store, detail_id) if detail_id is not None else None,
         )
 
-    def _jobs_if_changed(self, store: JobStore, query: JobQuery,
+    def _jobs_if_changed(self, store: JobStoreAPI, query: JobQuery,
                          snapshot: Snapshot) -> JobsWindow | None:
         """The Jobs window, or (None, None) when nothing it shows can have changed. The id
         order reads only the window; other orders read every matching job, so they are
@@ -167,7 +167,7 @@ class Poller:
         return JobsWindow(rows, matched)
 
     @staticmethod
-    def _detail(store: JobStore, job_id: int) -> JobDetail | None:
+    def _detail(store: JobStoreAPI, job_id: int) -> JobDetail | None:
         job = store.job(job_id)
         if job is None:
             return None

@@ -15,7 +15,7 @@ from scribe_tui.store.postgres.documents import DocumentOps
 from scribe_tui.store.postgres.queries import QueryOps
 from scribe_tui.store.postgres.queue import QueueOps
 from scribe_tui.store.postgres.results import ResultOps
-from scribe_tui.store.postgres.schema import migrate
+from scribe_tui.store.postgres.schema import SCHEMA_VERSION, migrate
 from scribe_tui.store.postgres.telemetry import TelemetryOps
 
 
@@ -25,6 +25,8 @@ class PostgresJobStore(DocumentOps, QueueOps, ResultOps, CommandOps, QueryOps, T
     Thread-safe (a connection pool): one per process is enough. Opening checks the server
     answers and brings the schema up to date before the pool starts.
     """
+
+    schema_version = SCHEMA_VERSION
 
     def __init__(self, url: str) -> None:
         location = redact(url)

@@ -10,7 +10,7 @@ from scribe_tui.store.sqlite.documents import DocumentOps
 from scribe_tui.store.sqlite.queries import QueryOps
 from scribe_tui.store.sqlite.queue import QueueOps
 from scribe_tui.store.sqlite.results import ResultOps
-from scribe_tui.store.sqlite.schema import migrate
+from scribe_tui.store.sqlite.schema import SCHEMA_VERSION, migrate
 from scribe_tui.store.sqlite.telemetry import TelemetryOps
 
 DB_FILE_NAME = "jobs.db"
@@ -22,6 +22,8 @@ class JobStore(DocumentOps, QueueOps, ResultOps, CommandOps, QueryOps, Telemetry
     Open one per process (or per thread group: calls are serialised by a lock); several
     processes may use the same file at once.
     """
+
+    schema_version = SCHEMA_VERSION
 
     def __init__(self, path: Path) -> None:
         self._init_connection(Path(path))
