@@ -14,7 +14,7 @@ from typing import Any
 from scribe_tui.context import CommandContext
 from scribe_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from scribe_tui.languages import parse_languages
-from scribe_tui.store import FAILED_JOB_STATUSES, PRIORITIES, UNFINISHED_JOB_STATUSES
+from scribe_tui.store import FAILED_JOB_STATUSES, PRIORITIES, UNFINISHED_JOB_STATUSES, StoreUnavailable
 
 
 def register_translate(p: argparse.ArgumentParser) -> None:
@@ -171,6 +171,8 @@ class BatchRun:
             supervisor.stop()
             self._restore_signal_handlers(previous)
             observers.close_exporter()
+        if isinstance(supervisor.error, StoreUnavailable):
+            raise supervisor.error  # one line, exit 1: the work stays queued in the store
         summary = build_summary(store, scope, supervisor.totals(), parked=supervisor.parked)
         observers.batch_finished(summary)
         observers.close()

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from scribe_tui.store import StoreUnavailable
+
 PLAIN_INTERVAL_S = 5.0
 
 
@@ -18,14 +20,22 @@ class _Counts:
     def __init__(self, supervisor: Any, scope: set[int]):
         self.supervisor = supervisor
         self.scope = scope
+        self.last: dict[str, tuple[int, int]] = {}
 
     def read(self) -> dict[str, tuple[int, int]]:
+        """Done and total chunks per language; the last figures while the store cannot be reached
+        (the supervisor rides the outage out, or stops and says why)."""
+        try:
+            jobs = self.supervisor.store.jobs(ids=self.scope)
+        except StoreUnavailable:
+            return self.last
         per_language: dict[str, list[int]] = {}
-        for job in self.supervisor.store.jobs(ids=self.scope):
+        for job in jobs:
             done_total = per_language.setdefault(job.target_language, [0, 0])
             done_total[0] += job.chunks_done if job.status != "cancelled" else 0
             done_total[1] += job.chunks_total if job.status != "cancelled" else 0
-        return {lang: (d, t) for lang, (d, t) in sorted(per_language.items())}
+        self.last = {lang: (d, t) for lang, (d, t) in sorted(per_language.items())}
+        return self.last
 
 
 class _PlainProgress:

@@ -8,6 +8,7 @@ import pytest
 
 from scribe_tui.store import (ChunkSpec, JobRow, JobStore, MetricRow, TaskDefer, TaskDone, TaskRow, TaskStatus,
                               WorkerRow, open_store)
+from scribe_tui.store.locations import HOST
 
 NOW = 4_000_000.0
 
@@ -124,9 +125,10 @@ def test_heartbeats_upsert_workers(store: JobStore) -> None:
     store.heartbeat("w2", pid=20, state="idle", in_flight=0, restarts=0, now=NOW)
     store.heartbeat("w1", pid=10, state="busy", in_flight=3, restarts=0, done_count=5, now=NOW)
     store.heartbeat("w1", pid=10, state="busy", in_flight=1, restarts=0, done_count=9, now=NOW + 1)
-    assert store.workers()[0] == WorkerRow("w1", 10, "busy", 1, 0, NOW, NOW + 1, 9)
+    host = HOST  # every worker row says which machine it runs on
+    assert store.workers()[0] == WorkerRow("w1", 10, "busy", 1, 0, NOW, NOW + 1, 9, host)
     store.heartbeat("w1", pid=11, state="starting", in_flight=0, restarts=1, now=NOW + 2)  # replaced process
-    assert store.workers()[0] == WorkerRow("w1", 11, "starting", 0, 1, NOW + 2, NOW + 2, 0)
+    assert store.workers()[0] == WorkerRow("w1", 11, "starting", 0, 1, NOW + 2, NOW + 2, 0, host)
     assert [w.worker_id for w in store.workers()] == ["w1", "w2"]
     store.remove_worker("w2")
     store.remove_worker("nobody")
@@ -151,3 +153,12 @@ def test_jobs_can_be_listed_by_id(store: JobStore) -> None:
     ids = [store.enqueue(doc, lang, "demo", "m", output_path="o").job_id for lang in ("he", "de", "en")]
     assert [job.id for job in store.jobs(ids=[ids[2], ids[0], 999])] == [ids[0], ids[2]]
     assert store.jobs(ids=[]) == []
+
+
+def test_controls_by_prefix(store: JobStore) -> None:
+    store.set_control("supervisor@a", {"pid": 1})
+    store.set_control("supervisor@b", None)
+    store.set_control("supervisors", 3)
+    store.set_control("paused", True)
+    assert store.controls("supervisor@") == {"supervisor@a": {"pid": 1}, "supervisor@b": None}
+    assert store.controls("nothing") == {}

@@ -61,7 +61,8 @@ def run_checks(args: argparse.Namespace) -> tuple[list[CheckResult], bool]:
     if settings is not None:
         results.extend(check_providers(settings))
     if store is not None:
-        results.append(check_supervisor(store, data_dir))
+        shared = settings is not None and settings.store_url is not None
+        results.append(check_supervisor(store, data_dir, shared=shared))
         store.close()
     return results, ctx is not None
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from scribe_tui.commands.supervisor_probe import probe
+from scribe_tui.commands.supervisor_probe import cluster, probe
 from scribe_tui.config import ProviderConfig, Settings
 
 PROVIDER_TIMEOUT_S = 5.0
@@ -116,12 +116,22 @@ def check_limiter(data_dir: Path) -> CheckResult:
     return CheckResult("limiter", True, "SQLite buckets usable (file-locked)", {"path": str(limits_dir)})
 
 
-def check_supervisor(store: Any, data_dir: Path) -> CheckResult:
+def check_supervisor(store: Any, data_dir: Path, *, shared: bool = False) -> CheckResult:
+    """This machine's supervisor; on a shared store also how many machines' supervisors are alive."""
+    from scribe_tui.engine.cluster import supervisor_key
+
     try:
-        state = probe(store, data_dir)
+        state = probe(store, data_dir, key=supervisor_key(shared))
+        hosts = cluster(store) if shared else []
     except Exception as exc:
         return CheckResult("supervisor", False, f"cannot read its state: {_error_text(exc)}", informational=True)
-    return CheckResult("supervisor", True, state.detail, state.to_json(), informational=True)
+    details = state.to_json()
+    summary = state.detail
+    if shared:
+        alive = sorted(host["host"] for host in hosts if host["alive"])
+        details["hosts"] = hosts
+        summary += f"; cluster: {len(alive)} supervisor(s) alive" + (f" ({', '.join(alive)})" if alive else "")
+    return CheckResult("supervisor", True, summary, details, informational=True)
 
 
 # ---- providers --------------------------------------------------------------------------------

@@ -21,9 +21,10 @@ from scribe_tui.commands.output import (
     terminal_width,
     to_json,
 )
-from scribe_tui.commands.supervisor_probe import probe
+from scribe_tui.commands.supervisor_probe import cluster, probe
 from scribe_tui.context import CommandContext
 from scribe_tui.durations import human_duration
+from scribe_tui.engine.cluster import host_key, is_shared, supervisor_key
 from scribe_tui.errors import EXIT_OK, UsageError
 from scribe_tui.store import UNFINISHED_JOB_STATUSES, JobStatus
 
@@ -66,12 +67,14 @@ def remaining_chunks(store: Any) -> int:
 
 def _worker_json(row: Any, now: float) -> dict[str, Any]:
     age = max(0.0, now - row.heartbeat_at)
-    return {"worker_id": row.worker_id, "pid": row.pid, "state": row.state, "in_flight": row.in_flight,
+    return {"worker_id": row.worker_id, "host": row.host, "pid": row.pid, "state": row.state, "in_flight": row.in_flight,
             "restarts": row.restarts, "done": row.done_count, "heartbeat_age_s": round(age, 1),
             "stale": age > WORKER_STALE_S}
 
 
-def gather(store: Any, data_dir: Any, now: float | None = None) -> dict[str, Any]:
+def gather(store: Any, data_dir: Any, now: float | None = None, *, shared: bool = False) -> dict[str, Any]:
+    """The status of the queue, and of the supervisors: this machine's, and on a shared store
+    every machine's (``hosts``); jobs, chunks and workers are the whole cluster's."""
     now = time.time() if now is None else now
     chunks = store.task_counts()
     throughput = throughput_summary(store, now)
@@ -80,8 +83,9 @@ def gather(store: Any, data_dir: Any, now: float | None = None) -> dict[str, Any
     eta = (remaining / rate * 60.0) if rate > 0 and remaining else (0.0 if not remaining else None)
     return {
         "ts": now,
-        "supervisor": probe(store, data_dir, now=now).to_json(),
-        "paused": bool(store.get_control("paused", False)),
+        "supervisor": probe(store, data_dir, now=now, key=supervisor_key(shared)).to_json(),
+        "hosts": cluster(store, now=now) if shared else [],
+        "paused": bool(store.get_control("paused", False)) or (shared and bool(store.get_control(host_key("paused")))),
         "jobs": store.job_counts(),
         "chunks": chunks,
         "languages": store.counts_by_language(),
@@ -112,9 +116,10 @@ def _workers_table(workers: list[dict[str, Any]], width: int | None) -> str:
     live = [w for w in workers if not w["stale"]]
     if not live:
         return "workers: none running"
+    several = len({w["host"] for w in live}) > 1
     columns = [Column("worker"), Column("pid", "right"), Column("state"), Column("in flight", "right"),
                Column("done", "right"), Column("restarts", "right"), Column("heartbeat", "right")]
-    rows = [[w["worker_id"], str(w["pid"]), w["state"], str(w["in_flight"]), fmt_int(w["done"]), str(w["restarts"]),
+    rows = [[f"{w['host']}/{w['worker_id']}" if several else w["worker_id"], str(w["pid"]), w["state"], str(w["in_flight"]), fmt_int(w["done"]), str(w["restarts"]),
              f"{w['heartbeat_age_s']:.0f}s ago"] for w in live]
     return render_table(columns, rows, width=width)
 
@@ -132,6 +137,10 @@ def render(status: dict[str, Any], *, width: int | None = None) -> str:
         + (f", ETA {human_duration(status['eta_s'])}" if status["eta_s"] is not None else ", ETA unknown (no recent progress)"),
         "",
     ]
+    for host in status.get("hosts", []):
+        state = "alive" if host["alive"] else "gone"
+        lines.insert(1, f"  host {host['host']}: {state}, pid {host['pid']}, "
+                        f"{host['target_workers']} workers" + ("  [paused]" if host["paused"] else ""))
     if status["languages"]:
         lines += [_language_table(status["languages"], width), ""]
     else:
@@ -164,7 +173,8 @@ def run(args: argparse.Namespace) -> int:
         if args.follow:
             follow(ctx, args)
         else:
-            _emit(gather(ctx.store, ctx.data_dir), as_json=ctx.json, follow=False, clear=False)
+            _emit(gather(ctx.store, ctx.data_dir, shared=is_shared(ctx.settings.store_url)), as_json=ctx.json,
+                  follow=False, clear=False)
     return EXIT_OK
 
 
@@ -174,7 +184,8 @@ def follow(ctx: CommandContext, args: argparse.Namespace) -> None:
     shown = 0
     try:
         while True:
-            _emit(gather(ctx.store, ctx.data_dir), as_json=ctx.json, follow=True, clear=clear)
+            _emit(gather(ctx.store, ctx.data_dir, shared=is_shared(ctx.settings.store_url)), as_json=ctx.json,
+                  follow=True, clear=clear)
             shown += 1
             if args.count is not None and shown >= args.count:
                 return

@@ -61,11 +61,12 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def probe(store: Any, data_dir: Path, *, now: float | None = None) -> SupervisorState:
-    """The supervisor's state as seen from the store and the data directory."""
+def probe(store: Any, data_dir: Path, *, now: float | None = None, key: str = CONTROL_KEY) -> SupervisorState:
+    """This machine's supervisor as seen from the store and the data directory (``key``: its
+    control record, ``supervisor@HOST`` on a store that machines share)."""
     now = time.time() if now is None else now
     lock_present = (Path(data_dir) / LOCK_FILE_NAME).exists()
-    record = _as_record(store.get_control(CONTROL_KEY))
+    record = _as_record(store.get_control(key))
     if record is None:
         return SupervisorState(False, None, None, None, lock_present, "not running")
     pid = record.get("pid")
@@ -82,3 +83,21 @@ def probe(store: Any, data_dir: Path, *, now: float | None = None) -> Supervisor
     else:
         detail = "not running" + (f" (last seen pid {pid}, {age:.0f}s ago)" if pid and age is not None else "")
     return SupervisorState(running and fresh, pid, started, age, lock_present, detail)
+
+
+def cluster(store: Any, *, now: float | None = None) -> list[dict[str, Any]]:
+    """Every machine's supervisor on a shared store: host, pid, heartbeat age, alive (a
+    heartbeat younger than HEARTBEAT_FRESH_S: another machine's pid cannot be checked here)."""
+    now = time.time() if now is None else now
+    hosts = []
+    for key, value in sorted(store.controls(CONTROL_KEY + "@").items()):
+        record = _as_record(value)
+        if record is None:
+            continue
+        heartbeat = _number(record.get("heartbeat_at"))
+        age = None if heartbeat is None else max(0.0, now - heartbeat)
+        hosts.append({"host": key.split("@", 1)[1], "pid": record.get("pid"), "paused": bool(record.get("paused")),
+                      "target_workers": record.get("target_workers"),
+                      "heartbeat_age_s": None if age is None else round(age, 1),
+                      "alive": age is not None and age < HEARTBEAT_FRESH_S})
+    return hosts

@@ -120,6 +120,7 @@ class WorkerInfo:
     in_flight: int
     heartbeat_age_s: float
     restarts: int
+    host: str = ""  # the machine it runs on (several on a shared store)
 
 
 @dataclass(frozen=True)

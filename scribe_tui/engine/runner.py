@@ -18,14 +18,16 @@ import structlog
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_toward
+from scribe_tui.engine.cluster import HOST, host_key, is_shared, supervisor_key
 from scribe_tui.engine.pool import WorkerHandle, WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.recorder import OutcomeRecorder
 from scribe_tui.engine.routing import Router
+from scribe_tui.engine.store_outage import StoreOutage
 from scribe_tui.engine.totals import RunTotals
 from scribe_tui.engine.worker_protocol import TaskOrder, TaskOutcome, TaskStarted, WorkerBeat
 from scribe_tui.engine.writer import OutputWriter
-from scribe_tui.store import JobStoreAPI, MetricRow, TaskDefer, TaskFail, open_store
+from scribe_tui.store import JobStoreAPI, MetricRow, StoreUnavailable, TaskDefer, TaskFail, TaskResult, open_store
 
 log = structlog.get_logger("scribe_tui.supervisor")
 
@@ -46,6 +48,7 @@ class Runner:
         self.emit = emit
         self.owner = owner
         self.fixed_workers = fixed_workers
+        self.shared = is_shared(settings.store_url)  # other machines' supervisors drain the same queue
         self.stop_event = threading.Event()
         self.drained = threading.Event()
         self.paused = False
@@ -57,6 +60,9 @@ class Runner:
         self._next_scale = 0.0
         self._next_beat = 0.0
         self.error: BaseException | None = None
+        self.outage = StoreOutage(limit_s=settings.engine.lease_s)
+        self._unsaved_results: list[TaskResult] = []  # taken from the recorder, not yet in the store
+        self._unsaved_metrics: list[MetricRow] = []
         self.writer = OutputWriter(settings.resolved_data_dir(), emit, settings.store_url)
         self.recorder = OutcomeRecorder(settings, pool, router, providers, emit, max_cost_usd=max_cost_usd)
 
@@ -70,30 +76,63 @@ class Runner:
 
     # ---- thread body --------------------------------------------------------------------
     def run(self) -> None:
-        store = open_store(self.settings.store_url, self.settings.resolved_data_dir())
+        try:
+            store = open_store(self.settings.store_url, self.settings.resolved_data_dir())
+        except StoreUnavailable as exc:
+            self._crashed(exc)
+            self.drained.set()
+            return
         try:
             self._start(store)
             while not self.stop_event.is_set():
-                self._pump(timeout=0.02)
-                self._flush(store)
-                if time.monotonic() >= self._next_housekeeping:
-                    self._housekeeping(store)
-                self._dispatch(store)
+                try:
+                    self._step(store)
+                except StoreUnavailable as exc:
+                    self._ride_out(exc)
+        except StoreUnavailable as exc:  # one line: the reason and what became of the work
+            self._crashed(exc)
         except BaseException as exc:  # keep the process alive to report it; leases are released below
-            self.error = exc
-            log.exception("supervisor loop crashed")
-            self.emit(api.Notice(level="error", message=f"supervisor error: {type(exc).__name__}: {exc}"))
+            self._crashed(exc)
         finally:
-            self._shutdown(store)
+            try:
+                self._shutdown(store)
+            except StoreUnavailable as exc:  # our leases expire by themselves; results stay cached
+                log.warning("job store unreachable at shutdown; leases will expire", error=str(exc))
             store.close()
             self.drained.set()
 
+    def _step(self, store: JobStoreAPI) -> None:
+        self._pump(timeout=0.02)
+        self._flush(store)
+        if self.outage.recovered() is not None:
+            self.emit(api.Notice(level="info", message="job store reachable again; results recorded"))
+        if time.monotonic() >= self._next_housekeeping:
+            self._housekeeping(store)
+        self._dispatch(store)
+
+    def _ride_out(self, error: StoreUnavailable) -> None:
+        """The store did not answer: keep taking the workers' results (they are kept for it)
+        and try again shortly; StoreUnavailable once the outage outlasts the leases."""
+        notice = self.outage.failed(error, held=self.pool.in_flight())
+        if notice:
+            self.emit(api.Notice(level="warning", message=notice))
+        self._pump(timeout=0.5)
+
+    def _crashed(self, exc: BaseException) -> None:
+        self.error = exc
+        if isinstance(exc, StoreUnavailable):
+            log.error("supervisor stopped: job store unreachable", error=str(exc))
+        else:
+            log.exception("supervisor loop crashed")
+        self.emit(api.Notice(level="error", message=f"supervisor error: {type(exc).__name__}: {exc}"))
+
     def _start(self, store: JobStoreAPI) -> None:
-        released = store.reclaim_expired(now=math.inf)  # we hold the lock: every lease is stale
+        # Alone on the store (we hold its lock), every lease is stale; on a shared store only
+        # the expired ones are: other machines' supervisors hold the rest.
+        released = store.reclaim_expired(now=None if self.shared else math.inf)
         if released:
             log.info("released stale leases", count=released)
-        for row in store.workers():
-            store.remove_worker(row.worker_id)
+        self._remove_own_workers(store)
         self._finish_translated_jobs(store)
         for _ in range(self.fixed_workers or 1):
             self._spawn()
@@ -139,13 +178,17 @@ class Runner:
 
     # ---- recording ----------------------------------------------------------------------
     def _flush(self, store: JobStoreAPI) -> None:
-        metrics = self.recorder.take_metrics()
-        if metrics:
-            store.record_metrics(metrics)
-        results = self.recorder.take_results()
-        if not results:
+        """Record what the workers reported; what the store could not take is kept for the next try
+        (recording is idempotent, so a batch whose commit was lost with the connection may go twice)."""
+        self._unsaved_metrics += self.recorder.take_metrics()
+        if self._unsaved_metrics:
+            store.record_metrics(self._unsaved_metrics)
+            self._unsaved_metrics = []
+        self._unsaved_results += self.recorder.take_results()
+        if not self._unsaved_results:
             return
-        ready = store.record_results(results, max_attempts=self.settings.max_attempts, owner=self.owner)
+        ready = store.record_results(self._unsaved_results, max_attempts=self.settings.max_attempts, owner=self.owner)
+        self._unsaved_results = []
         self._idle_until = 0.0  # something changed: look for work again at once
         for job_id in ready:
             self._finish_job(store, job_id)
@@ -218,6 +261,8 @@ class Runner:
         if now >= self._next_renew:
             self._next_renew = now + self.settings.engine.lease_s / 3
             store.renew(self.owner, None, self.settings.engine.lease_s)
+            if self.shared and store.reclaim_expired():  # a supervisor elsewhere died holding work
+                self._idle_until = 0.0
         if now >= self._next_scale:
             self._next_scale = now + 2.0
             self._autoscale(store)
@@ -228,12 +273,13 @@ class Runner:
         self._check_drained(store)
 
     def _read_commands(self, store: JobStoreAPI) -> None:
-        paused = bool(store.get_control("paused", False))
+        paused = bool(store.get_control("paused", False)) or (self.shared and bool(store.get_control(host_key("paused"))))
         if paused != self.paused:
             self.paused = paused
             self.emit(api.Notice(level="info", message="dispatch paused" if paused else "dispatch resumed"))
             self._idle_until = 0.0
-        target = store.get_control("target_workers")
+        target = store.get_control(host_key("target_workers")) if self.shared else None
+        target = store.get_control("target_workers") if target is None else target
         if isinstance(target, int) and target != self.fixed_workers:
             self.fixed_workers = max(1, min(target, self.settings.engine.max_workers * 4))
         cancelled = store.cancelled_in_flight(self.owner)
@@ -305,18 +351,20 @@ class Runner:
             store.heartbeat(handle.worker_id, pid=handle.pid, state=state, in_flight=handle.in_flight,
                             restarts=self.totals.worker_restarts, done_count=handle.done,
                             now=time.time() - (now - handle.last_beat))
-        store.set_control("supervisor", {"pid": os.getpid(), "owner": self.owner, "heartbeat_at": time.time(),
-                                         "target_workers": self.target_workers, "paused": self.paused})
+        store.set_control(supervisor_key(self.shared), {
+            "pid": os.getpid(), "host": HOST, "owner": self.owner, "heartbeat_at": time.time(),
+            "target_workers": self.target_workers, "paused": self.paused})
 
     def _check_drained(self, store: JobStoreAPI) -> None:
-        if self.pool.in_flight() or self.recorder.pending or self.paused or self.writer.busy:
+        if (self.pool.in_flight() or self.recorder.pending or self._unsaved_results or self.paused
+                or self.writer.busy):
             self.drained.clear()
             return
         if self.budget_reached:
             self._set_drained(store.unfinished_jobs())
             return
-        if store.runnable_count() > 0:
-            self.drained.clear()
+        if store.runnable_count() > 0 or (self.shared and store.task_counts()["leased"] > 0):
+            self.drained.clear()  # on a shared store, work another machine holds may come back to us
             return
         wake = store.next_wakeup()
         if wake is None:
@@ -347,7 +395,11 @@ class Runner:
             self.writer.close()
         finally:
             store.release(self.owner, None)
-            for row in store.workers():
-                store.remove_worker(row.worker_id)
-            store.set_control("supervisor", None)
+            self._remove_own_workers(store)
+            store.set_control(supervisor_key(self.shared), None)
             self.pool.close()
+
+    def _remove_own_workers(self, store: JobStoreAPI) -> None:
+        for row in store.workers():
+            if not self.shared or row.host == HOST:
+                store.remove_worker(row.worker_id)

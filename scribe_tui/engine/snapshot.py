@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from scribe_tui.config import Settings
 from scribe_tui.engine.api import ProviderInfo, Snapshot, WorkerInfo
+from scribe_tui.engine.cluster import host_key, is_shared, supervisor_key
 from scribe_tui.store import OPEN_TASK_STATUSES, JobStoreAPI
 
 if TYPE_CHECKING:
@@ -20,7 +21,8 @@ HISTORY_MINUTES = 15
 def build_snapshot(store: JobStoreAPI, settings: Settings, data_dir: Path, *, runner: Runner | None,
                    attached: bool, now: float | None = None) -> Snapshot:
     now = time.time() if now is None else now
-    control = store.get_control("supervisor") or {}
+    shared = is_shared(settings.store_url)
+    control = store.get_control(supervisor_key(shared)) or {}
     chunk_counts = store.task_counts()
     series = _minute_series(store, now)
     chunks_per_min = tuple(float(c) for _, c, _ in series)
@@ -32,7 +34,7 @@ def build_snapshot(store: JobStoreAPI, settings: Settings, data_dir: Path, *, ru
         languages=store.counts_by_language(),
         workers=_workers(store, now),
         target_workers=runner.target_workers if runner else int(control.get("target_workers", 0) or 0),
-        paused=bool(store.get_control("paused", False)),
+        paused=bool(store.get_control("paused", False)) or (shared and bool(store.get_control(host_key("paused")))),
         attached=attached,
         chunks_per_min=chunks_per_min,
         tokens_per_min=tokens_per_min,
@@ -62,7 +64,7 @@ def _eta(chunk_counts: dict[str, int], chunks_per_min: tuple[float, ...]) -> flo
 def _workers(store: JobStoreAPI, now: float) -> tuple[WorkerInfo, ...]:
     return tuple(
         WorkerInfo(worker_id=row.worker_id, pid=row.pid, state=row.state, in_flight=row.in_flight,
-                   heartbeat_age_s=max(0.0, now - row.heartbeat_at), restarts=row.restarts)
+                   heartbeat_age_s=max(0.0, now - row.heartbeat_at), restarts=row.restarts, host=row.host)
         for row in store.workers()
     )
 

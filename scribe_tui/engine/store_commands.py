@@ -7,6 +7,7 @@ from pathlib import Path
 
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
+from scribe_tui.engine.cluster import host_key, is_shared, supervisor_key
 from scribe_tui.paths import ensure_private_dir
 from scribe_tui.store import JobStoreAPI, PerThreadStores
 
@@ -44,24 +45,30 @@ class StoreCommands:
     def change_priority(self, job_id: int, delta: int) -> None:
         self.store.change_priority(job_id, delta)
 
-    def pause(self) -> None:
-        self.store.set_control("paused", True)
+    def pause(self, host: str | None = None) -> None:
+        """Stop dispatching: everywhere, or (on a shared store) on one machine only."""
+        self.store.set_control(self._key("paused", host), True)
 
-    def resume(self) -> None:
-        self.store.set_control("paused", False)
+    def resume(self, host: str | None = None) -> None:
+        self.store.set_control(self._key("paused", host), False)
 
     @property
     def paused(self) -> bool:
-        return bool(self.store.get_control("paused", False))
+        shared = is_shared(self.settings.store_url)
+        return bool(self.store.get_control("paused", False)) or (shared and bool(self.store.get_control(host_key("paused"))))
 
-    def scale_to(self, workers: int) -> int:
+    def scale_to(self, workers: int, host: str | None = None) -> int:
+        """Worker processes per supervisor: on every machine, or on one (``host``)."""
         workers = max(1, min(workers, self.settings.engine.max_workers * 4))
-        self.store.set_control("target_workers", workers)
+        self.store.set_control(self._key("target_workers", host), workers)
         return workers
 
     def scale(self, delta: int) -> int:
-        info = self.store.get_control("supervisor") or {}
+        info = self.store.get_control(supervisor_key(is_shared(self.settings.store_url))) or {}
         return self.scale_to(int(info.get("target_workers", 1)) + delta)
+
+    def _key(self, key: str, host: str | None) -> str:
+        return key if host is None or not is_shared(self.settings.store_url) else host_key(key, host)
 
     def poll_events(self, timeout: float = 0.1) -> list[api.Event]:
         return []

@@ -17,6 +17,7 @@ import structlog
 
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
+from scribe_tui.engine.cluster import HOST, HostStoreLock, host_key, is_shared
 from scribe_tui.engine.lockfile import SupervisorLock
 from scribe_tui.engine.pool import WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
@@ -36,6 +37,7 @@ class Supervisor(StoreCommands):
     """Runs worker processes over the data directory's queue until stopped."""
 
     attached = False
+    error: BaseException | None = None  # what stopped the last run's loop, if anything did
 
     def __init__(self, settings: Settings, *, read_cache: bool = True, max_cost_usd: float | None = None,
                  verbose: int = 0):
@@ -44,6 +46,8 @@ class Supervisor(StoreCommands):
         self.max_cost_usd = max_cost_usd
         self.verbose = verbose
         self._lock = SupervisorLock(self.data_dir)
+        self.shared = is_shared(settings.store_url)
+        self._host_lock = HostStoreLock(settings.store_url) if self.shared and settings.store_url else None
         self._events: queue.Queue[api.Event] = queue.Queue(maxsize=EVENT_BACKLOG)
         self._listeners: list = []
         self._demo_backends: dict[str, object] = {}
@@ -51,14 +55,26 @@ class Supervisor(StoreCommands):
         self._final_totals: dict[str, float] = {}
         self._final_parked = 0
         self._thread: threading.Thread | None = None
-        self.owner = f"sup-{os.getpid()}-{int(time.time())}"
+        self.owner = f"sup-{HOST}-{os.getpid()}-{int(time.time())}"
 
     # ---- lifecycle ----------------------------------------------------------------------
     def claim(self) -> None:
-        """Take the data directory's lock (AlreadyRunning if another supervisor has it)."""
+        """Take the data directory's lock, and on a shared store this machine's lock for it
+        (AlreadyRunning if another supervisor has either)."""
         if not self._lock.held:
             ensure_private_dir(self.data_dir)
             self._lock.acquire()
+            if self._host_lock is not None:
+                try:
+                    self._host_lock.acquire()
+                except BaseException:
+                    self._lock.release()
+                    raise
+
+    def _release_locks(self) -> None:
+        if self._host_lock is not None:
+            self._host_lock.release()
+        self._lock.release()
 
     def start(self) -> None:
         """Take the data directory's lock, start demo backends and workers, run the loop."""
@@ -67,14 +83,15 @@ class Supervisor(StoreCommands):
         # Pause and a worker count set from a UI belong to the run they were given in: a new
         # run starts dispatching, with --workers (or auto), instead of hanging paused. Done
         # before the loop starts so a pause() right after start() is not undone.
-        self.store.set_control("paused", False)
-        self.store.set_control("target_workers", None)
+        # On a shared store that is this machine's pause and count: the cluster's belong to everyone.
+        self.store.set_control(host_key("paused") if self.shared else "paused", False)
+        self.store.set_control(host_key("target_workers") if self.shared else "target_workers", None)
         try:
             usable = self._usable_providers()
             urls = self._start_demo_backends(usable)
         except BaseException:
             self._stop_demo_backends()
-            self._lock.release()
+            self._release_locks()
             raise
         workers = self.settings.workers
         spec = WorkerSpec(worker_id="", settings=self.settings, data_dir=self.data_dir, provider_urls=urls,
@@ -96,7 +113,8 @@ class Supervisor(StoreCommands):
         self._runner.stop_event.set()
         self._thread.join(timeout=(grace_s or self.settings.engine.shutdown_grace_s) + 15)
         self._stop_demo_backends()
-        self._lock.release()
+        self._release_locks()
+        self.error = self._runner.error
         self._final_totals = self._runner.totals.as_dict()
         self._final_parked = self._runner.parked
         self._runner = None

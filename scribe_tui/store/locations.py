@@ -1,8 +1,15 @@
-"""Naming a store in messages and logs without ever showing a password."""
+"""Naming a store in messages and logs without ever showing a password, and naming this
+machine among the others that share a store."""
 
 from __future__ import annotations
 
+import os
+import socket
 from urllib.parse import urlsplit, urlunsplit
+
+HOST = os.environ.get("SCRIBE_HOST_NAME") or socket.gethostname()
+"""This machine's name in a shared store: its hostname, unless ``SCRIBE_HOST_NAME`` gives
+another (two supervisors on one machine, as the tests run them, need two names)."""
 
 
 def redact(url: str) -> str:

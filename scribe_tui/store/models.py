@@ -260,3 +260,4 @@ class WorkerRow:
     started_at: float
     heartbeat_at: float
     done_count: int
+    host: str = ""  # the machine the worker runs on (its supervisor's)

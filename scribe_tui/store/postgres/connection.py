@@ -32,7 +32,7 @@ from scribe_tui.store.models import StoreError, StoreUnavailable
 T = TypeVar("T")
 
 CONNECT_TIMEOUT_S = 10
-CHECKOUT_TIMEOUT_S = 15.0
+CHECKOUT_TIMEOUT_S = 5.0
 POOL_MAX_SIZE = 8
 TX_ATTEMPTS = 8
 _RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)

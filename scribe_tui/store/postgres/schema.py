@@ -121,7 +121,7 @@ CREATE TABLE metrics (
 CREATE INDEX metrics_ts ON metrics (ts);
 CREATE INDEX metrics_provider_ts ON metrics (provider, ts);
 CREATE TABLE workers (
-    worker_id TEXT PRIMARY KEY,
+    worker_id TEXT NOT NULL,
     host TEXT NOT NULL DEFAULT '',
     pid INTEGER NOT NULL,
     state TEXT NOT NULL,
@@ -129,7 +129,8 @@ CREATE TABLE workers (
     restarts INTEGER NOT NULL DEFAULT 0,
     started_at DOUBLE PRECISION NOT NULL,
     heartbeat_at DOUBLE PRECISION NOT NULL,
-    done_count INTEGER NOT NULL DEFAULT 0
+    done_count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (host, worker_id)
 );
 CREATE TABLE control (
     key TEXT PRIMARY KEY,

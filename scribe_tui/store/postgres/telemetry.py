@@ -4,12 +4,12 @@ supervisor records, and what lets a process on any machine steer the others."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 
+from scribe_tui.store.locations import HOST
 from scribe_tui.store.models import MetricRow, WorkerRow
 from scribe_tui.store.postgres.connection import PostgresBase, clock
 from scribe_tui.store.rows import summarise_metrics, throughput_series
@@ -25,13 +25,12 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 _UPSERT_WORKER = """
 INSERT INTO workers (worker_id, host, pid, state, in_flight, restarts, started_at, heartbeat_at, done_count)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (worker_id) DO UPDATE SET
+ON CONFLICT (host, worker_id) DO UPDATE SET
     started_at = CASE WHEN workers.pid = excluded.pid THEN workers.started_at ELSE excluded.started_at END,
     host = excluded.host, pid = excluded.pid, state = excluded.state, in_flight = excluded.in_flight,
     restarts = excluded.restarts, heartbeat_at = excluded.heartbeat_at, done_count = excluded.done_count
 """
 
-HOST = socket.gethostname()
 
 
 class TelemetryOps(PostgresBase):
@@ -90,12 +89,14 @@ class TelemetryOps(PostgresBase):
         self._transact(work)
 
     def workers(self) -> list[WorkerRow]:
-        rows = self._rows("SELECT worker_id, pid, state, in_flight, restarts, started_at, heartbeat_at, done_count "
-                          "FROM workers ORDER BY worker_id")
+        """Every machine's workers, by host then id."""
+        rows = self._rows("SELECT worker_id, pid, state, in_flight, restarts, started_at, heartbeat_at, done_count, "
+                          "host FROM workers ORDER BY host, worker_id")
         return [WorkerRow(**row) for row in rows]
 
     def remove_worker(self, worker_id: str) -> None:
-        self._execute("DELETE FROM workers WHERE worker_id = %s", (worker_id,))
+        """Remove one of this machine's workers (other hosts' workers of the same id stay)."""
+        self._execute("DELETE FROM workers WHERE host = %s AND worker_id = %s", (HOST, worker_id))
 
     def set_control(self, key: str, value: Any) -> None:
         """Store any JSON-serialisable value under ``key``."""
@@ -105,3 +106,8 @@ class TelemetryOps(PostgresBase):
     def get_control(self, key: str, default: Any = None) -> Any:
         raw = self._scalar("SELECT value FROM control WHERE key = %s", (key,))
         return default if raw is None else json.loads(raw)
+
+    def controls(self, prefix: str) -> dict[str, Any]:
+        """Every control key starting with ``prefix``, with its value."""
+        rows = self._rows("SELECT key, value FROM control WHERE left(key, %s) = %s ORDER BY key", (len(prefix), prefix))
+        return {row["key"]: json.loads(row["value"]) for row in rows}

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from scribe_tui.store.locations import HOST
 from scribe_tui.store.models import MetricRow, WorkerRow
 from scribe_tui.store.rows import summarise_metrics, throughput_series
 from scribe_tui.store.sqlite.connection import SQLiteBase
@@ -79,7 +80,7 @@ class TelemetryOps(SQLiteBase):
     def workers(self) -> list[WorkerRow]:
         rows = self._rows("SELECT worker_id, pid, state, in_flight, restarts, started_at, heartbeat_at, "
                           "done_count FROM workers ORDER BY worker_id")
-        return [WorkerRow(**row) for row in rows]
+        return [WorkerRow(**row, host=HOST) for row in rows]  # one SQLite file: every worker runs here
 
     def remove_worker(self, worker_id: str) -> None:
         self._execute("DELETE FROM workers WHERE worker_id = ?", (worker_id,))
@@ -92,4 +93,10 @@ class TelemetryOps(SQLiteBase):
     def get_control(self, key: str, default: Any = None) -> Any:
         raw = self._scalar("SELECT value FROM control WHERE key = ?", (key,))
         return default if raw is None else json.loads(raw)
+
+    def controls(self, prefix: str) -> dict[str, Any]:
+        """Every control key starting with ``prefix``, with its value."""
+        rows = self._rows("SELECT key, value FROM control WHERE substr(key, 1, ?) = ? ORDER BY key",
+                          (len(prefix), prefix))
+        return {row["key"]: json.loads(row["value"]) for row in rows}
 

@@ -1,5 +1,5 @@
 """The Workers table: each worker process's pid, state, chunks in flight, heartbeat age
-and restarts."""
+and restarts — and, when machines share the store, the host it runs on (``host/w1``)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,14 @@ STATE_STYLES = {"busy": "bold green", "idle": "", "starting": "yellow", "stoppin
 STALE_HEARTBEAT_S = 5.0
 
 
-def worker_cells(worker: WorkerInfo) -> tuple:
+def worker_name(worker: WorkerInfo, with_host: bool) -> str:
+    return f"{worker.host}/{worker.worker_id}" if with_host and worker.host else worker.worker_id
+
+
+def worker_cells(worker: WorkerInfo, with_host: bool = False) -> tuple:
     age_style = "bold red" if worker.heartbeat_age_s > STALE_HEARTBEAT_S else ""
     return (
-        worker.worker_id,
+        worker_name(worker, with_host),
         str(worker.pid),
         Text(worker.state, style=STATE_STYLES.get(worker.state, "")),
         str(worker.in_flight),
@@ -38,7 +42,8 @@ class WorkersTable(KeyedTable):
     )
 
     def show(self, workers: Sequence[WorkerInfo]) -> bool:
-        rows: list[Row] = [(w.worker_id, worker_cells(w)) for w in workers]
+        with_host = len({w.host for w in workers}) > 1  # one machine: the host says nothing new
+        rows: list[Row] = [(worker_name(w, with_host), worker_cells(w, with_host)) for w in workers]
         return self.sync(rows)
 
 
