@@ -1,10 +1,10 @@
 """The operator commands the CLI dispatches to: ``jobs``, ``status``, ``progress``,
-``metrics``, ``health`` and ``simulate``, each a ``Command`` (name, help, register, run)."""
+``metrics``, ``health``, ``simulate`` and ``store``, each a ``Command`` (name, help, register, run)."""
 
 from __future__ import annotations
 
 from scribe_tui.arguments import Command
-from scribe_tui.commands import health, jobs, metrics, progress, simulate, status
+from scribe_tui.commands import health, jobs, metrics, progress, simulate, status, store
 
 
 def commands() -> dict[str, Command]:
@@ -21,4 +21,6 @@ def commands() -> dict[str, Command]:
                           health.register, health.run),
         "simulate": Command("simulate", "run the demo translation server (OpenAI, DeepL, Microsoft dialects) on 127.0.0.1",
                             simulate.register, simulate.run),
+        "store": Command("store", "store migrate --to postgresql://…: move this data dir's queue to a shared store",
+                         store.register, store.run),
     }
