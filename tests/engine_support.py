@@ -16,6 +16,11 @@ from tests.conftest import ROOT
 SIM_KEY_ENV = "SCRIBE_TEST_SIM_KEY"
 
 
+SLOW_START = {"SCRIBE_ENGINE__HEARTBEAT_TIMEOUT_S": "60"}
+"""Env for a worker that may take longer than the config's heartbeat timeout to import on a
+loaded 2-core machine (the engine branch makes start-up not count as a missed heartbeat)."""
+
+
 def write_config(tmp_path: Path, *, sim_url: str | None = None, limits: tuple[str, ...] = (),
                  workers: int | str = 2, max_concurrency: int = 8, max_attempts: int = 5,
                  extra: str = "", provider_extra: str = "", max_tokens: int = 60,

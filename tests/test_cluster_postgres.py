@@ -16,11 +16,11 @@ import pytest
 
 from scribe_tui.simulator import SimulatorConfig, SimulatorServer
 from scribe_tui.store import open_store
-from tests.engine_support import assert_translated, make_corpus, popen_cli, write_config
+from tests.engine_support import SLOW_START, assert_translated, make_corpus, popen_cli, write_config
+from tests.pg_support import PostgresServer
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.usefixtures("postgres_server")]
 
-SLOW_START = {"SCRIBE_ENGINE__HEARTBEAT_TIMEOUT_S": "60"}  # a loaded 2-core machine imports slowly
 
 
 @pytest.fixture
@@ -52,10 +52,15 @@ def wait_for(predicate, timeout: float = 120) -> None:  # type: ignore[no-untype
         time.sleep(0.2)
 
 
-def chunks_and_statuses(url: str, tmp_path: Path) -> tuple[int, set[str]]:
+def assert_all_translated(url: str, tmp_path: Path, corpus: Path) -> int:
+    """Every job completed and every output right; the number of chunks."""
     with open_store(url, tmp_path) as store:
         jobs = store.jobs()
-        return sum(job.chunks_total for job in jobs), {job.status for job in jobs}
+    assert {job.status for job in jobs} == {"completed"}
+    files = len(list(corpus.iterdir()))
+    for language in ("he", "de"):
+        assert assert_translated(corpus, tmp_path / "out", language) == files
+    return sum(job.chunks_total for job in jobs)
 
 
 def test_two_supervisors_share_the_queue_and_translate_each_chunk_once(tmp_path: Path, sim: SimulatorServer,
@@ -66,11 +71,7 @@ def test_two_supervisors_share_the_queue_and_translate_each_chunk_once(tmp_path:
     results = [finish(first), finish(second)]
     for code, summary, err in results:
         assert code == 0, err
-    chunks, statuses = chunks_and_statuses(postgres_url, tmp_path)
-    assert statuses == {"completed"}
-    files = len(list(corpus.iterdir()))
-    for language in ("he", "de"):
-        assert assert_translated(corpus, tmp_path / "out", language) == files
+    chunks = assert_all_translated(postgres_url, tmp_path, corpus)
     assert int(sim.stats()["per_status"]["200"]) == chunks  # every chunk paid for exactly once
     assert sum(summary["requests"] for _, summary, _ in results) == chunks
     assert all(summary["requests"] > 0 for _, summary, _ in results), [s["requests"] for _, s, _ in results]
@@ -87,16 +88,12 @@ def test_a_supervisor_killed_mid_run_leaves_its_chunks_to_the_other(tmp_path: Pa
     victim.wait(timeout=30)
     code, summary, err = finish(survivor)
     assert code == 0, err
-    chunks, statuses = chunks_and_statuses(postgres_url, tmp_path)
-    assert statuses == {"completed"}
-    files = len(list(corpus.iterdir()))
-    for language in ("he", "de"):
-        assert assert_translated(corpus, tmp_path / "out", language) == files
+    chunks = assert_all_translated(postgres_url, tmp_path, corpus)
     assert int(sim.stats()["per_status"]["200"]) >= chunks
 
 
-def test_a_database_restart_mid_run_loses_nothing(postgres_server, tmp_path: Path, sim: SimulatorServer,  # type: ignore[no-untyped-def]
-                                                  postgres_url: str) -> None:
+def test_a_database_restart_mid_run_loses_nothing(postgres_server: PostgresServer, tmp_path: Path,
+                                                  sim: SimulatorServer, postgres_url: str) -> None:
     corpus = make_corpus(tmp_path / "corpus", documents=6)
     proc = start(tmp_path, "host-a", corpus, sim, postgres_url)
     wait_for(lambda: _done(postgres_url, tmp_path) > 3)
@@ -105,11 +102,7 @@ def test_a_database_restart_mid_run_loses_nothing(postgres_server, tmp_path: Pat
     postgres_server.pg_ctl_start()
     code, summary, err = finish(proc)
     assert code == 0, err
-    chunks, statuses = chunks_and_statuses(postgres_url, tmp_path)
-    assert statuses == {"completed"}
-    files = len(list(corpus.iterdir()))
-    for language in ("he", "de"):
-        assert assert_translated(corpus, tmp_path / "out", language) == files
+    chunks = assert_all_translated(postgres_url, tmp_path, corpus)
     assert int(sim.stats()["per_status"]["200"]) == chunks  # no reply was lost and paid for again
     assert "Traceback" not in err
 
@@ -126,9 +119,8 @@ def _done(url: str, tmp_path: Path) -> int:
         return store.task_counts()["done"]
 
 
-def test_a_database_gone_for_longer_than_the_leases_stops_the_run_cleanly(postgres_server, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                          sim: SimulatorServer,
-                                                                          postgres_url: str) -> None:
+def test_a_database_gone_for_longer_than_the_leases_stops_the_run_cleanly(
+        postgres_server: PostgresServer, tmp_path: Path, sim: SimulatorServer, postgres_url: str) -> None:
     corpus = make_corpus(tmp_path / "corpus", documents=6)
     proc = start(tmp_path, "host-a", corpus, sim, postgres_url, SCRIBE_ENGINE__LEASE_S="4")
     wait_for(lambda: _done(postgres_url, tmp_path) > 3)

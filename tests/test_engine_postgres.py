@@ -12,11 +12,9 @@ import pytest
 
 from scribe_tui.simulator import SimulatorConfig, SimulatorServer
 from scribe_tui.store import open_store
-from tests.engine_support import assert_translated, make_corpus, run_cli, write_config
+from tests.engine_support import SLOW_START, assert_translated, make_corpus, run_cli, write_config
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.usefixtures("postgres_server")]
-
-SLOW_START = {"SCRIBE_ENGINE__HEARTBEAT_TIMEOUT_S": "60"}  # a loaded 2-core machine imports slowly
 
 
 @pytest.fixture
@@ -66,8 +64,8 @@ def test_a_store_url_that_is_not_postgres_is_a_usage_error(tmp_path: Path) -> No
     config = write_config(tmp_path)
     proc = run_cli("jobs", "list", "--config", str(config), "--store", "mysql://db/scribe")
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [
-        "scribe-tui: error: --store: must be a postgresql://… URL (leave it unset for the SQLite file in the data dir)"]
+    assert proc.stderr.strip().splitlines() == ["scribe-tui: error: --store: must be a postgresql://… URL "
+                                                "(leave it unset for the SQLite file in the data dir)"]
 
 
 def test_an_unreachable_store_is_one_line_and_exit_1(tmp_path: Path) -> None:

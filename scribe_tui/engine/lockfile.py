@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from scribe_tui.errors import AlreadyRunning
@@ -16,23 +17,27 @@ from scribe_tui.paths import ensure_private_dir
 LOCK_NAME = "supervisor.lock"
 
 
-class SupervisorLock:
-    def __init__(self, data_dir: Path):
-        self.path = data_dir / LOCK_NAME
+class ExclusiveLock:
+    """An exclusive, non-blocking ``flock`` on ``path`` holding this process's pid; ``busy(pid)``
+    words the AlreadyRunning error when another process holds it."""
+
+    def __init__(self, path: Path, busy: Callable[[str], str]):
+        self.path = path
+        self._busy = busy
         self._fd: int | None = None
 
     def acquire(self) -> None:
         ensure_private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except PermissionError:  # another user's lock
+            raise AlreadyRunning(self._busy("of another user")) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise AlreadyRunning(
-                f"another scribe-tui supervisor (pid {holder}) is already running on {self.path.parent}; "
-                "wait for it, attach with `scribe-tui` (monitor), or use another --data-dir"
-            ) from None
+            raise AlreadyRunning(self._busy(holder)) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
@@ -46,6 +51,13 @@ class SupervisorLock:
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+
+class SupervisorLock(ExclusiveLock):
+    def __init__(self, data_dir: Path):
+        super().__init__(data_dir / LOCK_NAME, lambda holder: (
+            f"another scribe-tui supervisor (pid {holder}) is already running on {data_dir}; "
+            "wait for it, attach with `scribe-tui` (monitor), or use another --data-dir"))
 
 
 def is_locked(data_dir: Path) -> bool:

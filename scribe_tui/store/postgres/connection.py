@@ -44,7 +44,7 @@ def one_line(error: BaseException) -> str:
 
 
 def connection_kwargs() -> dict[str, Any]:
-    return {"autocommit": True, "row_factory": dict_row, "options": "-c TimeZone=UTC",
+    return {"autocommit": True, "row_factory": dict_row, "options": "-c TimeZone=UTC", "prepare_threshold": 0,
             "connect_timeout": CONNECT_TIMEOUT_S, "application_name": "scribe-tui"}
 
 
@@ -79,8 +79,7 @@ class PostgresBase:
         self.location = redact(url)
         self._closed = threading.Event()
         self._pool = ConnectionPool(url, min_size=1, max_size=POOL_MAX_SIZE, kwargs=connection_kwargs(),
-                                    open=False, timeout=CHECKOUT_TIMEOUT_S, check=ConnectionPool.check_connection,
-                                    name="scribe-store")
+                                    open=False, timeout=CHECKOUT_TIMEOUT_S, name="scribe-store")
         self._pool.open(wait=False)
 
     @contextmanager
@@ -99,13 +98,18 @@ class PostgresBase:
         except psycopg.Error as error:
             raise StoreError(f"{self.location}: {one_line(error)}") from None
 
-    def _transact(self, work: Callable[[psycopg.Cursor[dict[str, Any]]], T]) -> T:
+    def _transact(self, work: Callable[[psycopg.Cursor[dict[str, Any]]], T], *, single: bool = False) -> T:
         """Run ``work(cursor)`` in one transaction; again (with a short random pause) when the
-        database aborts it as a deadlock or serialization victim."""
+        database aborts it as a deadlock or serialization victim. ``single``: work is one
+        statement, atomic by itself, so it runs without BEGIN and COMMIT (two round trips less)."""
         for attempt in range(TX_ATTEMPTS):
             try:
-                with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
-                    return work(cur)
+                with self._connection() as conn:
+                    if single:
+                        with conn.cursor() as cur:
+                            return work(cur)
+                    with conn.transaction(), conn.cursor() as cur:
+                        return work(cur)
             except _RETRYABLE as error:
                 if attempt == TX_ATTEMPTS - 1:
                     raise StoreError(f"{self.location}: gave up after {TX_ATTEMPTS} tries: {one_line(error)}") from None
@@ -126,7 +130,7 @@ class PostgresBase:
 
     def _execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """A single write statement in its own transaction; rows changed."""
-        return self._transact(lambda cur: cur.execute(sql, params).rowcount)
+        return self._transact(lambda cur: cur.execute(sql, params).rowcount, single=True)
 
     def clock(self) -> float:
         """The database server's clock, epoch seconds."""

@@ -21,26 +21,32 @@ from scribe_tui.store.rows import LIVE_SQL, leased_task
 
 Cursor = psycopg.Cursor[dict[str, Any]]
 
-_LEASE = """
-WITH picked AS (
+_LEASE = f"""
+WITH clock AS (
+    SELECT COALESCE(%(now)s::float8, extract(epoch FROM clock_timestamp())::float8) AS now
+), picked AS (
     SELECT id FROM tasks
-    WHERE status = 'queued' AND job_live = 1 AND not_before <= %(now)s {providers}
+    WHERE status = 'queued' AND job_live = 1 AND not_before <= (SELECT now FROM clock) {{providers}}
     ORDER BY eff_priority DESC, job_id, idx
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
+), leased AS (
+    UPDATE tasks t SET status = 'leased', lease_owner = %(owner)s, lease_expires = clock.now + %(lease_s)s,
+                       updated_at = clock.now
+    FROM picked, clock, chunks c, jobs j
+    WHERE t.id = picked.id AND c.id = t.chunk_id AND j.id = t.job_id
+    RETURNING t.id, t.job_id, t.chunk_id, t.idx, t.attempts, t.lease_expires, t.eff_priority,
+              c.text, c.context, c.meta, j.target_language, j.provider, j.model
+), started AS (
+    UPDATE jobs SET status = 'processing', started_at = COALESCE(started_at, (SELECT now FROM clock)),
+                    worker_id = %(owner)s,
+                    wait_reason = NULL, wait_until = NULL
+    WHERE id IN (SELECT job_id FROM leased) AND status IN {LIVE_SQL}
 )
-UPDATE tasks t SET status = 'leased', lease_owner = %(owner)s, lease_expires = %(expires)s, updated_at = %(now)s
-FROM picked, chunks c, jobs j
-WHERE t.id = picked.id AND c.id = t.chunk_id AND j.id = t.job_id
-RETURNING t.id, t.job_id, t.chunk_id, t.idx, t.attempts, t.lease_expires, t.eff_priority,
-          c.text, c.context, c.meta, j.target_language, j.provider, j.model
+SELECT * FROM leased
 """
-
-_START_JOBS = f"""
-UPDATE jobs SET status = 'processing', started_at = COALESCE(started_at, %(now)s), worker_id = %(owner)s,
-                wait_reason = NULL, wait_until = NULL
-WHERE id = ANY(%(jobs)s) AND status IN {LIVE_SQL}
-"""
+"""One statement: pick the best runnable tasks nobody else is taking (SKIP LOCKED), lease them,
+and mark their jobs processing."""
 
 _REQUEUE = "status = CASE status WHEN 'leased' THEN 'queued' ELSE status END, lease_owner = NULL, lease_expires = NULL"
 
@@ -86,18 +92,15 @@ class QueueOps(PostgresBase):
             return []
 
         def work(cur: Cursor) -> list[LeasedTask]:
-            at = clock(cur, now)
-            params: dict[str, Any] = {"now": at, "expires": at + lease_s, "owner": owner, "limit": limit}
+            params: dict[str, Any] = {"now": now, "lease_s": lease_s, "owner": owner, "limit": limit}
             where = ""
             if providers is not None:
                 where, params["providers"] = "AND provider = ANY(%(providers)s)", sorted(providers)
             rows = cur.execute(_LEASE.format(providers=where), params).fetchall()
-            if rows:
-                cur.execute(_START_JOBS, {"now": at, "owner": owner, "jobs": ids(r["job_id"] for r in rows)})
             rows.sort(key=lambda r: (-r["eff_priority"], r["job_id"], r["idx"]))
             return [leased_task(row) for row in rows]
 
-        return self._transact(work)
+        return self._transact(work, single=True)
 
     def renew(self, owner: str, task_ids: Collection[int] | None, lease_s: float,
               now: float | None = None) -> int:

@@ -25,6 +25,9 @@ Guard = tuple[str, list[Any]]
 
 _OPEN = f"status IN {OPEN_TASK_SQL}"
 _NO_LEASE = "lease_owner = NULL, lease_expires = NULL"
+_NOW = "COALESCE(%s::float8, extract(epoch FROM now())::float8)"
+"""The caller's ``now``, else the database's clock at the start of the transaction (the same
+for every statement of a batch, and no round trip of its own)."""
 
 
 class ResultOps(PostgresBase):
@@ -32,23 +35,22 @@ class ResultOps(PostgresBase):
                        now: float | None = None, owner: str | None = None) -> list[int]:
         """Apply a batch of results; return the jobs it made ready to assemble (all chunks done)."""
         def work(cur: Cursor) -> list[int]:
-            at = clock(cur, now)
             deltas: dict[int, JobDelta] = {}
             for result in results:
-                if not _apply(cur, result, max_attempts, at, deltas, result_guard(result, owner, "%s")):
+                if not _apply(cur, result, max_attempts, now, deltas, result_guard(result, owner, "%s")):
                     cur.execute(f"UPDATE tasks SET {_NO_LEASE} WHERE id = %s AND status = 'cancelled' "
                                 "AND lease_owner IS NOT NULL", (result.task_id,))
-            for job_id, d in sorted(deltas.items()):
-                cur.execute("""UPDATE jobs SET chunks_done = chunks_done + %s, tokens_in = tokens_in + %s,
-                                   tokens_out = tokens_out + %s, characters = characters + %s,
-                                   cost_usd = cost_usd + %s, attempts = attempts + %s WHERE id = %s""",
-                            (d.chunks_done, d.tokens_in, d.tokens_out, d.characters, d.cost_usd, d.attempts, job_id))
-            finished = [job_id for job_id, delta in deltas.items() if delta.chunks_done]
-            if not finished:
-                return []
-            rows = cur.execute(f"""SELECT id FROM jobs WHERE id = ANY(%s) AND chunks_done >= chunks_total
-                                   AND status IN {LIVE_SQL} ORDER BY id""", (ids(finished),)).fetchall()
-            return [row["id"] for row in rows]
+            ready = []
+            for job_id, d in sorted(deltas.items()):  # one order for every batch: no deadlock between them
+                row = cur.execute(
+                    f"""UPDATE jobs SET chunks_done = chunks_done + %s, tokens_in = tokens_in + %s,
+                            tokens_out = tokens_out + %s, characters = characters + %s, cost_usd = cost_usd + %s,
+                            attempts = attempts + %s WHERE id = %s
+                        RETURNING chunks_done >= chunks_total AND status IN {LIVE_SQL} AS ready""",
+                    (d.chunks_done, d.tokens_in, d.tokens_out, d.characters, d.cost_usd, d.attempts, job_id)).fetchone()
+                if d.chunks_done and row is not None and row["ready"]:
+                    ready.append(job_id)
+            return ready
 
         return self._transact(work)
 
@@ -93,7 +95,7 @@ class ResultOps(PostgresBase):
         self._transact(work)
 
 
-def _apply(cur: Cursor, result: TaskResult, max_attempts: int, now: float, deltas: dict[int, JobDelta],
+def _apply(cur: Cursor, result: TaskResult, max_attempts: int, now: float | None, deltas: dict[int, JobDelta],
            guard: Guard) -> bool:
     """Apply one result to its task (and job); False when the task could not take it."""
     if not isinstance(result, (TaskDone, TaskRetry, TaskDefer, TaskFail)):
@@ -104,7 +106,8 @@ def _apply(cur: Cursor, result: TaskResult, max_attempts: int, now: float, delta
         row = cur.execute(
             f"""UPDATE tasks SET status = 'done', translation = %s, provider_used = %s, model_used = %s,
                                  tokens_in = %s, tokens_out = %s, characters = %s, cost_usd = %s, cached = %s,
-                                 completed_at = %s, updated_at = %s, last_error = NULL, error_class = NULL, {_NO_LEASE}
+                                 completed_at = {_NOW}, updated_at = {_NOW}, last_error = NULL, error_class = NULL,
+                                 {_NO_LEASE}
                 {where} RETURNING job_id""",
             (result.translation, result.provider, result.model, result.tokens_in, result.tokens_out,
              result.characters, result.cost_usd, int(result.cached), now, now, *key)).fetchone()
@@ -115,7 +118,7 @@ def _apply(cur: Cursor, result: TaskResult, max_attempts: int, now: float, delta
     if isinstance(result, TaskRetry):
         return _apply_retry(cur, result, max_attempts, now, deltas, where, key)
     if isinstance(result, TaskDefer):
-        row = cur.execute(f"UPDATE tasks SET status = 'queued', not_before = %s, updated_at = %s, {_NO_LEASE} "
+        row = cur.execute(f"UPDATE tasks SET status = 'queued', not_before = %s, updated_at = {_NOW}, {_NO_LEASE} "
                           f"{where} RETURNING job_id", (result.until, now, *key)).fetchone()
         if row is not None:
             cur.execute(f"UPDATE jobs SET wait_reason = %s, wait_until = %s WHERE id = %s AND status IN {LIVE_SQL}",
@@ -123,27 +126,30 @@ def _apply(cur: Cursor, result: TaskResult, max_attempts: int, now: float, delta
         return row is not None
     row = cur.execute(
         f"""UPDATE tasks SET status = 'failed', attempts = attempts + 1, last_error = %s, error_class = %s,
-                             updated_at = %s, completed_at = %s, {_NO_LEASE}
-            {where} RETURNING job_id, idx""", (result.message, result.error_class, now, now, *key)).fetchone()
+                             updated_at = {_NOW}, completed_at = {_NOW}, {_NO_LEASE}
+            {where} RETURNING job_id, idx, completed_at""",
+        (result.message, result.error_class, now, now, *key)).fetchone()
     if row is not None:
         deltas.setdefault(row["job_id"], JobDelta()).attempts += 1
-        end_live_job(cur, row["job_id"], JobStatus.FAILED, f"chunk {row['idx']}: {result.error_class}: {result.message}",
-                     now)
+        message = f"chunk {row['idx']}: {result.error_class}: {result.message}"
+        end_live_job(cur, row["job_id"], JobStatus.FAILED, message, row["completed_at"])
     return row is not None
 
 
-def _apply_retry(cur: Cursor, r: TaskRetry, max_attempts: int, now: float, deltas: dict[int, JobDelta],
+def _apply_retry(cur: Cursor, r: TaskRetry, max_attempts: int, now: float | None, deltas: dict[int, JobDelta],
                  where: str, key: list[Any]) -> bool:
     row = cur.execute(
         f"""UPDATE tasks SET attempts = attempts + 1,
                              status = CASE WHEN attempts + 1 >= %s THEN 'dead' ELSE 'queued' END,
-                             not_before = %s, last_error = %s, error_class = %s, updated_at = %s, {_NO_LEASE}
-            {where} RETURNING job_id, idx, status, attempts""",
-        (max_attempts, now + max(r.delay_s, 0.0), r.message, r.error_class, now, *key)).fetchone()
+                             not_before = {_NOW} + %s, last_error = %s, error_class = %s, updated_at = {_NOW},
+                             {_NO_LEASE}
+            {where} RETURNING job_id, idx, status, attempts, updated_at""",
+        (max_attempts, now, max(r.delay_s, 0.0), r.message, r.error_class, now, *key)).fetchone()
     if row is None:
         return False
     deltas.setdefault(row["job_id"], JobDelta()).attempts += 1
     if row["status"] == TaskStatus.DEAD:
         end_live_job(cur, row["job_id"], JobStatus.DEAD,
-                     f"chunk {row['idx']}: {r.error_class}: {r.message} (gave up after {row['attempts']} attempts)", now)
+                     f"chunk {row['idx']}: {r.error_class}: {r.message} (gave up after {row['attempts']} attempts)",
+                     row["updated_at"])
     return True

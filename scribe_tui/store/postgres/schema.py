@@ -154,7 +154,7 @@ def migrate(conn: psycopg.Connection[dict[str, Any]], label: str) -> int:
                 f"{label}: the job store has schema version {found}, newer than this scribe-tui "
                 f"understands (up to {SCHEMA_VERSION}); upgrade scribe-tui or use another store")
         for version in range(found, SCHEMA_VERSION):
-            cur.execute(MIGRATIONS[version])
+            cur.execute(MIGRATIONS[version], prepare=False)  # a script: several statements
         if row is None:
             cur.execute("INSERT INTO scribe_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
         elif found != SCHEMA_VERSION:
