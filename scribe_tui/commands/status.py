@@ -75,7 +75,7 @@ def _worker_json(row: Any, now: float) -> dict[str, Any]:
 def gather(store: Any, data_dir: Any, now: float | None = None, *, shared: bool = False) -> dict[str, Any]:
     """The status of the queue, and of the supervisors: this machine's, and on a shared store
     every machine's (``hosts``); jobs, chunks and workers are the whole cluster's."""
-    now = time.time() if now is None else now
+    now = store.clock() if now is None else now  # heartbeats are on the store's clock
     chunks = store.task_counts()
     throughput = throughput_summary(store, now)
     remaining = remaining_chunks(store)

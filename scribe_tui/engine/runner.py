@@ -345,14 +345,16 @@ class Runner:
         return demands
 
     def _record_heartbeats(self, store: JobStoreAPI) -> None:
-        now = time.monotonic()
+        """Heartbeats on the store's clock (the database's for a shared store), so that every
+        machine reads the same ages whatever its own clock says."""
+        now, stamp = time.monotonic(), store.clock()
         for handle in self.pool.workers.values():
             state = "stopping" if handle.stopping else ("busy" if handle.in_flight else "idle")
             store.heartbeat(handle.worker_id, pid=handle.pid, state=state, in_flight=handle.in_flight,
                             restarts=self.totals.worker_restarts, done_count=handle.done,
-                            now=time.time() - (now - handle.last_beat))
+                            now=stamp - (now - handle.last_beat))
         store.set_control(supervisor_key(self.shared), {
-            "pid": os.getpid(), "host": HOST, "owner": self.owner, "heartbeat_at": time.time(),
+            "pid": os.getpid(), "host": HOST, "owner": self.owner, "heartbeat_at": stamp,
             "target_workers": self.target_workers, "paused": self.paused})
 
     def _check_drained(self, store: JobStoreAPI) -> None:

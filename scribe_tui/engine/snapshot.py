@@ -20,7 +20,7 @@ HISTORY_MINUTES = 15
 
 def build_snapshot(store: JobStoreAPI, settings: Settings, data_dir: Path, *, runner: Runner | None,
                    attached: bool, now: float | None = None) -> Snapshot:
-    now = time.time() if now is None else now
+    now = store.clock() if now is None else now  # the database's clock on a shared store
     shared = is_shared(settings.store_url)
     control = store.get_control(supervisor_key(shared)) or {}
     chunk_counts = store.task_counts()

@@ -30,26 +30,44 @@ _NOW = "COALESCE(%s::float8, extract(epoch FROM now())::float8)"
 for every statement of a batch, and no round trip of its own)."""
 
 
+_ADD_TO_JOB = f"""
+UPDATE jobs SET chunks_done = chunks_done + %s, tokens_in = tokens_in + %s, tokens_out = tokens_out + %s,
+                characters = characters + %s, cost_usd = cost_usd + %s, attempts = attempts + %s
+WHERE id = %s RETURNING chunks_done >= chunks_total AND status IN {LIVE_SQL} AS ready
+"""
+
+_DONE = f"""
+UPDATE tasks SET status = 'done', translation = %s, provider_used = %s, model_used = %s, tokens_in = %s,
+                 tokens_out = %s, characters = %s, cost_usd = %s, cached = %s, completed_at = {_NOW},
+                 updated_at = {_NOW}, last_error = NULL, error_class = NULL, {_NO_LEASE}
+WHERE id = %s AND {_OPEN}{{guard}} RETURNING job_id
+"""
+
+
 class ResultOps(PostgresBase):
     def record_results(self, results: Sequence[TaskResult], *, max_attempts: int,
                        now: float | None = None, owner: str | None = None) -> list[int]:
         """Apply a batch of results; return the jobs it made ready to assemble (all chunks done)."""
         def work(cur: Cursor) -> list[int]:
             deltas: dict[int, JobDelta] = {}
-            for result in results:
-                if not _apply(cur, result, max_attempts, now, deltas, result_guard(result, owner, "%s")):
-                    cur.execute(f"UPDATE tasks SET {_NO_LEASE} WHERE id = %s AND status = 'cancelled' "
-                                "AND lease_owner IS NOT NULL", (result.task_id,))
+            for run in _runs(results, owner):
+                applied = (_apply_dones(cur, run, now, deltas, owner) if isinstance(run[0], TaskDone)
+                           else [_apply(cur, run[0], max_attempts, now, deltas, result_guard(run[0], owner, "%s"))])
+                for result, ok in zip(run, applied, strict=True):
+                    if not ok:
+                        cur.execute(f"UPDATE tasks SET {_NO_LEASE} WHERE id = %s AND status = 'cancelled' "
+                                    "AND lease_owner IS NOT NULL", (result.task_id,))
+            jobs = sorted(deltas.items())  # one order for every batch: no deadlock between them
+            if not jobs:
+                return []
+            cur.executemany(_ADD_TO_JOB, [(d.chunks_done, d.tokens_in, d.tokens_out, d.characters, d.cost_usd,
+                                           d.attempts, job_id) for job_id, d in jobs], returning=True)
             ready = []
-            for job_id, d in sorted(deltas.items()):  # one order for every batch: no deadlock between them
-                row = cur.execute(
-                    f"""UPDATE jobs SET chunks_done = chunks_done + %s, tokens_in = tokens_in + %s,
-                            tokens_out = tokens_out + %s, characters = characters + %s, cost_usd = cost_usd + %s,
-                            attempts = attempts + %s WHERE id = %s
-                        RETURNING chunks_done >= chunks_total AND status IN {LIVE_SQL} AS ready""",
-                    (d.chunks_done, d.tokens_in, d.tokens_out, d.characters, d.cost_usd, d.attempts, job_id)).fetchone()
-                if d.chunks_done and row is not None and row["ready"]:
+            for job_id, d in jobs:
+                row = cur.fetchone()
+                if row is not None and row["ready"] and d.chunks_done:
                     ready.append(job_id)
+                cur.nextset()
             return ready
 
         return self._transact(work)
@@ -98,23 +116,10 @@ class ResultOps(PostgresBase):
 def _apply(cur: Cursor, result: TaskResult, max_attempts: int, now: float | None, deltas: dict[int, JobDelta],
            guard: Guard) -> bool:
     """Apply one result to its task (and job); False when the task could not take it."""
-    if not isinstance(result, (TaskDone, TaskRetry, TaskDefer, TaskFail)):
+    if not isinstance(result, (TaskRetry, TaskDefer, TaskFail)):
         raise TypeError(f"not a task result: {result!r}")
     where = f"WHERE id = %s AND {_OPEN}{guard[0]}"
     key = [result.task_id, *guard[1]]
-    if isinstance(result, TaskDone):
-        row = cur.execute(
-            f"""UPDATE tasks SET status = 'done', translation = %s, provider_used = %s, model_used = %s,
-                                 tokens_in = %s, tokens_out = %s, characters = %s, cost_usd = %s, cached = %s,
-                                 completed_at = {_NOW}, updated_at = {_NOW}, last_error = NULL, error_class = NULL,
-                                 {_NO_LEASE}
-                {where} RETURNING job_id""",
-            (result.translation, result.provider, result.model, result.tokens_in, result.tokens_out,
-             result.characters, result.cost_usd, int(result.cached), now, now, *key)).fetchone()
-        if row is not None:
-            deltas.setdefault(row["job_id"], JobDelta()).add_done(result.tokens_in, result.tokens_out,
-                                                                  result.characters, result.cost_usd)
-        return row is not None
     if isinstance(result, TaskRetry):
         return _apply_retry(cur, result, max_attempts, now, deltas, where, key)
     if isinstance(result, TaskDefer):
@@ -134,6 +139,41 @@ def _apply(cur: Cursor, result: TaskResult, max_attempts: int, now: float | None
         message = f"chunk {row['idx']}: {result.error_class}: {result.message}"
         end_live_job(cur, row["job_id"], JobStatus.FAILED, message, row["completed_at"])
     return row is not None
+
+
+def _runs(results: Sequence[TaskResult], owner: str | None) -> list[list[TaskResult]]:
+    """The batch in order, as runs of translations that share one statement (sent together,
+    one round trip) and single results of every other kind."""
+    runs: list[list[TaskResult]] = []
+    for result in results:
+        last = runs[-1] if runs else None
+        if (isinstance(result, TaskDone) and last and isinstance(last[0], TaskDone)
+                and result_guard(result, owner, "%s")[0] == result_guard(last[0], owner, "%s")[0]):
+            last.append(result)
+        else:
+            runs.append([result])
+    return runs
+
+
+def _apply_dones(cur: Cursor, dones: list[TaskResult], now: float | None, deltas: dict[int, JobDelta],
+                 owner: str | None) -> list[bool]:
+    """Record translations (one statement, pipelined); for each, whether its task took it."""
+    guard = result_guard(dones[0], owner, "%s")[0]
+    params = []
+    for r in dones:
+        assert isinstance(r, TaskDone)
+        params.append((r.translation, r.provider, r.model, r.tokens_in, r.tokens_out, r.characters, r.cost_usd,
+                       int(r.cached), now, now, r.task_id, *result_guard(r, owner, "%s")[1]))
+    cur.executemany(_DONE.format(guard=guard), params, returning=True)
+    applied = []
+    for r in dones:
+        assert isinstance(r, TaskDone)
+        row = cur.fetchone()
+        if row is not None:
+            deltas.setdefault(row["job_id"], JobDelta()).add_done(r.tokens_in, r.tokens_out, r.characters, r.cost_usd)
+        applied.append(row is not None)
+        cur.nextset()
+    return applied
 
 
 def _apply_retry(cur: Cursor, r: TaskRetry, max_attempts: int, now: float | None, deltas: dict[int, JobDelta],
