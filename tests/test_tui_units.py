@@ -208,3 +208,13 @@ def test_a_newer_poll_replaces_an_older_one_unless_it_would_lose_rows(tmp_path: 
     assert polled(False).can_replace(polled(True))
     assert polled(True).can_replace(polled(True))
     assert not polled(True).can_replace(polled(False))
+
+
+def test_the_workers_pane_names_the_host_when_machines_share_the_store() -> None:
+    from scribe_tui.engine.api import WorkerInfo
+    from scribe_tui.tui.widgets.workers_table import worker_cells, worker_name
+
+    alone = WorkerInfo("w1", 1, "busy", 2, 0.1, 0, host="laptop")
+    assert worker_name(alone, with_host=False) == "w1"  # one machine: as before
+    cluster = [WorkerInfo("w1", 1, "busy", 2, 0.1, 0, host="a"), WorkerInfo("w1", 7, "busy", 1, 0.1, 0, host="b")]
+    assert [worker_cells(w, True)[0] for w in cluster] == ["a/w1", "b/w1"]  # same id, two machines, two rows

@@ -18,16 +18,6 @@ def is_postgres(url: str | None) -> bool:
     return bool(url) and str(url).startswith(POSTGRES_SCHEMES)
 
 
-def check_url(url: str | None) -> str | None:
-    """The URL to use (None for the SQLite default); ValueError naming what is accepted."""
-    if url is None or not str(url).strip():
-        return None
-    url = str(url).strip()
-    if not is_postgres(url):
-        raise ValueError("store_url must be a postgresql://… URL (leave it unset for the SQLite file in the data dir)")
-    return url
-
-
 def open_store(url: str | None, data_dir: Path) -> JobStoreAPI:
     """The job store a URL names: PostgreSQL for ``postgresql://…``, else ``data_dir/jobs.db``."""
     if is_postgres(url):
