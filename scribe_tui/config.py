@@ -81,6 +81,8 @@ class ProviderConfig(_Section):
     api_key_env: str | None = None
     limits: list[RateLimit] = Field(default_factory=list)
     max_concurrency: int = Field(10, ge=1, le=1000)
+    quota_reset_day: int = Field(1, ge=1, le=31, description="billing day of the month when monthly quotas reset")
+    quota_from_s: float = Field(86_400.0, gt=0, description="limits this long or longer are calendar quotas")
     timeout_s: float = Field(60.0, gt=0)
     connect_timeout_s: float = Field(5.0, gt=0)
     fallback_providers: list[str] = Field(default_factory=list)

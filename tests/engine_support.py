@@ -58,7 +58,7 @@ failure_threshold = 4
 cooldown_s = 0.5
 [engine]
 heartbeat_s = 0.2
-heartbeat_timeout_s = 5
+heartbeat_timeout_s = 15  # a worker starting on a busy 2-core machine can take several seconds
 lease_s = 30
 shutdown_grace_s = 2
 [providers.demo]

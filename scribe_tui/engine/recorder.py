@@ -126,6 +126,7 @@ class OutcomeRecorder:
             self.totals.requests += 1
         if row.outcome == "rate_limited":
             self.totals.rate_limited += 1
+            self.emit(api.RateLimitHit(provider=row.provider))
         self._metrics.append(row)
 
     def note_wait(self, provider: str, until: float, reason: str) -> None:

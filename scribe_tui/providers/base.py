@@ -29,12 +29,24 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class LimitReport:
+    """What a provider's reply said about its limits (``x-ratelimit-*`` headers): units left
+    and seconds until the window is whole again, per kind (``requests``, ``tokens``), and how
+    long it took over the request itself (``openai-processing-ms``)."""
+
+    remaining: Mapping[str, int] = field(default_factory=dict)
+    reset_s: Mapping[str, float] = field(default_factory=dict)
+    processing_s: float | None = None
+
+
+@dataclass(frozen=True)
 class TranslationResult:
     text: str
     usage: Usage
     provider: str
     model: str
     latency_ms: float = 0.0
+    report: LimitReport | None = None
 
 
 @dataclass(frozen=True)
@@ -72,11 +84,12 @@ class ProviderError(Exception):
     """A call failed. ``status`` is the HTTP status when there was one."""
 
     def __init__(self, message: str, *, provider: str = "", status: int | None = None,
-                 retry_after_s: float | None = None):
+                 retry_after_s: float | None = None, report: LimitReport | None = None):
         super().__init__(message)
         self.provider = provider
         self.status = status
         self.retry_after_s = retry_after_s
+        self.report = report
 
     @property
     def error_class(self) -> str:

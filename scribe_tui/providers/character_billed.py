@@ -14,7 +14,7 @@ import httpx
 from scribe_tui.config import ProviderConfig
 from scribe_tui.providers.accounting import cost_of, estimate_characters, priced
 from scribe_tui.providers.base import Estimate, ProviderError, TranslationRequest, TranslationResult, Usage
-from scribe_tui.providers.http import make_async_client, send
+from scribe_tui.providers.http import limit_report, make_async_client, send
 
 
 class CharacterBilledProvider:
@@ -35,7 +35,8 @@ class CharacterBilledProvider:
         billed = self._billed_characters(response)
         usage = Usage(characters=billed if billed is not None else len(request.text))
         return TranslationResult(text=text, usage=priced(self._pricing, usage), provider=self.name, model=self.model,
-                                 latency_ms=(time.perf_counter() - started) * 1000)
+                                 latency_ms=(time.perf_counter() - started) * 1000,
+                                 report=limit_report(response.headers))
 
     def estimate(self, request: TranslationRequest) -> Estimate:
         return estimate_characters(request)

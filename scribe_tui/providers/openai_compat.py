@@ -28,7 +28,14 @@ from scribe_tui.providers.base import (
     TranslationResult,
     Usage,
 )
-from scribe_tui.providers.http import error_for_status, make_async_client, malformed, short, transport_error
+from scribe_tui.providers.http import (
+    error_for_status,
+    limit_report,
+    make_async_client,
+    malformed,
+    short,
+    transport_error,
+)
 from scribe_tui.providers.openai_errors import read_error
 
 _TOO_LONG_CODES = frozenset({"context_length_exceeded", "string_above_max_length"})
@@ -68,7 +75,7 @@ class OpenAICompatibleProvider:
             raise self._connection_error(exc) from exc
         text, usage = self._read_reply(raw, request)
         return TranslationResult(text=text, usage=usage, provider=self.name, model=self.model,
-                                 latency_ms=(time.perf_counter() - started) * 1000)
+                                 latency_ms=(time.perf_counter() - started) * 1000, report=limit_report(raw.headers))
 
     def estimate(self, request: TranslationRequest) -> Estimate:
         return estimate_chat(request)
