@@ -355,3 +355,42 @@ async def test_unknown_provider_is_a_clear_error(tmp_path: Path) -> None:
     assert isinstance(outcome, ProviderDisabled) and "not available" in str(outcome.error)
     assert gateway.state.get("demo", fresh=True).disabled_reason is None
     await gateway.aclose()
+
+
+async def test_a_locked_state_file_after_a_paid_reply_costs_neither_the_reply_nor_the_event_loop(
+        tmp_path: Path, cache: TranslationCache) -> None:
+    """Issue 9 item 4: the bookkeeping after a reply (breaker, cap, counters) cannot write
+    because another process holds the state file's write lock. The paid reply is still
+    returned and cached, no attempt is burnt, and the event loop keeps running meanwhile."""
+    import sqlite3
+
+    from scribe_tui.limits.provider_state import state_path
+
+    provider = FakeProvider()
+    gateway = _gateway(tmp_path, provider, cache=cache)
+    gateway.prepare()
+    gateway.state.execute("UPDATE provider_state SET consecutive_failures = 1 WHERE name = :name", {"name": "fake"})
+    locker = sqlite3.connect(state_path(tmp_path / "data"), isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")  # every write now waits for the 5 s busy timeout, then fails
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        started = time.monotonic()
+        outcome = await gateway.translate("fake", request("Paid for."))
+        waited = time.monotonic() - started
+    finally:
+        ticking.cancel()
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert isinstance(outcome, Translated) and not outcome.cached  # not a RetryLater: no attempt burnt
+    assert cache.get(gateway._key(gateway._lane("fake"), request("Paid for."))) is not None
+    assert waited < 3.0 and ticks >= 10  # waited for its bookkeeping a moment, never 5 s, loop free
+    await gateway.aclose()
+    assert len(provider.calls) == 1
