@@ -18,7 +18,7 @@ SIM_KEY_ENV = "SCRIBE_TEST_SIM_KEY"
 
 def write_config(tmp_path: Path, *, sim_url: str | None = None, limits: tuple[str, ...] = (),
                  workers: int | str = 2, max_concurrency: int = 8, max_attempts: int = 5,
-                 extra: str = "", provider_extra: str = "", max_tokens: int = 60,
+                 extra: str = "", provider_extra: str = "", provider_keys: str = "", max_tokens: int = 60,
                  default_provider: str | None = None) -> Path:
     """A config for tests: fast retries and heartbeats, private dirs, small chunks."""
     provider = ""
@@ -33,6 +33,7 @@ limits = {json.dumps(list(limits))}
 max_concurrency = {max_concurrency}
 timeout_s = 3
 connect_timeout_s = 2
+{provider_keys}
 [providers.sim.pricing.default]
 input_per_million_tokens = 0.15
 output_per_million_tokens = 0.60

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from scribe_tui.config import Settings
+from scribe_tui.limits.adaptive import SETTLE_S
 from scribe_tui.limits.gateway import Deferred, Gateway, RetryLater, Translated
 from scribe_tui.providers.base import TranslationRequest
 from scribe_tui.providers.registry import build_provider
@@ -101,6 +102,7 @@ async def test_breaker_opens_on_an_outage_sends_nothing_then_probes_and_closes(t
             assert isinstance(await gateway.translate("sim", _req(attempts), attempt=attempts), RetryLater)
             attempts += 1
             assert attempts <= 8
+            await asyncio.sleep(SETTLE_S)  # a retry's backoff: each failure comes after the cap settled
         assert attempts == 3 + 3  # the cap fell 8 → 4 → 2 → 1, then three failures at the floor
         seen = sim.stats()["requests_total"]
         blocked = [await gateway.translate("sim", _req(i)) for i in range(5)]

@@ -29,6 +29,7 @@ from scribe_tui.providers.base import (
     RateLimited,
     RetryableError,
 )
+from scribe_tui.limits.adaptive import SETTLE_S
 from tests.test_gateway_fakes import FakeProvider, in_another_process, make_settings, request
 
 LONG_TEXT = (
@@ -191,12 +192,28 @@ async def test_a_429_without_retry_after_pauses_for_a_backoff_that_grows(tmp_pat
     assert second.until - time.time() == pytest.approx(1.0, abs=0.4)
 
 
+class SteppedClock:
+    """Wall time plus whatever the test skips ahead (a retry's backoff, without waiting)."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.skipped
+
+    def skip(self, seconds: float = SETTLE_S + 0.05) -> None:
+        self.skipped += seconds
+
+
 async def test_the_breaker_opens_only_after_failures_at_the_floor_of_the_cap(tmp_path: Path) -> None:
     outage = [RetryableError("unavailable", status=503)] * 6
     provider = FakeProvider(script=outage)
-    gateway = _gateway(tmp_path, provider, provider_options={"max_concurrency": 4})  # threshold 3, cool-down 0.3 s
+    clock = SteppedClock()
+    gateway = _gateway(tmp_path, provider, clock=clock, provider_options={"max_concurrency": 4})  # threshold 3
     caps = []
     for attempt in range(5):
+        if attempt:
+            clock.skip()  # the chunk's backoff: by then the last change of the cap has settled
         assert isinstance(await gateway.translate("fake", request(f"t{attempt}"), attempt=attempt), RetryLater)
         caps.append(gateway.state.get("fake", fresh=True).cap)
     assert caps == [2, 1, 1, 1, 1]  # halved to the floor; then the failures at the floor count
@@ -204,13 +221,23 @@ async def test_the_breaker_opens_only_after_failures_at_the_floor_of_the_cap(tmp
     deferred = await gateway.translate("fake", request("t5"))
     assert isinstance(deferred, Deferred) and deferred.reason == "circuit_open"
     assert len(provider.calls) == 5  # no request while open
-    await asyncio.sleep(deferred.until - time.time() + 0.05)
+    clock.skip(deferred.until - clock() + 0.01)
     probe = await gateway.translate("fake", request("t5"))
     assert isinstance(probe, RetryLater)  # the probe failed too (the 6th scripted 503): open again
-    await asyncio.sleep(gateway.state.get("fake", fresh=True).open_until - time.time() + 0.05)
+    clock.skip(gateway.state.get("fake", fresh=True).open_until - clock() + 0.01)
     assert isinstance(await gateway.translate("fake", request("t6")), Translated)
     assert gateway.state.get("fake", fresh=True).circuit == "closed"
     await gateway.aclose()
+
+
+async def test_failures_right_after_the_cap_changed_do_not_count_again(tmp_path: Path) -> None:
+    provider = FakeProvider(script=[RetryableError("unavailable", status=503)] * 3)
+    gateway = _gateway(tmp_path, provider, provider_options={"max_concurrency": 8})
+    for attempt in range(3):  # back to back: sent before the first halving could reach dispatch
+        assert isinstance(await gateway.translate("fake", request(f"t{attempt}"), attempt=attempt), RetryLater)
+    view = gateway.state.get("fake", fresh=True)
+    await gateway.aclose()
+    assert view.cap == 4 and view.consecutive_failures == 0
 
 
 async def test_a_burst_of_failures_from_one_instant_halves_the_cap_once_and_never_opens(tmp_path: Path) -> None:

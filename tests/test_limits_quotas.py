@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from scribe_tui.config import ProviderConfig
-from scribe_tui.limits.buckets import Admission, Parked, ProviderLimiter, limit_usage
+from scribe_tui.limits.buckets import Admission, Parked, ProviderLimiter, QuotaGate, limit_usage
 from scribe_tui.limits.calibration import TokenCalibration
-from scribe_tui.limits.quotas import QuotaCounters, period_of
 from scribe_tui.limit_spec import parse_limit
+from scribe_tui.limits.quotas import Quota, QuotaCounters, period_of
 from scribe_tui.providers.base import Estimate
 
 ONE = Estimate(tokens_in=1, tokens_out=1, characters=1)
@@ -70,7 +70,7 @@ async def test_usage_corrects_a_token_quota_and_a_provider_can_mark_it_spent(tmp
     try:
         admitted = await limiter.acquire(Estimate(tokens_in=100, tokens_out=100, characters=1))
         assert isinstance(admitted, Admission)
-        limiter.settle(admitted, 0.0, {"tokens": 640})  # the reply was much longer than estimated
+        limiter.settle(admitted, time.time(), {"tokens": 640})  # the reply was much longer than estimated
         assert limit_usage(tmp_path, "o", config) == [("1000 tokens/day", 640, 1000)]
         spent = limiter.quota_to_fill(None, time.time())
         assert spent is not None
@@ -81,6 +81,27 @@ async def test_usage_corrects_a_token_quota_and_a_provider_can_mark_it_spent(tmp
         assert isinstance(parked, Parked) and parked.until == end
     finally:
         limiter.close()
+
+
+def test_a_request_in_flight_across_a_period_end_holds_both_periods_until_its_reply(tmp_path: Path) -> None:
+    """The provider counts a request when it arrives, which may be after the period it was
+    admitted in has ended: until its reply says which, it holds its place in both."""
+    counters = QuotaCounters(tmp_path)
+    quota = Quota("p", parse_limit("3/20s"))
+    gate = QuotaGate(quota, counters, horizon_s=5.0)
+    try:
+        assert gate.periods(1_000_000_010.0) == [(1_000_000_000.0, 1_000_000_020.0)]  # far from the end
+        near_end = 1_000_000_017.0
+        starts, _ = gate.take(1, near_end)
+        assert starts == [1_000_000_000.0, 1_000_000_020.0]
+        assert counters.used(quota.key, 1_000_000_020.0) == 1  # the next period already counts it
+        limiter = ProviderLimiter("p", ProviderConfig(kind="openai"), tmp_path, park_after_s=5)
+        limiter.gates, limiter._counters = [gate], counters
+        admission = Admission("t", near_end, ONE, quotas=tuple((quota, start, 1) for start in starts))
+        limiter.settle(admission, 1_000_000_020.4, {})  # the reply came after the period's end
+        assert counters.used(quota.key, 1_000_000_000.0) == 0 and counters.used(quota.key, 1_000_000_020.0) == 1
+    finally:
+        counters.close()
 
 
 def _take_quota(data_dir: str, barrier: object, results: object) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from scribe_tui.config import Settings
 
-REFRESH_S = 0.2
+REFRESH_S = 0.05  # the concurrency cap must reach dispatch quickly (limits/adaptive.py)
 
 
 class ProviderView:

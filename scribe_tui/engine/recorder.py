@@ -105,6 +105,7 @@ class OutcomeRecorder:
 
     def _on_retry(self, out: TaskOutcome, order: TaskOrder) -> None:
         self.totals.retries += 1
+        self.providers.invalidate()  # a failure may have lowered the provider's concurrency cap
         attempts = order.attempt + 1
         self._results.append(TaskRetry(out.task_id, error_class=out.error_class, message=out.message, delay_s=out.delay_s))
         if attempts >= self.settings.max_attempts:

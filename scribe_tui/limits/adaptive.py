@@ -3,8 +3,11 @@ provider_state: how many requests may be in flight at once, between 1 and the co
 ``max_concurrency``.
 
 * Overload — a refused, reset or timed-out connection, or a 5xx reply — halves the cap
-  (floor 1). A request sent before the cap last changed tells nothing about the new cap, so
-  a burst of failures from one instant halves it once, not once per failure.
+  (floor 1). A request sent before the cap last changed, or within ``SETTLE_S`` after it,
+  tells nothing about the new cap, so a burst of failures from one instant halves it once.
+  (The change is written before the failed chunk is reported, and the supervisor re-reads
+  the cap whenever a failure is reported, so what it dispatches after that is under the new
+  cap; ``SETTLE_S`` covers the few milliseconds from a change to the report of it.)
 * Sustained success raises it by one each time as many requests as the cap succeed in a row
   (one "window" at the current cap: about one round trip), counting only requests sent since
   the last change, until it is back at ``max_concurrency``.
@@ -25,9 +28,11 @@ from collections.abc import Callable
 
 from scribe_tui.limits.provider_state import ProviderStateStore, ProviderStateView
 
-# An SQL condition on the provider's row (parameter :sent_at): the cap was at the floor when
-# the request was sent.
-AT_FLOOR = "(cap = 1 AND cap_changed_at <= :sent_at)"
+SETTLE_S = 0.05
+
+# An SQL condition on the provider's row (parameter :sent_at): the cap was at the floor, and
+# had settled there, when the request was sent.
+AT_FLOOR = f"(cap = 1 AND cap_changed_at + {SETTLE_S} <= :sent_at)"
 
 _CURRENT = "(CASE WHEN cap = 0 OR cap > :max THEN :max ELSE cap END)"
 
@@ -50,7 +55,7 @@ class ConcurrencyCap:
         was already answered (or the cap is at the floor)."""
         return self.store.execute(
             f"UPDATE provider_state SET cap = MAX(1, {_CURRENT} / 2), cap_changed_at = :now, cap_successes = 0, "
-            f"updated_at = :now WHERE name = :name AND cap_changed_at <= :sent_at AND {_CURRENT} > 1",
+            f"updated_at = :now WHERE name = :name AND cap_changed_at + {SETTLE_S} <= :sent_at AND {_CURRENT} > 1",
             {"name": self.provider, "max": self.max_concurrency, "now": self.clock(), "sent_at": sent_at},
         )
 

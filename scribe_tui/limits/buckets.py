@@ -60,15 +60,25 @@ def amount_of(kind: str, estimate: Estimate) -> int:
 
 
 class QuotaGate:
-    """One calendar quota of one provider, checked and taken through the shared counters."""
+    """One calendar quota of one provider, checked and taken through the shared counters.
 
-    def __init__(self, quota: Quota, counters: QuotaCounters):
+    A request in flight when a period ends may be counted by the provider in either period
+    (holds.py): one admitted within ``horizon_s`` of its period's end is taken from both, and
+    ``settle`` gives back the one its reply rules out."""
+
+    def __init__(self, quota: Quota, counters: QuotaCounters, horizon_s: float):
         self.quota = quota
         self.counters = counters
+        self.horizon_s = horizon_s
 
     @property
     def kind(self) -> LimitKind:
         return self.quota.limit.kind
+
+    def periods(self, now: float) -> list[tuple[float, float]]:
+        """The periods a request sent at ``now`` may be counted in (one or two)."""
+        first = self.quota.period(now)
+        return [first] if now + self.horizon_s < first[1] else [first, self.quota.period(first[1])]
 
     def need(self, raw: int, amount: int, now: float) -> Need:
         """The wait for ``amount`` (the reservation); WeightOverLimit when even ``raw`` (the
@@ -77,15 +87,22 @@ class QuotaGate:
         if raw > limit.amount:
             raise WeightOverLimit(f"request needs about {raw} {limit.kind} but quota {limit} allows at most "
                                   f"{limit.amount} in a whole period", provider=self.quota.provider)
-        start, end = self.quota.period(now)
-        if self.counters.used(self.quota.key, start) + amount <= limit.amount:
-            return Need(0.0, False, "")
-        return Need(max(end - now, 0.001), True, str(limit), until=end)
+        for start, end in self.periods(now):
+            if self.counters.used(self.quota.key, start) + amount > limit.amount:
+                return Need(max(end - now, 0.001), True, str(limit), until=end)
+        return Need(0.0, False, "")
 
-    def take(self, amount: int, now: float) -> float | None:
-        """The period start it was taken in, or None when the quota is spent meanwhile."""
-        start, _ = self.quota.period(now)
-        return start if self.counters.take(self.quota.key, start, amount, self.quota.limit.amount) else None
+    def take(self, amount: int, now: float) -> tuple[list[float], float]:
+        """(the period starts taken, 0) — or ([], the end of a spent period) with nothing
+        taken."""
+        taken: list[float] = []
+        for start, end in self.periods(now):
+            if not self.counters.take(self.quota.key, start, amount, self.quota.limit.amount):
+                for done in taken:
+                    self.counters.adjust(self.quota.key, done, -amount)
+                return [], end
+            taken.append(start)
+        return taken, 0.0
 
 
 class ProviderLimiter:
@@ -113,7 +130,8 @@ class ProviderLimiter:
                 if not self._counters.shared:
                     plan = plan_kind(kind, list(config.limits), divisor=divisor, quota_from_s=config.quota_from_s)
                     assert plan is not None
-                self.gates += [QuotaGate(Quota(provider, limit, config.quota_reset_day), self._counters)
+                horizon = 2 * config.timeout_s + config.connect_timeout_s  # the longest a call can last
+                self.gates += [QuotaGate(Quota(provider, limit, config.quota_reset_day), self._counters, horizon)
                                for limit in plan.quotas]
 
     @property
@@ -150,12 +168,11 @@ class ProviderLimiter:
                 return parked
         taken: list[tuple[Quota, float, int]] = []
         for gate, amount, _ in gates:
-            start = gate.take(amount, time.time())
-            if start is None:
-                _, end = gate.quota.period(time.time())
+            starts, end = gate.take(amount, time.time())
+            if not starts:
                 return Parked(end, "quota_parked", f"{self.provider}: quota {gate.quota.limit} is spent; "
                                                    f"room again at {when_text(end)}")
-            taken.append((gate.quota, start, amount))
+            taken += [(gate.quota, start, amount) for start in starts]
         return Admission(ticket, now, reserved, tuple((kind.plan.kind, weight) for kind, weight in wanted), tuple(taken))
 
     # ---- after the call (on the bookkeeping thread) -----------------------------------------------
@@ -176,11 +193,13 @@ class ProviderLimiter:
             rows.restamp([admission.ticket], at)
             if kind.plan.kind in actual and kind.plan.kind != "requests":
                 rows.resize(admission.ticket, kind.plan.weight(actual[kind.plan.kind]) - taken, at)
-        reported = [(quota, start, amount) for quota, start, amount in admission.quotas if quota.limit.kind in actual]
-        if reported:
+        if admission.quotas:
             counters = self._counters_for_books()
-            for quota, start, amount in reported:
-                counters.adjust(quota.key, start, actual[quota.limit.kind] - amount)
+            for quota, start, amount in admission.quotas:
+                if quota.period(at)[0] != start:  # counted in the other period it was held in
+                    counters.adjust(quota.key, start, -amount)
+                elif quota.limit.kind in actual:
+                    counters.adjust(quota.key, start, actual[quota.limit.kind] - amount)
 
     def adopt(self, report: LimitReport, at: float) -> int:
         """The provider said at ``at`` how much is left (``x-ratelimit-remaining-*``): where

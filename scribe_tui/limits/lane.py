@@ -106,7 +106,7 @@ class Lane:
         config = self.config
         return CircuitBreaker(store, self.name, failure_threshold=self.settings.breaker.failure_threshold,
                               cooldown_s=self.settings.breaker.cooldown_s,
-                              probe_lease_s=2 * config.timeout_s + config.connect_timeout_s + 5)
+                              probe_lease_s=2 * config.timeout_s + config.connect_timeout_s + 5, clock=self.clock)
 
     # ---- before the call ------------------------------------------------------------------------
     async def attempt(self, request: TranslationRequest, attempt: int) -> Outcome | TooLong:

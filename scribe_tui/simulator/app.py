@@ -182,6 +182,7 @@ class SimulatorApp:
             self.stats.quota_exhausted += 1
             return dialect.quota_exhausted(call, limit.kind, retry_after_s)
         self.stats.rate_limited += 1
+        self.stats.refusals.append(now)
         return dialect.rate_limited(call, limit.kind, retry_after_s, self._limit_headers(now))
 
     async def _reply_or_fault(self, dialect: Dialect, call: ApiCall) -> Response:

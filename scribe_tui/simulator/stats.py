@@ -46,6 +46,7 @@ class SimulatorStats:
         self.characters = 0
         self.admissions: deque[float] = deque(maxlen=admissions_kept)
         self.arrivals: deque[float] = deque(maxlen=admissions_kept)
+        self.refusals: deque[float] = deque(maxlen=admissions_kept)  # arrivals answered 429
         self.recent: deque[dict[str, Any]] = deque(maxlen=requests_kept)
 
     def begin(self, endpoint: str, request: Request) -> None:
@@ -91,5 +92,6 @@ class SimulatorStats:
             "characters": self.characters,
             "admissions": list(self.admissions),
             "arrivals": list(self.arrivals),
+            "refusals": list(self.refusals),
             "recent_requests": list(self.recent),
         }
