@@ -37,3 +37,14 @@ def test_cli_shorthand_spreads_the_fail_rate() -> None:
                                "quota": 0.0, "slow": 0.0}
     with pytest.raises(ValueError):
         SimulatorConfig.from_options(fail_rate=2.0)
+
+
+def test_overload_modes_are_validated() -> None:
+    import pytest
+
+    from scribe_tui.simulator import SimulatorConfig
+
+    for bad in ({"max_in_flight": 0}, {"max_connections": 0}, {"arrival_delay_ms": -1}, {"reply_token_factor": 0}):
+        with pytest.raises(ValueError):
+            SimulatorConfig(**bad)
+    assert SimulatorConfig().with_changes({"max_in_flight": 6, "arrival_delay_ms": 1000}).max_in_flight == 6
