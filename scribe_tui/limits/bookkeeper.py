@@ -47,6 +47,10 @@ class Bookkeeper:
         except TimeoutError:
             self._warn("shared-state bookkeeping is slow; going on without waiting for it", None)
 
+    async def drain(self) -> None:
+        """Wait until everything queued so far has run (tests, and before reading back)."""
+        await asyncio.wrap_future(self.submit(lambda: None))
+
     def _guarded(self, job: Callable[[], None]) -> None:
         try:
             job()

@@ -191,11 +191,11 @@ class Lane:
             error, overload = RetryableError(f"unexpected {type(exc).__name__}: {str(exc)[:200]}", provider=self.name), False
         else:
             self.holds.finish(call.admission)
-            return await self._succeeded(result, call)
+            return self._succeeded(result, call)
         self.holds.finish(call.admission)
         return await self._failed(error, attempt, call, overload=overload)
 
-    async def _succeeded(self, result: TranslationResult, call: _Call) -> Outcome:
+    def _succeeded(self, result: TranslationResult, call: _Call) -> Outcome:
         done_at = self.clock()
         usage = result.usage
         cost = usage.cost_usd or self.provider.cost(usage)
@@ -210,8 +210,10 @@ class Lane:
         self._rate_limit_run = 0
         self.emit(RequestRecord(call.sent_at, self.name, result.model or self.provider.model, "ok", None, None,
                                 _ms_since(call.t0), usage.tokens_in, usage.tokens_out, usage.characters, cost))
-        await self.books.run(lambda: self.settlement.succeeded(call.admission, call.permit, call.sent_at, done_at,
-                                                               result.report, actual))
+        # Not waited for: nothing here changes what the next request may do at once (the
+        # rows are held until re-stamped, holds.py), so a success costs no thread hop.
+        self.books.submit(lambda: self.settlement.succeeded(call.admission, call.permit, call.sent_at, done_at,
+                                                            result.report, actual))
         return Translated(result, cached=False)
 
     async def _failed(self, error: ProviderError, attempt: int, call: _Call, *, overload: bool) -> Outcome | TooLong:

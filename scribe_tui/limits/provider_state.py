@@ -43,16 +43,17 @@ CREATE TABLE IF NOT EXISTS provider_state (
     updated_at REAL NOT NULL DEFAULT 0,
     cap INTEGER NOT NULL DEFAULT 0,
     cap_changed_at REAL NOT NULL DEFAULT 0,
-    cap_successes INTEGER NOT NULL DEFAULT 0
+    cap_successes INTEGER NOT NULL DEFAULT 0,
+    cap_ceiling INTEGER NOT NULL DEFAULT 0
 )
 """
 # Columns added since the first release, with their definitions, for older state files.
 _ADDED = {"cap": "INTEGER NOT NULL DEFAULT 0", "cap_changed_at": "REAL NOT NULL DEFAULT 0",
-          "cap_successes": "INTEGER NOT NULL DEFAULT 0"}
+          "cap_successes": "INTEGER NOT NULL DEFAULT 0", "cap_ceiling": "INTEGER NOT NULL DEFAULT 0"}
 
 _COLUMNS = ("name", "paused_until", "pause_reason", "circuit", "consecutive_failures", "open_until",
             "probe_owner", "probe_started", "disabled_reason", "requests", "rate_limited", "failures", "updated_at",
-            "cap", "cap_changed_at", "cap_successes")
+            "cap", "cap_changed_at", "cap_successes", "cap_ceiling")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class ProviderStateView:
     cap: int = 0  # the adaptive concurrency cap; 0 means max_concurrency (adaptive.py)
     cap_changed_at: float = 0.0
     cap_successes: int = 0
+    cap_ceiling: int = 0  # the cap that last overloaded the provider (0: none known)
 
     def paused(self, now: float) -> bool:
         return self.paused_until > now
@@ -183,7 +185,7 @@ class ProviderStateStore:
         """Re-enable one provider (or all) and start its concurrency cap afresh: the
         supervisor calls this when a run starts, so a key fixed between runs is tried again
         and an outage of an earlier run does not slow this one."""
-        fresh = "disabled_reason = NULL, cap = 0, cap_changed_at = 0, cap_successes = 0"
+        fresh = "disabled_reason = NULL, cap = 0, cap_changed_at = 0, cap_successes = 0, cap_ceiling = 0"
         with self._lock:
             if name is None:
                 self._conn.execute(f"UPDATE provider_state SET {fresh}")
