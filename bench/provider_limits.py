@@ -40,7 +40,6 @@ import statistics
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,12 +47,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.engine import ideal_bound, write_docs  # noqa: E402
-from scribe_tui.config import load_settings  # noqa: E402
-from scribe_tui.engine import api  # noqa: E402
-from scribe_tui.engine.supervisor import Supervisor  # noqa: E402
+from bench.engine import ideal_bound, run_batch, write_docs  # noqa: E402
 from scribe_tui.limits.provider_state import read_provider_states  # noqa: E402
-from scribe_tui.logs import configure_logging  # noqa: E402
 from scribe_tui.simulator import SimulatorConfig, start_simulator_process  # noqa: E402
 
 # ---- servers in their own process ----------------------------------------------------------------
@@ -144,43 +139,27 @@ timeout_s = 30
     return path
 
 
-def run_batch(start_server: Callable[[], Any], *, docs: int, words: int, limits: list[str], concurrency: int,
-              workers: int | str) -> Run:
+def measure(start_server: Callable[[], Any], *, docs: int, words: int, limits: list[str], concurrency: int,
+        workers: int | str) -> Run:
     server = start_server()
     try:
         with tempfile.TemporaryDirectory(prefix="scribe-bench-") as tmpdir:
             tmp = Path(tmpdir)
             corpus = write_docs(tmp / "corpus", docs) if words == 0 else _word_docs(tmp / "corpus", docs, words)
-            settings = load_settings(config_file(tmp, server.url, limits=limits, concurrency=concurrency, workers=workers))
-            configure_logging(tmp / "data", level="warning")
-            supervisor = Supervisor(settings, read_cache=False)
-            supervisor.enqueue([corpus], ["he"])
-            first: list[float] = []
-            last: list[float] = []
-
-            def on_event(event: api.Event) -> None:
-                if isinstance(event, api.ChunkStarted) and not first:
-                    first.append(time.perf_counter())
-                elif isinstance(event, api.JobFinished):
-                    last[:] = [time.perf_counter()]
-
-            supervisor.add_listener(on_event)
             watch = StateWatch(tmp / "data")
             watch.start()
-            started = time.perf_counter()
-            with supervisor:
-                supervisor.wait_until_drained()
-                totals = supervisor.totals()
-            wall = time.perf_counter() - started
-            watch.halt.set()
+            try:
+                wall, work, totals = run_batch(config_file(tmp, server.url, limits=limits, concurrency=concurrency,
+                                                           workers=workers), corpus)
+            finally:
+                watch.halt.set()
             stats = server.stats()
     finally:
         server.stop()
-    return Run(wall, (last[0] - first[0]) if first and last else wall, int(totals["rate_limited"]),
-               int(stats.get("rate_limited", 0)), int(totals["chunks_done"]),
+    faults = stats.get("faults", {})
+    return Run(wall, work, int(totals["rate_limited"]), int(stats.get("rate_limited", 0)), int(totals["chunks_done"]),
                tokens=int(totals["tokens_in"]) + int(totals["tokens_out"]), breaker_opened=watch.opened,
-               lowest_cap=watch.lowest, server_503=int(stats.get("faults", {}).get("overloaded", 0))
-               + int(stats.get("faults", {}).get("reset", 0)))
+               lowest_cap=watch.lowest, server_503=int(faults.get("overloaded", 0)) + int(faults.get("reset", 0)))
 
 
 def _word_docs(root: Path, count: int, words: int) -> Path:
@@ -230,27 +209,27 @@ def informed_bound(requests: int, *, amount: int, span: float, latency: float, m
 
 
 def delay(server: Callable[[], Any]) -> Run:
-    run = run_batch(server, docs=150, words=0, limits=["60/10s"], concurrency=20, workers=4)
+    run = measure(server, docs=150, words=0, limits=["60/10s"], concurrency=20, workers=4)
     run.extra["bound"] = ideal_bound(150, latency_s=0.1, concurrency=20, windows=((60, 10.0),))
     run.extra["informed"] = informed_bound(150, amount=60, span=10.0, latency=0.1, max_delay=1.0, concurrency=20)
     return run
 
 
 def overload() -> Run:
-    run = run_batch(sim(latency_ms=100, max_in_flight=6), docs=600, words=0, limits=[], concurrency=32, workers=2)
+    run = measure(sim(latency_ms=100, max_in_flight=6), docs=600, words=0, limits=[], concurrency=32, workers=2)
     run.extra["bound"] = 600 / 6 * 0.1
     return run
 
 
 def reset() -> Run:
-    baseline = run_batch(sim(), docs=2000, words=0, limits=[], concurrency=32, workers=2)
-    run = run_batch(sim(max_connections=8), docs=2000, words=0, limits=[], concurrency=32, workers=2)
+    baseline = measure(sim(), docs=2000, words=0, limits=[], concurrency=32, workers=2)
+    run = measure(sim(max_connections=8), docs=2000, words=0, limits=[], concurrency=32, workers=2)
     run.extra["bound"] = baseline.work_s
     return run
 
 
 def tokens(server: Callable[[], Any]) -> Run:
-    run = run_batch(server, docs=120, words=40, limits=["12000 tokens/10s"], concurrency=16, workers=2)
+    run = measure(server, docs=120, words=40, limits=["12000 tokens/10s"], concurrency=16, workers=2)
     per_request = max(1, run.tokens // max(run.chunks, 1))
     run.extra["bound"] = ideal_bound(run.chunks, latency_s=0.05, concurrency=16,
                                      windows=((12000 // per_request, 10.0),))

@@ -31,6 +31,22 @@ def short_documents(root: Path, count: int, words: int = 4) -> Path:
     return root
 
 
+def batch_against(tmp_path: Path, sim: SimulatorConfig, documents: int, words: int = 4,
+                  **config: object) -> tuple[dict, dict]:
+    """Run ``--batch`` over short documents against a simulator; (summary, the simulator's
+    stats). Fails with the run's stderr when it does not exit 0."""
+    server = SimulatorServer(sim).start()
+    try:
+        cfg = write_config(tmp_path, sim_url=server.url, **config)  # type: ignore[arg-type]
+        proc = run_cli("--batch", str(short_documents(tmp_path / "corpus", documents, words)), "--to", "he",
+                       "--config", str(cfg), "--json", timeout=180)
+        stats = server.stats()
+    finally:
+        server.stop()
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), stats
+
+
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -113,17 +129,8 @@ def test_a_429_pauses_every_worker_process_and_costs_no_attempt(tmp_path: Path) 
 def test_a_quota_parked_on_a_short_window_resumes_after_its_reset(tmp_path: Path) -> None:
     """"3/10s" made quota-like (quota_from_s = 10, a test setting): fixed periods, like a day's
     from midnight UTC. The run parks what does not fit, waits for the reset, and completes."""
-    server = SimulatorServer(SimulatorConfig(latency_ms=20)).start()
-    try:
-        config = write_config(tmp_path, sim_url=server.url, limits=("3/10s",), workers=2,
-                              provider_keys="quota_from_s = 10")
-        proc = run_cli("--batch", str(short_documents(tmp_path / "corpus", 7)), "--to", "he",
-                       "--config", str(config), "--json", timeout=180)
-        stats = server.stats()
-    finally:
-        server.stop()
-    assert proc.returncode == 0, proc.stderr
-    summary = json.loads(proc.stdout)
+    summary, stats = batch_against(tmp_path, SimulatorConfig(latency_ms=20), 7, limits=("3/10s",), workers=2,
+                                   provider_keys="quota_from_s = 10")
     assert summary["completed"] == 7 and summary["parked"] == 0 and summary["rate_limited"] == 0
     offset = wall_offset()
     periods: dict[int, int] = {}
@@ -188,17 +195,8 @@ def test_an_overloaded_server_lowers_the_cap_and_never_opens_the_breaker(tmp_pat
 
 @pytest.mark.parametrize("workers", [2])
 def test_replies_three_times_longer_than_estimated_stay_under_a_tokens_limit(tmp_path: Path, workers: int) -> None:
-    server = SimulatorServer(SimulatorConfig(latency_ms=30, reply_token_factor=3.0,
-                                             limits=("6000 tokens/10s",))).start()
-    try:
-        config = write_config(tmp_path, sim_url=server.url, limits=("6000 tokens/10s",), workers=workers,
-                              max_concurrency=16)
-        proc = run_cli("--batch", str(short_documents(tmp_path / "corpus", 60, words=40)), "--to", "he",
-                       "--config", str(config), "--json", timeout=180)
-        stats = server.stats()
-    finally:
-        server.stop()
-    assert proc.returncode == 0, proc.stderr
-    summary = json.loads(proc.stdout)
+    sim = SimulatorConfig(latency_ms=30, reply_token_factor=3.0, limits=("6000 tokens/10s",))
+    summary, stats = batch_against(tmp_path, sim, 60, words=40, limits=("6000 tokens/10s",), workers=workers,
+                                   max_concurrency=16)
     assert summary["completed"] == 60 and summary["rate_limited"] == 0 and stats["rate_limited"] == 0
     assert summary["tokens_out"] > 2.5 * 60 * 40 // 4  # the replies really were long

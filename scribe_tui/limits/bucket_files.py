@@ -19,7 +19,7 @@ from scribe_tui import paths
 from scribe_tui.config import ProviderConfig
 from scribe_tui.limits.admission import Need, Parked, WeightOverLimit
 from scribe_tui.limits.bucket_rows import MemoryRows, MemoryWindow, Rows, SqliteRows, SqliteWindow, Window
-from scribe_tui.limits.quotas import Quota, period_of, read_quota_used
+from scribe_tui.limits.quotas import Quota, period_of, read_count, read_quota_used
 from scribe_tui.limits.rates import KindPlan, plan_kind
 
 log = structlog.get_logger(__name__)
@@ -186,15 +186,4 @@ def limit_usage(data_dir: Path, provider_name: str, config: ProviderConfig) -> l
 
 
 def _count_rows(db_path: Path, table: str, since_ms: int) -> int:
-    if not db_path.exists():
-        return 0
-    try:
-        conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True, timeout=1.0)
-    except sqlite3.Error:
-        return 0
-    try:
-        return int(conn.execute(f"SELECT COUNT(*) FROM '{table}' WHERE item_timestamp >= ?", (since_ms,)).fetchone()[0])
-    except sqlite3.Error:
-        return 0
-    finally:
-        conn.close()
+    return read_count(db_path, f"SELECT COUNT(*) FROM '{table}' WHERE item_timestamp >= ?", (since_ms,))

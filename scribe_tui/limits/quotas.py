@@ -146,7 +146,11 @@ class QuotaCounters:
 
 def read_quota_used(data_dir: Path, key: str, period: float) -> int:
     """The units used in a period, read-only and without creating anything (for the UI)."""
-    path = quotas_path(data_dir)
+    return read_count(quotas_path(data_dir), "SELECT used FROM quota_usage WHERE key = ? AND period = ?", (key, period))
+
+
+def read_count(path: Path, sql: str, params: tuple[object, ...]) -> int:
+    """One number from a shared file opened read-only (never created); 0 when there is none."""
     if not path.exists():
         return 0
     try:
@@ -154,12 +158,12 @@ def read_quota_used(data_dir: Path, key: str, period: float) -> int:
     except sqlite3.Error:
         return 0
     try:
-        row = conn.execute("SELECT used FROM quota_usage WHERE key = ? AND period = ?", (key, period)).fetchone()
+        row = conn.execute(sql, params).fetchone()
     except sqlite3.Error:
         return 0
     finally:
         conn.close()
-    return int(row[0]) if row else 0
+    return int(row[0]) if row and row[0] is not None else 0
 
 
 # ---- one configured quota ---------------------------------------------------------------------------
