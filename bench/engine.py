@@ -98,19 +98,20 @@ def write_docs(root: Path, count: int, paragraphs: int = 1) -> Path:
     return root
 
 
-def config_file(tmp: Path, sim_url: str, *, limits: list[str], concurrency: int, workers: int | str) -> Path:
+def config_file(tmp: Path, sim_url: str, *, limits: list[str], concurrency: int, workers: int | str,
+                max_tokens: int = 50, provider: str = "sim") -> Path:
     path = tmp / "config.toml"
     path.write_text(f"""
-default_provider = "sim"
+default_provider = "{provider}"
 workers = {json.dumps(workers)}
 data_dir = "{tmp / 'data'}"
 output_dir = "{tmp / 'out'}"
 [chunking]
-max_tokens = 50
+max_tokens = {max_tokens}
 context_tokens = 10
 [cache]
 dir = "{tmp / 'cache'}"
-[providers.sim]
+[providers.{provider}]
 kind = "openai"
 base_url = "{sim_url}/v1"
 model = "bench"

@@ -32,7 +32,6 @@ Nothing here asserts: it prints figures.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import random
@@ -47,7 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.engine import ideal_bound, run_batch, write_docs  # noqa: E402
+from bench.engine import config_file, ideal_bound, run_batch, write_docs  # noqa: E402
 from scribe_tui.limits.provider_state import read_provider_states  # noqa: E402
 from scribe_tui.simulator import SimulatorConfig, start_simulator_process  # noqa: E402
 
@@ -115,30 +114,6 @@ class StateWatch(threading.Thread):
                     self.lowest = state.cap if self.lowest is None else min(self.lowest, state.cap)
 
 
-def config_file(tmp: Path, url: str, *, limits: list[str], concurrency: int, workers: int | str) -> Path:
-    path = tmp / "config.toml"
-    path.write_text(f"""
-default_provider = "bench"
-workers = {json.dumps(workers)}
-data_dir = "{tmp / 'data'}"
-output_dir = "{tmp / 'out'}"
-[chunking]
-max_tokens = 200
-context_tokens = 10
-[cache]
-dir = "{tmp / 'cache'}"
-[providers.bench]
-kind = "openai"
-base_url = "{url}/v1"
-model = "bench"
-api_key_env = ""
-limits = {json.dumps(limits)}
-max_concurrency = {concurrency}
-timeout_s = 30
-""")
-    return path
-
-
 def measure(start_server: Callable[[], Any], *, docs: int, words: int, limits: list[str], concurrency: int,
         workers: int | str) -> Run:
     server = start_server()
@@ -149,8 +124,9 @@ def measure(start_server: Callable[[], Any], *, docs: int, words: int, limits: l
             watch = StateWatch(tmp / "data")
             watch.start()
             try:
-                wall, work, totals = run_batch(config_file(tmp, server.url, limits=limits, concurrency=concurrency,
-                                                           workers=workers), corpus)
+                config = config_file(tmp, server.url, limits=limits, concurrency=concurrency, workers=workers,
+                                     max_tokens=200, provider="bench")
+                wall, work, totals = run_batch(config, corpus)
             finally:
                 watch.halt.set()
             stats = server.stats()
