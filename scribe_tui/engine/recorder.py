@@ -116,8 +116,6 @@ class OutcomeRecorder:
             self.emit(api.RetryScheduled(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
                                          delay_s=out.delay_s, error_class=out.error_class, message=out.message,
                                          attempts=attempts))
-        if out.error_class == "RateLimited":
-            self.note_wait(out.provider, time.time() + out.delay_s, "rate_limited")
 
     def on_metric(self, row: MetricRow) -> None:
         """A worker's request record: counted in the totals, stored with the next batch."""
