@@ -7,6 +7,7 @@ import json
 import pytest
 
 from scribe_tui.documents import make_chunks, parse_document, render_document
+from scribe_tui.documents.reader import utf8_source
 from scribe_tui.errors import DocumentError
 
 
@@ -252,9 +253,11 @@ def test_json_text_with_a_blank_line_round_trips() -> None:
 
 BAD_INPUT = [
     ("a.txt", b"hello\x00world", "a.txt: binary file (NUL byte at offset 5)"),
-    ("a.txt", b"caf\xe9 au lait", "a.txt: not UTF-8 (byte 0xe9 at offset 3)"),
-    ("a.txt", b"\xef\xbb\xbfok \xff", "a.txt: not UTF-8 (byte 0xff at offset 6)"),
-    ("a.txt", b"\xff\xfeh\x00i\x00", "a.txt: UTF-16 text is not supported; save the file as UTF-8"),
+    ("a.txt", bytes(range(0x80, 0x100)) * 3,
+     "a.txt: not UTF-8 (byte 0x80 at offset 0), and no other text encoding fits; name it with --encoding"),
+    ("a.txt", b"\xef\xbb\xbfok \xff", "a.txt: not valid UTF-8 (byte 0xff at offset 6)"),
+    ("a.txt", b"\xff\xfeh\x00i", "a.txt: not valid UTF-16 (byte 0x69 at offset 4)"),
+    ("a.txt", b"\xff\xfeh\x00\x00\x00", "a.txt: binary file (NUL character at offset 1)"),
     ("a.txt", b"", "a.txt: empty file"),
     ("a.md", b"  \n\n\t\n", "a.md: empty file"),
     ("a.md", b"```\ncode only\n```\n", "a.md: no translatable text"),
@@ -291,3 +294,37 @@ def test_bad_input_is_a_document_error_with_the_reason(name: str, data: bytes, r
 
 def test_extension_is_case_insensitive() -> None:
     assert parse_document("SHOUT.TXT", b"hi").format == "txt"
+
+
+# ---- encodings ---------------------------------------------------------------------------------
+
+SRT_TEXT = "1\r\n00:00:01,000 --> 00:00:02,500\r\nCafé crème, déjà vu — naïve « façade ».\r\n\r\n" \
+           "2\r\n00:00:03,000 --> 00:00:04,000\r\nשלום · Grüße\r\n"
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32", "utf-32-be"])
+def test_bom_marked_utf16_and_utf32_are_read_and_written_back_as_utf8(codec: str) -> None:
+    bom = {"utf-16-be": b"\xfe\xff", "utf-32-be": b"\x00\x00\xfe\xff"}.get(codec, b"")
+    data = bom + SRT_TEXT.encode(codec)
+    document = parse_document("film.srt", data)
+    assert document.segments == ["Café crème, déjà vu — naïve « façade ».", "שלום · Grüße"]
+    assert document.converted and document.crlf and document.bom
+    chunks = make_chunks(document.segments, 200, 10)
+    out = render_document(document, chunks, {c.index: c.text for c in chunks})
+    assert out == b"\xef\xbb\xbf" + SRT_TEXT.encode("utf-8")
+
+
+def test_a_legacy_encoding_is_detected_and_converted() -> None:
+    latin = SRT_TEXT.replace("שלום · ", "")
+    document = parse_document("film.srt", latin.encode("cp1252"))
+    assert document.encoding == "cp1252" and document.converted and not document.bom
+    assert document.segments == ["Café crème, déjà vu — naïve « façade ».", "Grüße"]
+    assert utf8_source(document, latin.encode("cp1252")) == latin.encode("utf-8")
+
+
+def test_an_encoding_named_by_the_user_replaces_detection_but_never_beats_utf8() -> None:
+    hebrew = "1\n00:00:01,000 --> 00:00:02,000\nשלום עולם, זה מבחן.\n"
+    assert parse_document("a.srt", hebrew.encode("cp1255"), encoding="cp1255").segments == ["שלום עולם, זה מבחן."]
+    assert parse_document("a.srt", hebrew.encode("utf-8"), encoding="cp1255").encoding == "utf-8"
+    with pytest.raises(DocumentError, match=r"a.srt: not valid CP1255"):
+        parse_document("a.srt", b"1\n00:00:01,000 --> 00:00:02,000\n\xfd\xfe\xff\n", encoding="cp1255")

@@ -24,8 +24,14 @@ class Document:
     template: tuple[str, ...] = field(repr=False)  # len(segments) + 1 literal pieces
     bom: bool = False  # a UTF-8 BOM is written back
     crlf: bool = False  # template and segments hold "\n"; written back as "\r\n"
+    encoding: str = "utf-8"  # what the source bytes were in; outputs are always UTF-8
     # json only: each segment as spelled in the source (escapes kept), used when unchanged
     raw_segments: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def converted(self) -> bool:
+        """True when the source was not UTF-8: its output (and stored copy) is UTF-8."""
+        return self.encoding != "utf-8"
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
