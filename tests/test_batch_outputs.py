@@ -195,3 +195,35 @@ def test_legacy_and_utf16_subtitles_are_converted_and_the_summary_says_so(tmp_pa
         assert out.replace("\r\n", "\n").splitlines()[2] == pseudo_translate("Café crème, déjà vu — naïve.", "he")
     human = cli_in(tmp_path, "--batch", "subs", "--to", "de", "--config", str(config))
     assert "converted 2 file(s) to UTF-8" in human.stderr and "windows.srt (cp1252)" in human.stderr
+
+
+def test_a_local_endpoints_translations_are_never_served_to_another_endpoint(tmp_path: Path) -> None:
+    """Two openai-kind providers with one model name: a local server (or the simulator) and
+    the real API. What the first translated must not come out of the cache for the second."""
+    local, remote = (SimulatorServer(SimulatorConfig(latency_ms=5)).start() for _ in range(2))
+    try:
+        (tmp_path / "talk.txt").write_text("The same words for both endpoints.\n")
+        second = f"""
+[providers.remote]
+kind = "openai"
+base_url = "{remote.url}/v1/"
+model = "sim-model"
+api_key_env = "{SIM_KEY_ENV}"
+"""
+        config = write_config(tmp_path, sim_url=local.url, workers=1, heartbeat_timeout_s=60, extra=second)
+        first = cli_in(tmp_path, "--batch", "talk.txt", "--to", "he", "--config", str(config), "--json")
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)["requests"] == 1
+        other = cli_in(tmp_path, "--batch", "talk.txt", "--to", "he", "--config", str(config), "--json",
+                       "--provider", "remote", "--data-dir", str(tmp_path / "data2"), "-o", str(tmp_path / "out2"))
+        assert other.returncode == 0, other.stderr
+        summary = json.loads(other.stdout)
+        assert summary["cache_hits"] == 0 and summary["requests"] == 1
+        assert remote.stats()["per_status"].get("200") == 1
+        # The same endpoint again: served from the cache.
+        again = cli_in(tmp_path, "--batch", "talk.txt", "--to", "he", "--config", str(config), "--json",
+                       "--provider", "remote", "--data-dir", str(tmp_path / "data3"), "-o", str(tmp_path / "out3"))
+        assert json.loads(again.stdout)["cache_hits"] == 1
+    finally:
+        local.stop()
+        remote.stop()

@@ -296,7 +296,7 @@ class Gateway:
     def _key(self, lane: _Lane, request: TranslationRequest) -> str:
         return cache_key(lane.provider.kind, lane.provider.model, request.target_language, PROMPT_VERSION,
                          request.context, request.text, source_language=request.source_language,
-                         glossary=request.glossary)
+                         glossary=request.glossary, endpoint=getattr(lane.provider, "endpoint", ""))
 
     def _cache_lookup(self, lane: _Lane, key: str) -> Translated | None:
         assert self.cache is not None
