@@ -214,6 +214,42 @@ def test_vtt_headers_notes_and_identifiers_are_kept() -> None:
     assert out == VTT.replace(b"Hi <b>there</b>", b"HI <B>THERE</B>").replace(b"Bye", b"BYE")
 
 
+YOUTUBE_DL_VTT = b"""WEBVTT
+Kind: captions
+Language: en
+
+00:00:00.320 --> 00:00:02.800 align:start position:0%
+so today we are going to talk
+00:00:02.800 --> 00:00:05.120 align:start position:0%
+about the weather and
+the budget
+00:00:05.120 --> 00:00:07.000 align:start position:0%
+thank you
+"""
+
+
+def test_a_vtt_cue_ends_at_the_next_timing_line_even_without_a_blank_line() -> None:
+    document = parse_document("yt.vtt", YOUTUBE_DL_VTT)
+    assert document.segments == ["so today we are going to talk", "about the weather and\nthe budget", "thank you"]
+    out = translate(document, he)
+    lines = out.decode().splitlines()
+    assert [line for line in lines if "-->" in line] == [
+        line for line in YOUTUBE_DL_VTT.decode().splitlines() if "-->" in line]
+    assert lines[5] == "[he] so today we are going to talk" and lines[-1] == "[he] thank you"
+
+
+def test_an_srt_cue_ends_at_the_next_number_and_timing_line() -> None:
+    source = b"1\n00:00:01,000 --> 00:00:02,000\nfirst\n2\n00:00:02,000 --> 00:00:03,000\nsecond\n"
+    document = parse_document("a.srt", source)
+    assert document.segments == ["first", "second"]
+    assert translate(document, he) == source.replace(b"first", b"[he] first").replace(b"second", b"[he] second")
+
+
+def test_a_bad_timing_line_in_back_to_back_cues_names_its_line() -> None:
+    with pytest.raises(DocumentError, match=r"line 5 \(cue 2\): bad timestamp"):
+        parse_document("b.vtt", b"WEBVTT\n\n00:01.000 --> 00:02.000\nhi\n00:02.000 --> nope\nthere\n")
+
+
 # ---- json --------------------------------------------------------------------------------------
 
 

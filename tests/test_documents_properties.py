@@ -206,7 +206,11 @@ def vtt_documents(draw: st.DrawFn) -> str:
         hours = draw(st.booleans())
         cue_settings = draw(st.sampled_from(["", " align:start position:10%"]))
         timing = f"{timestamp(start, '.', hours)} --> {timestamp(end, '.', hours)}{cue_settings}"
-        parts.append(identifier + timing + ("\n" + text if text else ""))
+        cue = identifier + timing + ("\n" + text if text else "")
+        if number > 1 and not identifier and draw(st.booleans()):
+            parts[-1] += "\n" + cue  # back to back, youtube-dl style: the timing line ends the cue
+        else:
+            parts.append(cue)
     return "\n\n".join(parts) + draw(st.sampled_from(["", "\n", "\n\n"]))
 
 
