@@ -95,12 +95,14 @@ def test_markdown_segments_exclude_code_and_markers() -> None:
     document = parse_document("lecture.md", LECTURE.encode())
     assert document.segments == [
         "Heading one",
-        "Intro paragraph with `inline code`\nover two lines.",
+        "Intro paragraph with ⟦1⟧\nover two lines.",
         "first item",
-        "done item\n  continues here",
+        "done item\ncontinues here",
         "numbered",
-        "> a quote",
+        "a quote",
     ]
+    assert document.protected[1] == ("`inline code`",)
+    assert document.prefixes[3] == ("  ",)
 
 
 def test_markdown_translation_keeps_structure_and_code_fences() -> None:
@@ -129,6 +131,65 @@ def test_unclosed_fence_runs_to_the_end_of_the_file() -> None:
 def test_list_continuation_is_prose_not_code() -> None:
     document = parse_document("a.md", b"- item\n\n    continued paragraph\n\n    code after prose\n")
     assert "continued paragraph" in document.segments
+
+
+def md_segments(text: str) -> list[str]:
+    return parse_document("a.md", text.encode()).segments
+
+
+def test_indented_code_inside_a_list_item_is_not_translated() -> None:
+    segments = md_segments("1. Install it:\n\n       pip install scribe-tui\n\n2. Run it.\n")
+    assert segments == ["Install it:", "Run it."]
+
+
+def test_fenced_code_inside_a_block_quote_or_an_alert_is_not_translated() -> None:
+    text = "> [!TIP]\n> Run this first:\n>\n> ```bash\n> make install\n> ```\n\n> ~~~\n> quoted code\n> ~~~\n"
+    document = parse_document("a.md", text.encode())
+    assert document.segments == ["Run this first:"]
+    out = translate(document, he).decode()
+    assert out == text.replace("Run this first:", "[he] Run this first:")
+
+
+def test_footnote_definitions_and_their_continuation_paragraphs_are_translated() -> None:
+    text = "A claim.[^note]\n\n[^note]: The source of it,\n    on two lines.\n\n    A second paragraph of the note.\n"
+    document = parse_document("a.md", text.encode())
+    assert document.segments == ["A claim.⟦1⟧", "The source of it,\non two lines.", "A second paragraph of the note."]
+    out = translate(document, he).decode()
+    assert "[^note]: [he] The source of it,\n    [he] on two lines.\n\n    [he] A second paragraph" in out
+
+
+def test_a_leading_rule_followed_by_prose_is_not_front_matter() -> None:
+    text = "---\n__Bold :)__\n\nFirst section.\n\n---\n\nSecond section.\n"
+    assert md_segments(text) == ["__Bold :)__", "First section.", "Second section."]
+    assert md_segments("---\ntitle: Real front matter\n---\n\nBody.\n") == ["Body."]
+
+
+def test_html_blocks_translate_text_nodes_and_alt_title_only() -> None:
+    text = ('<div align="center">\n  <img src="https://x.org/logo.png" alt="Our logo" width="80">\n'
+            '  <p>Hello <b>world</b>, run <code>make it</code> for {{ version }}.</p>\n'
+            '  <a href="/docs" title="Read the docs">Documentation</a>\n  <!-- keep this -->\n</div>\n')
+    document = parse_document("a.md", text.encode())
+    assert document.segments == ["Our logo", "Hello ⟦1⟧world⟦2⟧, run ⟦3⟧ for ⟦4⟧.", "Read the docs", "Documentation⟦1⟧"]
+    out = translate(document, str.upper).decode()
+    assert out == (text.replace("Our logo", "OUR LOGO").replace("Hello", "HELLO").replace("world", "WORLD")
+                   .replace(", run", ", RUN").replace(" for {{", " FOR {{").replace("Read the docs", "READ THE DOCS")
+                   .replace(">Documentation<", ">DOCUMENTATION<"))
+
+
+def test_data_uris_urls_and_inline_code_are_never_sent_and_come_back_byte_identical() -> None:
+    blob = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    text = (f"See ![chart](data:image/png;base64,{blob}) and https://example.com/a_(b)?q=1.\n"
+            "Call `render(x)` or visit <https://auto.link>.\n")
+    document = parse_document("a.md", text.encode())
+    sent = "\n".join(document.segments)
+    assert blob not in sent and "example.com" not in sent and "render(x)" not in sent and "auto.link" not in sent
+    out = translate(document, lambda t: t.upper()).decode()
+    assert f"data:image/png;base64,{blob}" in out and "https://example.com/a_(b)?q=1" in out
+    assert "`render(x)`" in out and "<https://auto.link>" in out and "SEE ![CHART]" in out
+
+
+def test_a_paragraph_of_nothing_but_a_link_is_not_sent() -> None:
+    assert md_segments("Text.\n\nhttps://example.com/only-a-url\n\n`only code`\n") == ["Text."]
 
 
 # ---- srt ---------------------------------------------------------------------------------------

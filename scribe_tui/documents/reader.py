@@ -72,6 +72,7 @@ def _parse(name: str, document_format: str, data: bytes, encoding: str | None) -
     else:
         builder = _TEXT_PARSERS[document_format](decoded.text)
     segments, template = builder.build()
+    protected, prefixes = builder.extras()
     if not segments:
         raise ParseProblem("no translatable text")
     return Document(
@@ -84,4 +85,6 @@ def _parse(name: str, document_format: str, data: bytes, encoding: str | None) -
         crlf=decoded.crlf,
         encoding=decoded.encoding,
         raw_segments=tuple(raw_segments),
+        protected=protected,
+        prefixes=prefixes,
     )
