@@ -60,6 +60,7 @@ def chunk_specs(document: Document, settings: Settings) -> list[ChunkSpec]:
     for chunk in chunks:
         fields = dataclasses.asdict(chunk)
         meta = {k: v for k, v in fields.items() if k not in ("index", "text", "context")}
+        meta["format"] = document.format
         specs.append(ChunkSpec(idx=chunk.index, text=chunk.text, context=chunk.context,
                                token_estimate=chunk.token_estimate, meta=meta))
     return specs
