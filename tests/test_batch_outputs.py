@@ -32,9 +32,9 @@ def config_for(tmp_path: Path, sim: SimulatorServer) -> Path:
     return write_config(tmp_path, sim_url=sim.url, workers=1, heartbeat_timeout_s=60)
 
 
-def cli_in(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+def cli_in(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """The CLI run from ``cwd`` (relative PATHs and -o are taken from there)."""
-    env = {**os.environ, SIM_KEY_ENV: "sk-test-simulator-key-0000"}
+    env = {**os.environ, SIM_KEY_ENV: "sk-test-simulator-key-0000", **(env or {})}
     return subprocess.run([sys.executable, "-m", "scribe_tui", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=120)
 
@@ -227,3 +227,36 @@ api_key_env = "{SIM_KEY_ENV}"
     finally:
         local.stop()
         remote.stop()
+
+
+def test_a_file_over_max_file_mb_fails_alone_with_the_reason(tmp_path: Path, sim) -> None:
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "small.txt").write_text("A small talk.\n")
+    (corpus / "huge.txt").write_bytes(b"word " * 300_000)  # 1.5 MB
+    config = config_for(tmp_path, sim)
+    proc = cli_in(tmp_path, "--batch", "docs", "--to", "he", "--config", str(config), "--json",
+                  env={"SCRIBE_MAX_FILE_MB": "1"})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["completed"] == 1
+    [failure] = summary["failures"]
+    assert failure["document"].endswith("huge.txt")
+    assert "1.4 MB is over max_file_mb = 1" in failure["error"]
+    assert "huge.txt" in proc.stderr and (tmp_path / "out" / "he" / "small.txt").exists()
+
+
+def test_data_uris_urls_and_inline_code_are_never_sent_and_come_back_byte_identical(tmp_path: Path, sim) -> None:
+    blob = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    source = (f"# Chart\n\nThe chart ![growth](data:image/png;base64,{blob}) shows it; see "
+              "https://example.com/report?id=7 and run `make chart`.\n")
+    (tmp_path / "report.md").write_text(source)
+    config = config_for(tmp_path, sim)
+    proc = cli_in(tmp_path, "--batch", "report.md", "--to", "he", "--config", str(config), "--json")
+    assert proc.returncode == 0, proc.stderr
+    sent = sent_texts(sim)
+    assert blob not in sent and "example.com" not in sent and "make chart" not in sent
+    out = (tmp_path / "out" / "he" / "report.md").read_text()
+    assert f"(data:image/png;base64,{blob})" in out
+    assert "https://example.com/report?id=7" in out and "`make chart`" in out
+    assert out.startswith("# " + pseudo_translate("Chart", "he"))
