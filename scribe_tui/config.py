@@ -71,6 +71,10 @@ class LogConfig(_Section):
     backups: int = Field(3, ge=0)
 
 
+class RetentionConfig(_Section):
+    days: float = Field(30.0, ge=0, description="finished jobs older than this are purged; 0 keeps everything")
+
+
 class NotifyConfig(_Section):
     webhook_url: str | None = None
 
@@ -162,7 +166,8 @@ class Settings(BaseSettings):
     workers: int | Literal["auto"] = "auto"
     max_attempts: int = Field(5, ge=1, le=100)
     output_dir: Path = Path("translated")
-    max_file_mb: float = Field(50.0, gt=0, description="a bigger file fails alone at enqueue")
+    # a bigger file fails alone at enqueue; SQLite keeps a value of at most 1 GB
+    max_file_mb: float = Field(50.0, gt=0, le=900, description="a bigger file fails alone at enqueue")
     data_dir: Path | None = None
     source_language: str = "auto"
     source_encoding: str | None = None  # for sources neither UTF-8 nor BOM-marked; None: detect
@@ -174,6 +179,7 @@ class Settings(BaseSettings):
     engine: EngineConfig = EngineConfig()
     log: LogConfig = LogConfig()
     notify: NotifyConfig = NotifyConfig()
+    retention: RetentionConfig = RetentionConfig()
     metrics_port: int | None = Field(None, ge=0, le=65535)
     providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
 

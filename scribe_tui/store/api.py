@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from scribe_tui.store.models import (ChunkSpec, EnqueueResult, JobRow, LeasedTask, MetricRow, OutputClaim,
-                                     TaskResult, TaskRow, WorkerRow)
+                                     PurgeReport, TaskResult, TaskRow, WorkerRow)
 
 
 @runtime_checkable
@@ -78,3 +78,6 @@ class JobStoreAPI(Protocol):
     def remove_worker(self, worker_id: str) -> None: ...
     def set_control(self, key: str, value: Any) -> None: ...
     def get_control(self, key: str, default: Any = None) -> Any: ...
+
+    # retention
+    def purge_finished(self, cutoff: float | None = None, *, dry_run: bool = False) -> PurgeReport: ...

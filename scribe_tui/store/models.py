@@ -261,6 +261,23 @@ class OutputClaim:
 
 
 @dataclass(frozen=True)
+class PurgeReport:
+    """What a retention purge removed (or, for a dry run, would remove)."""
+
+    cutoff: float  # epoch seconds: finished before this
+    jobs: int = 0
+    documents: int = 0
+    source_bytes: int = 0
+    translations: int = 0
+    metrics: int = 0
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ("cutoff", "jobs", "documents", "source_bytes",
+                                                       "translations", "metrics", "dry_run")}
+
+
+@dataclass(frozen=True)
 class WorkerRow:
     worker_id: str
     pid: int
