@@ -260,3 +260,29 @@ def test_data_uris_urls_and_inline_code_are_never_sent_and_come_back_byte_identi
     assert f"(data:image/png;base64,{blob})" in out
     assert "https://example.com/report?id=7" in out and "`make chart`" in out
     assert out.startswith("# " + pseudo_translate("Chart", "he"))
+
+
+def test_the_real_world_fixtures_translate_through_the_batch(tmp_path: Path, sim) -> None:
+    import shutil
+
+    from scribe_tui.documents.reader import utf8_source
+
+    corpus = tmp_path / "fixtures"
+    shutil.copytree(Path(__file__).resolve().parent / "fixtures", corpus)
+    config = config_for(tmp_path, sim)
+    proc = cli_in(tmp_path, "--batch", "fixtures", "--to", "he", "--config", str(config), "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    files = sorted(path.name for path in corpus.iterdir())
+    assert summary["completed"] == len(files) and summary["failed"] == 0
+    assert sorted(Path(item["path"]).name for item in summary["converted"]) == ["utf-16-bom.srt", "windows-1252.srt"]
+    sent = sent_texts(sim)
+    assert "iVBORw0KGgo" not in sent and "python3 -m venv" not in sent and "print(\\\"highlighted" not in sent
+    from scribe_tui.documents import parse_document
+
+    for name in files:
+        source = parse_document(name, (corpus / name).read_bytes())
+        output = parse_document(name, (tmp_path / "out" / "he" / name).read_bytes())
+        assert output.template == parse_document(name, utf8_source(source, (corpus / name).read_bytes())).template
+        assert output.segments == [pseudo_translate(segment, "he") if segment.strip() else segment
+                                   for segment in source.segments], name

@@ -5,7 +5,9 @@ length), link and image destinations (``](url)``, base64 ``data:`` URIs included
 label of a full reference link (``[text][label]``) and a shortcut reference that names a
 definition (``[label]``), footnote references (``[^1]``), autolinks and inline HTML tags,
 HTML entities, bare URLs (``https://…``, ``www.…``, ``mailto:…``, ``data:…``), template
-syntax (``{{ … }}``, ``{% … %}``) and anything already shaped like a placeholder (``⟦1⟧``).
+syntax (``{{ … }}``, ``{% … %}``; a ``{% raw %}``, ``{% highlight %}`` or ``{% comment %}`` block
+whole, up to its end tag), backslash escapes (``\\|`` in a table cell) and anything already
+shaped like a placeholder (``⟦1⟧``).
 
 One pass from left to right over the text: every trigger is looked at once and every
 search for a closing mark either succeeds (and the scan resumes after it) or is remembered,
@@ -23,7 +25,9 @@ from markdown_it.common.utils import normalizeReference
 
 from scribe_tui.documents.placeholders import Span, merge_spans
 
-_TRIGGER = re.compile(r"`+|<|\]\(|\[|\{\{|\{%|&|(?:https?|ftp)://|www\.|mailto:|data:|⟦")
+_TRIGGER = re.compile(r"`+|<|\]\(|\[|\{\{|\{%|&|\\|(?:https?|ftp)://|www\.|mailto:|data:|⟦")
+_ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]")
+_BLOCK_TAG = re.compile(r"\{%-?\s*(raw|highlight|comment)\b")  # template blocks whose content is not prose
 _AUTOLINK = re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+)>")
 _ATTRIBUTE = r"""(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^'\n]*'|"[^"\n]*"))?)"""
 HTML_TAG = re.compile(rf"<[A-Za-z][A-Za-z0-9-]*{_ATTRIBUTE}*\s*/?>|</[A-Za-z][A-Za-z0-9-]*\s*>")
@@ -66,8 +70,12 @@ class _Scanner:
             return self._destination(at + 2)
         if trigger == "[":
             return self._label(at)
+        if trigger == "{%" and (block := _BLOCK_TAG.match(self.text, at)):
+            return self._template_block(at, block.group(1), block.end())
         if trigger in ("{{", "{%"):
             return self._closed_by(at, "}}" if trigger == "{{" else "%}")
+        if trigger == "\\":
+            return self._matched(_ESCAPE, at)
         if trigger == "&":
             return self._matched(_ENTITY, at)
         if trigger == "⟦":
@@ -133,6 +141,12 @@ class _Scanner:
         elif follows != "(" and normalizeReference(label) in self.references:
             return self._protect(at, close + 1)  # a shortcut reference: its text is its label
         return at + 1
+
+    def _template_block(self, at: int, name: str, after: int) -> int:
+        """``{% raw %}`` … ``{% endraw %}`` (and the like) protected whole."""
+        end = self._find(f"end{name}", after)
+        close = self._find("%}", end) if end >= 0 else -1
+        return self._protect(at, close + 2) if close >= 0 else self._closed_by(at, "%}")
 
     def _closed_by(self, at: int, mark: str) -> int:
         end = self._find(mark, at + 2)
