@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from scribe_tui.errors import UsageError
 from scribe_tui.store import OutputClaim
-from scribe_tui.store.models import LIVE_JOB_STATUSES, JobStatus
+from scribe_tui.store.models import UNFINISHED_JOB_STATUSES, JobStatus
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def _conflict(job: PlannedJob, claim: OutputClaim) -> str | None:
     if claim.same_job(job.source, job.content_hash, job.language, job.provider, job.model):
         return None
     held = f"job {claim.job_id}, {claim.status}, provider {claim.provider}"
-    if claim.status in LIVE_JOB_STATUSES:
+    if claim.status in UNFINISHED_JOB_STATUSES:
         if claim.path == job.source and claim.content_hash != job.content_hash:
             return (f"{job.output_path}: an older version of {job.source} is still {claim.status} as job "
                     f"{claim.job_id}; let it finish or cancel it (scribe-tui jobs cancel {claim.job_id}) first")

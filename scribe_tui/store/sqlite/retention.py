@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import time
 
-from scribe_tui.store.models import PurgeReport
+from scribe_tui.store.models import TERMINAL_JOB_STATUSES, PurgeReport
 from scribe_tui.store.sqlite.connection import SQLiteBase
-from scribe_tui.store.sqlite.transitions import LIVE_SQL
+from scribe_tui.store.sqlite.transitions import LIVE_SQL, sql_list
 
-_FINISHED = "('completed', 'failed', 'dead', 'cancelled')"
+_FINISHED = sql_list(TERMINAL_JOB_STATUSES)
 
 _EXPIRED_JOBS = f"""
 CREATE TEMP TABLE IF NOT EXISTS gc_jobs (id INTEGER PRIMARY KEY);
