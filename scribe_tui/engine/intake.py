@@ -103,14 +103,13 @@ def enqueue_items(store: JobStore, settings: Settings, items: Sequence[IntakeIte
     model = provider_config.model or provider_config.kind
     out_root = absolute(output_dir or settings.output_dir)
     max_bytes = int(settings.max_file_mb * _MB)
-    encoding = encoding or settings.source_encoding
     hashes = {item.source.absolute: _content_hash(item.source.path, max_bytes) for item in items}
     planned = [PlannedJob(str(output_path(out_root, item.language, item.source)), str(item.source.absolute),
                           hashes[item.source.absolute], item.language, provider_name, model) for item in items]
     check_claims(planned, store.output_claims({job.output_path for job in planned}))
     outcome = _Outcome()
     for source, group in _by_source(items, planned).items():
-        _store_source(store, settings, source, group, provider_name, model, max_bytes, encoding, outcome)
+        _store_source(store, settings, source, group, provider_name, model, encoding, outcome)
     report = EnqueueReport(documents=len({item.source.absolute for item in items}), jobs_created=outcome.created,
                            jobs_existing=outcome.existing, skipped=(), errors=tuple(outcome.errors),
                            retargeted=outcome.retargeted, converted=tuple(outcome.converted))
@@ -137,10 +136,10 @@ def _content_hash(path: Path, max_bytes: int) -> str | None:
 
 
 def _store_source(store: JobStore, settings: Settings, source: SourceFile,
-                  group: list[tuple[IntakeItem, PlannedJob]], provider: str, model: str, max_bytes: int,
+                  group: list[tuple[IntakeItem, PlannedJob]], provider: str, model: str,
                   encoding: str | None, outcome: _Outcome) -> None:
     try:
-        document, data = _read(source.path, max_bytes, settings.max_file_mb, encoding)
+        document, data = read_source(source.path, settings, encoding)
         specs = chunk_specs(document, settings)
         document_id = store.add_document(path=str(source.absolute), source=utf8_source(document, data),
                                          content_hash=document.content_hash, format=document.format, chunks=specs)
@@ -161,16 +160,19 @@ def _store_source(store: JobStore, settings: Settings, source: SourceFile,
         _retarget(store, result.job_id, job.output_path, outcome)
 
 
-def _read(path: Path, max_bytes: int, max_mb: float, encoding: str | None) -> tuple[Document, bytes]:
+def read_source(path: Path, settings: Settings, encoding: str | None = None) -> tuple[Document, bytes]:
+    """The parsed document and its bytes; DocumentError for a file over ``max_file_mb``
+    (checked before reading it), unreadable or not valid input."""
+    max_mb = settings.max_file_mb
     try:
         size = path.stat().st_size
-        if size > max_bytes:
+        if size > int(max_mb * _MB):
             raise DocumentError(f"{path}: {size / _MB:.1f} MB is over max_file_mb = {max_mb:g}; "
                                 f"raise max_file_mb in the config to translate it")
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return parse_document(path.name, data, encoding=encoding), data
+    return parse_document(path.name, data, encoding=encoding or settings.source_encoding), data
 
 
 def _reject(store: JobStore, source: SourceFile, group: list[tuple[IntakeItem, PlannedJob]], provider: str,
