@@ -75,25 +75,20 @@ def test_a_stubborn_chunk_fails_its_document_alone_and_the_failure_names_it(tmp_
         server.stop()
 
 
-def test_a_reply_that_adds_a_timing_line_never_reaches_a_subtitle_file(tmp_path: Path) -> None:
-    (tmp_path / "clip.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello there.\nSecond line.\n")
-    server = simulator(mangle="add_timing")
+@pytest.mark.parametrize(("name", "text", "mangle", "problem"), [
+    ("clip.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello there.\nSecond line.\n", "add_timing",
+     "the reply adds a timing line"),
+    ("api.md", "Call `render(x)` to draw it.\n", "drop_placeholder", "placeholders changed: lost ⟦1⟧"),
+])
+def test_a_reply_that_would_break_the_format_never_reaches_the_file(tmp_path: Path, name: str, text: str,
+                                                                     mangle: str, problem: str) -> None:
+    (tmp_path / name).write_text(text)
+    server = simulator(mangle=mangle)
     try:
-        proc, summary = run_batch(tmp_path, server, "clip.vtt", max_attempts=2)
+        proc, summary = run_batch(tmp_path, server, name, max_attempts=2)
         assert proc.returncode == 1
-        assert "the reply adds a timing line" in summary["failures"][0]["error"]
-        assert not (tmp_path / "out" / "he" / "clip.vtt").exists()
-    finally:
-        server.stop()
-
-
-def test_a_dropped_placeholder_is_caught(tmp_path: Path) -> None:
-    (tmp_path / "api.md").write_text("Call `render(x)` to draw it.\n")
-    server = simulator(mangle="drop_placeholder")
-    try:
-        proc, summary = run_batch(tmp_path, server, "api.md", max_attempts=2)
-        assert proc.returncode == 1
-        assert "placeholders changed: lost ⟦1⟧" in summary["failures"][0]["error"]
+        assert problem in summary["failures"][0]["error"]
+        assert not (tmp_path / "out" / "he" / name).exists()
     finally:
         server.stop()
 
