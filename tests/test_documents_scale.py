@@ -36,7 +36,7 @@ HOSTILE_MARKDOWN = {
 }
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", sorted(HOSTILE_MARKDOWN))
 def test_markdown_parsing_is_linear_on_hostile_input(name: str) -> None:
     started = time.perf_counter()
@@ -45,7 +45,7 @@ def test_markdown_parsing_is_linear_on_hostile_input(name: str) -> None:
         make_chunks(document.segments, 1500, 200)
     except DocumentError as error:
         assert "no translatable text" in str(error)
-    assert time.perf_counter() - started < 30
+    assert time.perf_counter() - started < 120  # seconds on a loaded machine; quadratic means hours
 
 
 def test_a_10_mb_line_without_whitespace_is_chunked_in_little_memory() -> None:
