@@ -161,7 +161,8 @@ def test_second_supervisor_on_the_same_data_dir_exits_2(tmp_path: Path) -> None:
 def test_unreadable_document_fails_alone(tmp_path: Path, sim: SimulatorServer) -> None:
     corpus = make_corpus(tmp_path / "corpus", documents=1)
     (corpus / "broken.srt").write_text("1\nnot a timestamp\nhello\n")
-    (corpus / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
+    (corpus / "noise.txt").write_bytes(bytes(range(0x80, 0x100)) * 3)  # no text encoding fits
+    (corpus / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))  # converted, not refused
     (corpus / "picture.png").write_bytes(b"\x89PNG\r\n")
     config = write_config(tmp_path, sim_url=sim.url)
     proc = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
@@ -170,6 +171,7 @@ def test_unreadable_document_fails_alone(tmp_path: Path, sim: SimulatorServer) -
     assert summary["failed"] == 2 and summary["completed"] == summary["jobs"] - 2
     reasons = " ".join(f["error"] for f in summary["failures"])
     assert "UTF-8" in reasons and "broken.srt" in " ".join(f["document"] for f in summary["failures"])
+    assert [Path(item["path"]).name for item in summary["converted"]] == ["latin1.txt"]
     assert "Traceback" not in proc.stderr
 
 

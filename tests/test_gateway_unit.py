@@ -318,13 +318,13 @@ async def test_a_reply_that_fails_validation_is_retried_and_never_cached(tmp_pat
     provider = FakeProvider()
     gateway = _gateway(tmp_path, provider, cache=cache)
 
-    def reject(text: str) -> None:
+    def reject(source: str, reply: str) -> None:
         raise ValueError("segment count differs")
 
     outcome = await gateway.translate("fake", request(), validate=reject)
     assert isinstance(outcome, RetryLater) and "segment count differs" in str(outcome.error)
     assert len(cache) == 0
-    assert isinstance(await gateway.translate("fake", request(), validate=lambda text: None), Translated)
+    assert isinstance(await gateway.translate("fake", request(), validate=lambda source, reply: None), Translated)
     assert len(cache) == 1
     await gateway.aclose()
 
@@ -428,3 +428,49 @@ async def test_a_locked_state_file_after_a_paid_reply_costs_neither_the_reply_no
     assert waited < 1.0 and ticks >= 40  # the event loop ran all along (about 100 ticks of 10 ms)
     await gateway.aclose()
     assert len(provider.calls) == 1
+
+
+class ShapeBreaker(FakeProvider):
+    """Swaps case like FakeProvider, but merges the blocks of any text holding more than two."""
+
+    async def translate(self, request):
+        result = await super().translate(request)
+        if request.text.count("\n\n") >= 2:
+            result = dataclasses.replace(result, text=result.text.replace("\n\n", "\n", 1))
+        return result
+
+
+def blocks_kept(source: str, reply: str) -> None:
+    if source.count("\n\n") != reply.count("\n\n"):
+        raise ValueError(f"expected {source.count(chr(10) * 2) + 1} blocks")
+
+
+async def test_a_reply_of_the_wrong_shape_is_sent_again_as_halves(tmp_path: Path, cache: TranslationCache) -> None:
+    provider = ShapeBreaker()
+    gateway = _gateway(tmp_path, provider, cache=cache)
+    text = "First block.\n\nSecond block.\n\nThird block.\n\nFourth block."
+    outcome = await gateway.translate("fake", request(text), validate=blocks_kept)
+    assert isinstance(outcome, Translated) and outcome.result.text == text.swapcase()
+    assert [call.text for call in provider.calls] == [text, "First block.\n\nSecond block.",
+                                                      "Third block.\n\nFourth block."]
+    # Asked again without the whole in the cache: the whole is not paid for a second time,
+    # the halves come from the cache.
+    provider.calls.clear()
+    cache.delete(gateway._key(gateway._lane("fake"), request(text)))
+    again = await gateway.translate("fake", request(text), validate=blocks_kept, attempt=1)
+    assert isinstance(again, Translated) and provider.calls == []
+    await gateway.aclose()
+
+
+async def test_a_piece_that_cannot_be_cut_is_retried_later_naming_the_problem(tmp_path: Path) -> None:
+    def never(source: str, reply: str) -> None:
+        raise ValueError("a line went missing")
+
+    provider = FakeProvider()
+    gateway = _gateway(tmp_path, provider)
+    outcome = await gateway.translate("fake", request("One line.\nTwo lines."), validate=never)
+    assert isinstance(outcome, RetryLater)
+    assert str(outcome.error) == ("malformed reply: a line went missing (in a piece of 1 line(s) that cannot be "
+                                  "split further)")
+    assert [call.text for call in provider.calls] == ["One line.\nTwo lines.", "One line."]
+    await gateway.aclose()

@@ -172,6 +172,9 @@ class EnqueueReport:
     jobs_existing: int
     skipped: tuple[str, ...]  # unsupported files inside directories
     errors: tuple[tuple[str, str], ...]  # (path, reason) documents that failed to read
+    retargeted: int = 0  # existing jobs pointed at this enqueue's output path
+    converted: tuple[tuple[str, str], ...] = ()  # (path, encoding) sources converted to UTF-8
+    symlinks: tuple[str, ...] = ()  # symbolic links inside directories, not followed
 
 
 class SupervisorAPI(Protocol):

@@ -7,7 +7,9 @@ over-long chunks → validation → cache write.
 the engine decides what to do with it. Results are validated (when the caller passes a
 validator) before they are cached. The shared-state writes that follow each call run on one
 bookkeeping thread (bookkeeper.py), so a locked or failing state file never costs a paid
-reply, an attempt, or the event loop's time.
+reply, an attempt, or the event loop's time. A reply of the wrong shape (blocks merged, a
+line dropped, a fence or timing line added) is not retried as it was: the text is cut in two
+at a line break and each half is translated and validated on its own, down to single lines.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from scribe_tui.limits.outcomes import (
 from scribe_tui.limits.provider_state import ProviderStateStore
 from scribe_tui.limits.retry import RetryPolicy
 from scribe_tui.limits.snapshot import ProviderStatus, provider_snapshot
-from scribe_tui.limits.split import split_text
+from scribe_tui.limits.split import Split, split_text
 from scribe_tui.prompt import PROMPT_VERSION
 from scribe_tui.providers.base import (
     ContentTooLong,
@@ -54,7 +56,7 @@ log = structlog.get_logger(__name__)
 MAX_SPLIT_DEPTH = 6  # at most 2**6 pieces from one chunk
 SPLIT_CONTEXT_CHARS = 500  # the right half's context: the tail of the left half's source
 
-Validator = Callable[[str], None]
+Validator = Callable[[str, str], None]  # (source text, reply): ValueError when the reply's shape is wrong
 
 __all__ = [
     "Deferred", "Gateway", "Outcome", "ProviderDisabled", "ProviderStatus", "RequestRecord",
@@ -83,6 +85,7 @@ class Gateway:
         self.books = Bookkeeper()
         self._book_state = ProviderStateStore(self.data_dir)  # written on the bookkeeping thread
         self._lanes: dict[str, Lane] = {}
+        self._misshapen: set[str] = set()  # cache keys whose whole reply had the wrong shape
         self._closed = False
 
     # ---- public --------------------------------------------------------------------------------
@@ -96,7 +99,7 @@ class Gateway:
                 provider=provider_name))
         lane = self._lane(provider_name)
         touched: list[str] = []
-        outcome = await self._translate(lane, request, attempt, depth=0, touched=touched)
+        outcome = await self._translate(lane, request, attempt, depth=0, touched=touched, validate=validate)
         if validate is not None and isinstance(outcome, Translated):
             outcome = self._validated(lane, request, outcome, attempt, validate, touched)
         if isinstance(outcome, Translated) and not outcome.cached:
@@ -123,32 +126,44 @@ class Gateway:
 
     # ---- the pipeline --------------------------------------------------------------------------
     async def _translate(self, lane: Lane, request: TranslationRequest, attempt: int, *, depth: int,
-                         touched: list[str]) -> Outcome:
+                         touched: list[str], validate: Validator | None = None) -> Outcome:
         key = self._key(lane, request)
         touched.append(key)
         if self.cache is not None and self.read_cache:
             hit = self._cache_lookup(lane, key)
-            if hit is not None:
+            if hit is not None and _shape_problem(validate, request, hit) is None:
                 return hit
+            if hit is not None:
+                self.cache.delete(key)  # cached before this check existed: never serve it again
+        if validate is not None and key in self._misshapen and _line_halves(request, depth) is not None:
+            # do not pay for the same wrong reply again: straight to the halves
+            return await self._reshape(lane, request, attempt, "it had the wrong shape before", depth, touched, validate)
         outcome = await lane.attempt(request, attempt)
         if isinstance(outcome, TooLong):
-            return await self._split(lane, request, attempt, outcome.error, depth=depth, touched=touched)
+            return await self._split(lane, request, attempt, outcome.error, depth=depth, touched=touched,
+                                     validate=validate)
+        if (problem := _shape_problem(validate, request, outcome)) is not None:
+            self._misshapen.add(key)
+            return await self._reshape(lane, request, attempt, problem, depth, touched, validate)
         if depth > 0 and isinstance(outcome, Translated):
             self._cache_write(key, lane, outcome.result)  # halves are cached as they come
         return outcome
 
     # ---- splitting over-long chunks ------------------------------------------------------------
     async def _split(self, lane: Lane, request: TranslationRequest, attempt: int, error: ProviderError, *,
-                     depth: int, touched: list[str]) -> Outcome:
-        parts = split_text(request.text) if depth < MAX_SPLIT_DEPTH else None
+                     depth: int, touched: list[str], validate: Validator | None = None,
+                     parts: Split | None = None) -> Outcome:
+        parts = parts or (split_text(request.text) if depth < MAX_SPLIT_DEPTH else None)
         if parts is None:
             return Unretryable(ContentTooLong(f"{error} (the chunk cannot be split further)", provider=lane.name,
                                               status=error.status))
-        left = await self._translate(lane, replace(request, text=parts.left), attempt, depth=depth + 1, touched=touched)
+        left = await self._translate(lane, replace(request, text=parts.left), attempt, depth=depth + 1, touched=touched,
+                                     validate=validate)
         if not isinstance(left, Translated):
             return left
         right_request = replace(request, text=parts.right, context=_tail(parts.left))
-        right = await self._translate(lane, right_request, attempt, depth=depth + 1, touched=touched)
+        right = await self._translate(lane, right_request, attempt, depth=depth + 1, touched=touched,
+                                      validate=validate)
         if not isinstance(right, Translated):
             return right
         a, b = left.result, right.result
@@ -157,11 +172,26 @@ class Gateway:
                                    latency_ms=a.latency_ms + b.latency_ms)
         return Translated(joined, cached=left.cached and right.cached)
 
+    async def _reshape(self, lane: Lane, request: TranslationRequest, attempt: int, problem: str, depth: int,
+                       touched: list[str], validate: Validator) -> Outcome:
+        """A reply of the wrong shape: translate the text's halves (cut at a line) instead;
+        a piece that cannot be cut any further is retried later, naming the problem."""
+        error = RetryableError(f"malformed reply: {problem}", provider=lane.name)
+        parts = _line_halves(request, depth)
+        if parts is None:
+            lines = request.text.count("\n") + 1
+            error = RetryableError(f"malformed reply: {problem} (in a piece of {lines} line(s) that cannot be "
+                                   f"split further)", provider=lane.name)
+            return RetryLater(self.policy.delay(attempt + 1, error), error)
+        log.info("reply had the wrong shape; translating the halves", provider=lane.name, problem=problem[:200])
+        return await self._split(lane, request, attempt, error, depth=depth, touched=touched, validate=validate,
+                                 parts=parts)
+
     # ---- validation and the cache --------------------------------------------------------------
     def _validated(self, lane: Lane, request: TranslationRequest, outcome: Translated, attempt: int,
                    validate: Validator, touched: list[str]) -> Outcome:
         try:
-            validate(outcome.result.text)
+            validate(request.text, outcome.result.text)
         except ValueError as exc:
             if self.cache is not None:
                 for key in touched:  # never serve this reply (or the halves it was built from) again
@@ -173,7 +203,7 @@ class Gateway:
     def _key(self, lane: Lane, request: TranslationRequest) -> str:
         return cache_key(lane.provider.kind, lane.provider.model, request.target_language, PROMPT_VERSION,
                          request.context, request.text, source_language=request.source_language,
-                         glossary=request.glossary)
+                         glossary=request.glossary, endpoint=getattr(lane.provider, "endpoint", ""))
 
     def _cache_lookup(self, lane: Lane, key: str) -> Translated | None:
         assert self.cache is not None
@@ -222,6 +252,22 @@ class Gateway:
             self.on_request(record)
         except Exception as exc:  # metrics must never break a translation
             log.warning("on_request callback failed", error_class=type(exc).__name__)
+
+
+def _line_halves(request: TranslationRequest, depth: int) -> Split | None:
+    """The text cut in two at a blank line or line break, while splitting is still allowed."""
+    return split_text(request.text, 1, within_lines=False) if depth < MAX_SPLIT_DEPTH else None
+
+
+def _shape_problem(validate: Validator | None, request: TranslationRequest, outcome: Outcome | None) -> str | None:
+    """Why ``outcome``'s reply does not fit the request's text, or None (also for no reply)."""
+    if validate is None or not isinstance(outcome, Translated):
+        return None
+    try:
+        validate(request.text, outcome.result.text)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _ms_since(t0: float) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,18 @@ class Estimate:
         return self.tokens_in + self.tokens_out
 
 
+def endpoint_identity(url: str) -> str:
+    """Who answers at ``url``: scheme, host and path, case and trailing slash normalised."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
 @runtime_checkable
 class Provider(Protocol):
     name: str  # the config name, e.g. "openai" or "deepl-pro"
     kind: str  # openai | deepl | microsoft | demo
     model: str
+    endpoint: str  # endpoint_identity of the server it talks to ("demo" for the built-in demo)
 
     async def translate(self, request: TranslationRequest) -> TranslationResult: ...
 

@@ -13,7 +13,8 @@ import httpx
 
 from scribe_tui.config import ProviderConfig
 from scribe_tui.providers.accounting import cost_of, estimate_characters, priced
-from scribe_tui.providers.base import Estimate, ProviderError, TranslationRequest, TranslationResult, Usage
+from scribe_tui.providers.base import (Estimate, ProviderError, TranslationRequest, TranslationResult, Usage,
+                                      endpoint_identity)
 from scribe_tui.providers.http import limit_report, make_async_client, send
 
 
@@ -24,6 +25,7 @@ class CharacterBilledProvider:
         self.model = config.model or model
         self._pricing = config.price()
         self._url = url
+        self.endpoint = endpoint_identity(url)
         self._client = make_async_client(config, headers=headers)
 
     async def translate(self, request: TranslationRequest) -> TranslationResult:

@@ -27,6 +27,7 @@ from scribe_tui.providers.base import (
     TranslationRequest,
     TranslationResult,
     Usage,
+    endpoint_identity,
 )
 from scribe_tui.providers.http import (
     error_for_status,
@@ -58,6 +59,8 @@ class OpenAICompatibleProvider:
             max_retries=0,
             http_client=make_async_client(config),
         )
+        # The demo's simulator moves to a new port every run; its replies are the same.
+        self.endpoint = "demo" if config.kind == "demo" else endpoint_identity(str(self._client.base_url))
         # Resolved once here: the SDK imports its resource modules lazily on first access,
         # which would otherwise delay the first chunk of every worker by a tenth of a second.
         self._create = self._client.chat.completions.with_raw_response.create

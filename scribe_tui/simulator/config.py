@@ -43,6 +43,8 @@ class SimulatorConfig:
     slow_ms: float = 5000.0
     api_key: str | None = None
     max_input_chars: int | None = None
+    mangle: str = ""  # a reply of the wrong shape on purpose (see mangle.py); "" for none
+    mangle_min_lines: int = 1  # ... only for texts of at least this many non-blank lines
     seed: int = 0
     admissions_kept: int = 10_000
     requests_kept: int = 50
@@ -60,6 +62,10 @@ class SimulatorConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "limits", tuple(_as_limit(item) for item in self.limits))
+        from scribe_tui.simulator.mangle import MANGLES
+
+        if self.mangle and self.mangle not in MANGLES:
+            raise ValueError(f"mangle must be one of {', '.join(MANGLES)}, got {self.mangle!r}")
         for kind in FAULT_KINDS:
             value = getattr(self, kind)
             if not 0.0 <= value <= 1.0:
