@@ -20,6 +20,7 @@ from scribe_tui.engine import api
 from scribe_tui.engine.cluster import HOST, HostStoreLock, host_key, is_shared
 from scribe_tui.engine.lockfile import SupervisorLock
 from scribe_tui.engine.pool import WorkerPool
+from scribe_tui.engine.retention import purge_expired
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.routing import Router
 from scribe_tui.engine.runner import Runner
@@ -60,7 +61,8 @@ class Supervisor(StoreCommands):
     # ---- lifecycle ----------------------------------------------------------------------
     def claim(self) -> None:
         """Take the data directory's lock, and on a shared store this machine's lock for it
-        (AlreadyRunning if another supervisor has either)."""
+        (AlreadyRunning if another supervisor has either), then purge finished jobs past
+        ``[retention] days`` (before this run enqueues anything)."""
         if not self._lock.held:
             ensure_private_dir(self.data_dir)
             self._lock.acquire()
@@ -70,6 +72,7 @@ class Supervisor(StoreCommands):
                 except BaseException:
                     self._lock.release()
                     raise
+            purge_expired(self.store, self.settings)
 
     def _release_locks(self) -> None:
         if self._host_lock is not None:

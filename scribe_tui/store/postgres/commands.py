@@ -64,6 +64,11 @@ class CommandOps(PostgresBase):
 
         return self._transact(work)
 
+    def set_output_path(self, job_id: int, output_path: str) -> None:
+        """Point a job at another output path (an enqueue with another ``-o``); the machine
+        that assembles the job writes there."""
+        self._execute("UPDATE jobs SET output_path = %s WHERE id = %s", (output_path, job_id))
+
     def change_priority(self, job_id: int, delta: int) -> int | None:
         """Add ``delta`` to a job's own priority; the new priority, or None for an unknown job."""
         def work(cur: Cursor) -> int | None:

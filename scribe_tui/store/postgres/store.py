@@ -15,11 +15,13 @@ from scribe_tui.store.postgres.documents import DocumentOps
 from scribe_tui.store.postgres.queries import QueryOps
 from scribe_tui.store.postgres.queue import QueueOps
 from scribe_tui.store.postgres.results import ResultOps
+from scribe_tui.store.postgres.retention import RetentionOps
 from scribe_tui.store.postgres.schema import SCHEMA_VERSION, migrate
 from scribe_tui.store.postgres.telemetry import TelemetryOps
 
 
-class PostgresJobStore(DocumentOps, QueueOps, ResultOps, CommandOps, QueryOps, TelemetryOps):
+class PostgresJobStore(DocumentOps, QueueOps, ResultOps, CommandOps, QueryOps, TelemetryOps,
+                       RetentionOps):
     """Documents, jobs, tasks, metrics, workers and control keys in one PostgreSQL database.
 
     Thread-safe (a connection pool): one per process is enough. Opening checks the server
