@@ -1,4 +1,6 @@
-"""The circuit breaker and the shared provider state it lives in."""
+"""The circuit breaker and the shared provider state it lives in: the breaker's tests and
+the one-probe-across-processes test run on both backends (the SQLite file in the data dir
+and a ``postgresql://`` store's database, ``store_url`` in conftest.py)."""
 
 from __future__ import annotations
 
@@ -29,8 +31,8 @@ def _breaker(store: ProviderStateStore, clock: Clock, **kw: float) -> CircuitBre
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    store = ProviderStateStore(tmp_path, cache_ttl_s=0.0)
+def store(tmp_path: Path, store_url: str | None):
+    store = ProviderStateStore(tmp_path, cache_ttl_s=0.0, store_url=store_url)
     yield store
     store.close()
 
@@ -117,8 +119,8 @@ def test_a_probe_whose_owner_vanished_is_reclaimed_after_its_lease(store: Provid
     assert store.get("p").circuit == "half_open"
 
 
-def _claim_probes(data_dir: str, barrier: object, results: object) -> None:
-    store = ProviderStateStore(Path(data_dir))  # the normal 75 ms read cache
+def _claim_probes(data_dir: str, store_url: str | None, barrier: object, results: object) -> None:
+    store = ProviderStateStore(Path(data_dir), store_url=store_url)  # the normal 75 ms read cache
     breaker = CircuitBreaker(store, "p", failure_threshold=3, cooldown_s=0.05, probe_lease_s=100.0)
     barrier.wait()  # type: ignore[attr-defined]
     claims = 0
@@ -130,8 +132,8 @@ def _claim_probes(data_dir: str, barrier: object, results: object) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_only_one_probe_across_processes(tmp_path: Path) -> None:
-    store = ProviderStateStore(tmp_path)
+def test_only_one_probe_across_processes(tmp_path: Path, store_url: str | None) -> None:
+    store = ProviderStateStore(tmp_path, store_url=store_url)
     breaker = CircuitBreaker(store, "p", failure_threshold=3, cooldown_s=0.05, probe_lease_s=100.0)
     for _ in range(3):
         breaker.record_failure(breaker.admit())
@@ -139,7 +141,7 @@ def test_only_one_probe_across_processes(tmp_path: Path) -> None:
     time.sleep(0.1)  # cool-down over: the next admit anywhere is the probe
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_claim_probes, args=(str(tmp_path), barrier, results)) for _ in range(2)]
+    procs = [ctx.Process(target=_claim_probes, args=(str(tmp_path), store_url, barrier, results)) for _ in range(2)]
     for proc in procs:
         proc.start()
     claims = [results.get(timeout=40) for _ in procs]
@@ -147,7 +149,7 @@ def test_only_one_probe_across_processes(tmp_path: Path) -> None:
         proc.join(timeout=10)
         assert proc.exitcode == 0
     assert sum(count for _, count in claims) == 1
-    assert read_provider_states(tmp_path)["p"].circuit == "half_open"
+    assert read_provider_states(tmp_path, store_url)["p"].circuit == "half_open"
 
 
 # ---- shared provider state ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ class ProviderView:
         if now - self._read_at > REFRESH_S:
             from scribe_tui.limits.provider_state import read_provider_states
 
-            self._states = read_provider_states(self.data_dir)
+            self._states = read_provider_states(self.data_dir, self.settings.store_url)
             self._read_at = now
         return self._states
 

@@ -165,7 +165,7 @@ class Supervisor(StoreCommands):
         """A provider disabled by a 401/403 in an earlier run gets another chance (the key may be fixed)."""
         from scribe_tui.limits.provider_state import ProviderStateStore
 
-        state = ProviderStateStore(self.data_dir)
+        state = ProviderStateStore(self.data_dir, store_url=self.settings.store_url)
         try:
             state.clear_disabled()
         finally:

@@ -97,7 +97,7 @@ class CircuitBreaker:
                 {"name": self.provider, "now": self.clock()},
             )
 
-    def record_failure(self, permit: Permit, *, only_if: str = "1", sent_at: float = 0.0) -> ProviderStateView | None:
+    def record_failure(self, permit: Permit, *, only_if: str = "TRUE", sent_at: float = 0.0) -> ProviderStateView | None:
         """A failure that counts against the provider. ``only_if`` is an SQL condition on its
         row (with ``:sent_at``) that must hold for it to count (a probe always counts).
         Returns the new state, or None when it did not count."""

@@ -19,7 +19,7 @@ from scribe_tui import paths
 from scribe_tui.config import ProviderConfig
 from scribe_tui.limits.admission import Need, Parked, WeightOverLimit
 from scribe_tui.limits.bucket_rows import MemoryRows, MemoryWindow, Rows, SqliteRows, SqliteWindow, Window
-from scribe_tui.limits.quotas import Quota, period_of, read_count, read_quota_used
+from scribe_tui.limits.quotas import Quota, period_of, read_count, read_quota_used, read_shared_count
 from scribe_tui.limits.rates import KindPlan, plan_kind
 
 log = structlog.get_logger(__name__)
@@ -112,12 +112,18 @@ def _pyrate_rates(plan: KindPlan) -> list[Rate]:
     return [Rate(amount, span) for span, amount in plan.rates]
 
 
-def open_kind(provider: str, plan: KindPlan, config: ProviderConfig, data_dir: Path, worker_count: int) -> KindLimiter:
+def open_kind(provider: str, plan: KindPlan, config: ProviderConfig, data_dir: Path, worker_count: int, *,
+              unreachable: BaseException | None = None) -> KindLimiter:
+    """The kind's shared SQLite bucket, or (``unreachable``: the shared database did not
+    answer; or the file cannot be used) the divided in-memory fallback."""
     db_path = bucket_path(data_dir, provider, plan.kind)
-    try:
-        return _open_sqlite(provider, plan, db_path)
-    except (OSError, sqlite3.Error, RuntimeError, TimeoutError) as exc:
-        _warn_fallback(db_path, exc, worker_count)
+    if unreachable is not None:
+        _warn_fallback(db_path, unreachable, worker_count)
+    else:
+        try:
+            return _open_sqlite(provider, plan, db_path)
+        except (OSError, sqlite3.Error, RuntimeError, TimeoutError) as exc:
+            _warn_fallback(db_path, exc, worker_count)
     divided = plan_kind(plan.kind, list(config.limits), divisor=max(worker_count, 1), quota_from_s=config.quota_from_s)
     assert divided is not None
     bucket = InMemoryBucket(_pyrate_rates(divided))
@@ -165,7 +171,8 @@ def reset_fallback_warning() -> None:
 # ---- usage, for the UI -------------------------------------------------------------------------------
 
 
-def limit_usage(data_dir: Path, provider_name: str, config: ProviderConfig) -> list[tuple[str, int, int]]:
+def limit_usage(data_dir: Path, provider_name: str, config: ProviderConfig,
+                store_url: str | None = None) -> list[tuple[str, int, int]]:
     """(limit text, used in its current window or period, amount) for every configured limit,
     read from the shared files by any process (0 when nothing was recorded yet). Windows'
     tokens and characters are reported in whole units of the bucket (see rates.py)."""
@@ -174,13 +181,18 @@ def limit_usage(data_dir: Path, provider_name: str, config: ProviderConfig) -> l
     for limit in config.limits:
         if limit.span_s >= config.quota_from_s:
             quota = Quota(provider_name, limit, config.quota_reset_day)
-            used = read_quota_used(data_dir, quota.key, period_of(limit, now, config.quota_reset_day)[0])
+            used = read_quota_used(data_dir, quota.key, period_of(limit, now, config.quota_reset_day)[0], store_url)
             usage.append((str(limit), used, limit.amount))
             continue
         plan = plan_kind(limit.kind, list(config.limits), quota_from_s=config.quota_from_s)
         assert plan is not None
-        rows = _count_rows(bucket_path(data_dir, provider_name, limit.kind), plan.table,
-                           int(now * 1000) - max(limit.span_ms, 1))
+        if store_url:
+            rows = read_shared_count(store_url, "SELECT COUNT(*) FROM scribe_limit_rows WHERE bucket = ? AND ts >= "
+                                     "floor(extract(epoch FROM clock_timestamp()) * 1000) - ?",
+                                     (f"{provider_name}|{limit.kind}", max(limit.span_ms, 1)))
+        else:
+            rows = _count_rows(bucket_path(data_dir, provider_name, limit.kind), plan.table,
+                               int(now * 1000) - max(limit.span_ms, 1))
         usage.append((str(limit), rows * plan.unit, limit.amount))
     return usage
 

@@ -25,10 +25,11 @@ warning. Usage in that mode is invisible to other processes.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import structlog
@@ -38,7 +39,7 @@ from scribe_tui.limits.admission import Admission, Need, Parked, WeightOverLimit
 from scribe_tui.limits.bucket_files import KindLimiter, bucket_path, limit_usage, open_kind, reset_fallback_warning
 from scribe_tui.limits.calibration import TokenCalibration
 from scribe_tui.limits.quotas import Quota, QuotaCounters, when_text
-from scribe_tui.limits.rates import KINDS, plan_kind
+from scribe_tui.limits.rates import KINDS, KindPlan, plan_kind
 from scribe_tui.limit_spec import LimitKind
 from scribe_tui.providers.base import Estimate, LimitReport
 
@@ -109,24 +110,26 @@ class ProviderLimiter:
     """All of one provider's limits: requests, tokens and characters, windows and quotas."""
 
     def __init__(self, provider: str, config: ProviderConfig, data_dir: Path, *, park_after_s: float,
-                 worker_count: int = 1):
+                 worker_count: int = 1, store_url: str | None = None):
         self.provider = provider
         self.data_dir = Path(data_dir)
+        self.store_url = store_url  # postgresql://…: every machine's limits in one database
         self.park_after_s = park_after_s
         self.calibration = TokenCalibration()
         self.kinds: list[KindLimiter] = []
         self.gates: list[QuotaGate] = []
         self._counters: QuotaCounters | None = None
         self._book_counters: QuotaCounters | None = None  # the bookkeeping thread's connection
+        self.clock: Callable[[], float] = time.time
         divisor = max(worker_count, 1)
         for kind in KINDS:
             plan = plan_kind(kind, list(config.limits), quota_from_s=config.quota_from_s)
             if plan is None:
                 continue
             if plan.rates:
-                self.kinds.append(open_kind(provider, plan, config, self.data_dir, worker_count))
+                self.kinds.append(self._open_kind(plan, config, worker_count))
             if plan.quotas:
-                self._counters = self._counters or QuotaCounters(self.data_dir)
+                self._counters = self._counters or QuotaCounters(self.data_dir, store_url=store_url)
                 if not self._counters.shared:
                     plan = plan_kind(kind, list(config.limits), divisor=divisor, quota_from_s=config.quota_from_s)
                     assert plan is not None
@@ -134,9 +137,34 @@ class ProviderLimiter:
                 self.gates += [QuotaGate(Quota(provider, limit, config.quota_reset_day), self._counters, horizon)
                                for limit in plan.quotas]
 
+    def _open_kind(self, plan: KindPlan, config: ProviderConfig, worker_count: int) -> KindLimiter:
+        """The kind's bucket: shared through the database of a ``postgresql://`` store, else
+        the SQLite file in the data directory (both with a divided in-memory fallback)."""
+        if not self.store_url:
+            return open_kind(self.provider, plan, config, self.data_dir, worker_count)
+        from scribe_tui.limits.pg_buckets import open_pg_kind
+        from scribe_tui.limits.pg_link import SharedStateUnavailable, link_for
+
+        try:
+            link = link_for(self.store_url)
+        except SharedStateUnavailable as exc:
+            return open_kind(self.provider, plan, config, self.data_dir, worker_count, unreachable=exc)
+        self.clock = link.clock
+        divided = plan_kind(plan.kind, list(config.limits), divisor=max(worker_count, 1) * link.hosts_alive,
+                            quota_from_s=config.quota_from_s)
+        assert divided is not None
+        return open_pg_kind(self.provider, plan, divided, link)
+
+    @property
+    def remote(self) -> bool:
+        """Whether acquiring talks to a database (then it runs in a thread, off the event loop)."""
+        return bool(self.store_url)
+
     @property
     def backend(self) -> str:
-        return "memory" if any(k.backend == "memory" for k in self.kinds) else "sqlite"
+        if any(k.backend == "memory" for k in self.kinds):
+            return "memory"
+        return "postgres" if self.store_url else "sqlite"
 
     @property
     def shortest_span_s(self) -> float | None:
@@ -147,7 +175,7 @@ class ProviderLimiter:
     async def acquire(self, estimate: Estimate) -> Admission | Parked:
         """Take every kind's permit and quota for one request, or take nothing and say when to
         come back. Raises WeightOverLimit when the request can never fit."""
-        now = time.time()
+        now = self.clock()
         deadline = time.monotonic() + self.park_after_s
         reserved = self.calibration.reserve(estimate)
         wanted = [(kind, kind.weight(amount_of(kind.plan.kind, estimate), amount_of(kind.plan.kind, reserved)))
@@ -156,8 +184,11 @@ class ProviderLimiter:
         gates = [(gate, min(amount_of(gate.kind, reserved), gate.quota.limit.amount), amount_of(gate.kind, estimate))
                  for gate in self.gates]
         gates = [(gate, amount, raw) for gate, amount, raw in gates if amount > 0]
-        needs = [kind.need(weight) for kind, weight in wanted] + [gate.need(raw, amount, now) for gate, amount, raw in gates]
-        parked = _park(self.provider, needs, deadline)
+        def read_needs() -> list[Need]:
+            return [kind.need(weight) for kind, weight in wanted] + [gate.need(raw, amount, now) for gate, amount, raw in gates]
+
+        needs = await asyncio.to_thread(read_needs) if self.remote else read_needs()
+        parked = _park(self.provider, needs, deadline, self.clock())
         if parked is not None:
             return parked
         ticket = f"{self.provider}:{os.getpid()}:{next(_tickets)}"
@@ -168,7 +199,8 @@ class ProviderLimiter:
                 return parked
         taken: list[tuple[Quota, float, int]] = []
         for gate, amount, _ in gates:
-            starts, end = gate.take(amount, time.time())
+            starts, end = (await asyncio.to_thread(gate.take, amount, self.clock()) if self.remote
+                           else gate.take(amount, self.clock()))
             if not starts:
                 return Parked(end, "quota_parked", f"{self.provider}: quota {gate.quota.limit} is spent; "
                                                    f"room again at {when_text(end)}")
@@ -237,7 +269,8 @@ class ProviderLimiter:
         file (the in-memory fallback is one connection's database, so that one is shared)."""
         assert self._counters is not None  # only called when there are quotas
         if self._book_counters is None:
-            self._book_counters = QuotaCounters(self.data_dir) if self._counters.shared else self._counters
+            self._book_counters = (QuotaCounters(self.data_dir, store_url=self.store_url) if self._counters.shared
+                                   else self._counters)
         return self._book_counters
 
     def close(self) -> None:
@@ -250,7 +283,7 @@ class ProviderLimiter:
             self._counters.close()
 
 
-def _park(provider: str, needs: Sequence[Need], deadline: float) -> Parked | None:
+def _park(provider: str, needs: Sequence[Need], deadline: float, now: float) -> Parked | None:
     """Parked when any need is a spent quota (the latest reset wins) or a wait past the
     deadline; None when every wait can be sat out."""
     now = time.time()

@@ -79,11 +79,12 @@ class Gateway:
         self.worker_count = max(1, worker_count)
         self.on_request = on_request
         self.close_providers = close_providers
-        self.clock = clock
         self.policy = policy or RetryPolicy(settings.retry.base_delay_s, settings.retry.max_delay_s)
-        self.state = ProviderStateStore(self.data_dir)  # read on the event loop
+        self.state = ProviderStateStore(self.data_dir, store_url=settings.store_url)  # read on the event loop
+        # a shared store's database clock, so that pauses, probes and the cap agree across machines
+        self.clock = self.state.clock if clock is time.time else clock
         self.books = Bookkeeper()
-        self._book_state = ProviderStateStore(self.data_dir)  # written on the bookkeeping thread
+        self._book_state = ProviderStateStore(self.data_dir, store_url=settings.store_url)  # written on the bookkeeping thread
         self._lanes: dict[str, Lane] = {}
         self._misshapen: set[str] = set()  # cache keys whose whole reply had the wrong shape
         self._closed = False
@@ -239,7 +240,8 @@ class Gateway:
         if name not in self.providers:
             raise KeyError(f"no provider {name!r} in this gateway (have: {', '.join(self.providers) or 'none'})")
         limiter = ProviderLimiter(name, self.settings.provider(name), self.data_dir,
-                                  park_after_s=self.settings.retry.park_after_s, worker_count=self.worker_count)
+                                  park_after_s=self.settings.retry.park_after_s, worker_count=self.worker_count,
+                                  store_url=self.settings.store_url)
         lane = Lane(name, self.providers[name], self.settings, limiter, state=self.state, book_state=self._book_state,
                     books=self.books, emit=self._emit, clock=self.clock, policy=self.policy)
         self._lanes[name] = lane

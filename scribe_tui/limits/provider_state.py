@@ -13,8 +13,10 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -116,17 +118,27 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
 
 
 class ProviderStateStore:
-    """This process's handle on the shared provider state. If the file cannot be used, the
-    state lives in memory for this process only (one warning is logged)."""
+    """This process's handle on the shared provider state: the file in the data directory, or
+    with a ``postgresql://`` ``store_url`` the table every machine shares (pg_link.py). If
+    neither can be used, the state lives in memory for this process only (one warning)."""
 
-    def __init__(self, data_dir: Path, *, cache_ttl_s: float = DEFAULT_CACHE_TTL_S):
+    def __init__(self, data_dir: Path, *, cache_ttl_s: float = DEFAULT_CACHE_TTL_S, store_url: str | None = None):
         self.path = state_path(data_dir)
+        self._link: Any = None
+        self.clock: Callable[[], float] = time.time  # the shared database's, for a postgresql:// store
         try:
-            self._conn = _connect(self.path)
+            if store_url:
+                from scribe_tui.limits.pg_link import link_for
+
+                self._conn = self._link = link_for(store_url)
+                self.clock = self._link.clock
+            else:
+                self._conn = _connect(self.path)
             self.shared = True
         except (OSError, sqlite3.Error) as exc:
             log.warning("shared provider state unavailable; keeping it in this process only",
-                        path=str(self.path), error=f"{type(exc).__name__}: {exc}")
+                        path=str(self._link.location if self._link else self.path),
+                        error=f"{type(exc).__name__}: {exc}")
             self._conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             self._conn.execute(_SCHEMA)
             self.shared = False
@@ -168,7 +180,7 @@ class ProviderStateStore:
         view = self.execute(
             "UPDATE provider_state SET paused_until = MAX(paused_until, :until), pause_reason = :reason, "
             "updated_at = :now WHERE name = :name",
-            {"name": name, "until": until, "reason": reason, "now": time.time()},
+            {"name": name, "until": until, "reason": reason, "now": self.clock()},
         )
         assert view is not None
         return view
@@ -176,7 +188,7 @@ class ProviderStateStore:
     def disable(self, name: str, reason: str) -> ProviderStateView:
         view = self.execute(
             "UPDATE provider_state SET disabled_reason = :reason, updated_at = :now WHERE name = :name",
-            {"name": name, "reason": reason, "now": time.time()},
+            {"name": name, "reason": reason, "now": self.clock()},
         )
         assert view is not None
         return view
@@ -210,7 +222,7 @@ class ProviderStateStore:
                 self.execute(
                     "UPDATE provider_state SET requests = requests + :r, rate_limited = rate_limited + :rl, "
                     "failures = failures + :f, updated_at = :now WHERE name = :name",
-                    {"name": name, "r": requests, "rl": rate_limited, "f": failures, "now": time.time()},
+                    {"name": name, "r": requests, "rl": rate_limited, "f": failures, "now": self.clock()},
                 )
 
     def close(self) -> None:
@@ -218,12 +230,31 @@ class ProviderStateStore:
             self.flush_counters()
         finally:
             with self._lock:
-                self._conn.close()
+                if self._link is not None:
+                    from scribe_tui.limits.pg_link import release
+
+                    release(self._link)
+                else:
+                    self._conn.close()
 
 
-def read_provider_states(data_dir: Path) -> dict[str, ProviderStateView]:
+def read_provider_states(data_dir: Path, store_url: str | None = None) -> dict[str, ProviderStateView]:
     """Every provider's shared state, for the UI and the monitor; {} before any run.
-    Opens the file read-only and never creates it."""
+    Opens the file read-only and never creates it (or reads the shared database's table)."""
+    if store_url:
+        from scribe_tui.limits.pg_link import link_for, release
+
+        try:
+            link = link_for(store_url)
+        except sqlite3.Error:
+            return {}
+        try:
+            rows = link.execute(f"SELECT {', '.join(_COLUMNS)} FROM provider_state").fetchall()
+        except sqlite3.Error:
+            return {}
+        finally:
+            release(link)
+        return {row[0]: ProviderStateView.from_row(row) for row in rows}
     path = state_path(data_dir)
     if not path.exists():
         return {}

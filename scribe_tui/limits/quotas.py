@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -87,10 +88,17 @@ class QuotaCounters:
     """This process's handle on the shared quota counters (one connection, used from one
     thread at a time)."""
 
-    def __init__(self, data_dir: Path, *, timeout_s: float = 5.0):
+    def __init__(self, data_dir: Path, *, timeout_s: float = 5.0, store_url: str | None = None):
         self.path = quotas_path(data_dir)
         self._lock = threading.Lock()
+        self._link: Any = None
         try:
+            if store_url:  # the table every machine shares (pg_link.py)
+                from scribe_tui.limits.pg_link import link_for
+
+                self._conn = self._link = link_for(store_url)
+                self.shared = True
+                return
             paths.ensure_private_dir(self.path.parent)
             paths.touch_private(self.path)
             self._conn = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False)
@@ -117,7 +125,7 @@ class QuotaCounters:
         with self._lock:
             row = self._conn.execute(
                 "INSERT INTO quota_usage (key, period, used) VALUES (:key, :period, :amount) "
-                "ON CONFLICT (key, period) DO UPDATE SET used = used + :amount WHERE used + :amount <= :limit "
+                "ON CONFLICT (key, period) DO UPDATE SET used = quota_usage.used + :amount WHERE quota_usage.used + :amount <= :limit "
                 "RETURNING used", {"key": key, "period": period, "amount": amount, "limit": limit}).fetchone()
         return row is not None
 
@@ -128,7 +136,7 @@ class QuotaCounters:
         with self._lock:
             self._conn.execute(
                 "INSERT INTO quota_usage (key, period, used) VALUES (:key, :period, MAX(:delta, 0)) "
-                "ON CONFLICT (key, period) DO UPDATE SET used = MAX(used + :delta, 0)",
+                "ON CONFLICT (key, period) DO UPDATE SET used = MAX(quota_usage.used + :delta, 0)",
                 {"key": key, "period": period, "delta": delta})
 
     def fill(self, key: str, period: float, limit: int) -> None:
@@ -136,16 +144,23 @@ class QuotaCounters:
         with self._lock:
             self._conn.execute(
                 "INSERT INTO quota_usage (key, period, used) VALUES (:key, :period, :limit) "
-                "ON CONFLICT (key, period) DO UPDATE SET used = MAX(used, :limit)",
+                "ON CONFLICT (key, period) DO UPDATE SET used = MAX(quota_usage.used, :limit)",
                 {"key": key, "period": period, "limit": limit})
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._link is not None:
+                from scribe_tui.limits.pg_link import release
+
+                release(self._link)
+            else:
+                self._conn.close()
 
 
-def read_quota_used(data_dir: Path, key: str, period: float) -> int:
+def read_quota_used(data_dir: Path, key: str, period: float, store_url: str | None = None) -> int:
     """The units used in a period, read-only and without creating anything (for the UI)."""
+    if store_url:
+        return read_shared_count(store_url, "SELECT used FROM quota_usage WHERE key = ? AND period = ?", (key, period))
     return read_count(quotas_path(data_dir), "SELECT used FROM quota_usage WHERE key = ? AND period = ?", (key, period))
 
 
@@ -163,6 +178,23 @@ def read_count(path: Path, sql: str, params: tuple[object, ...]) -> int:
         return 0
     finally:
         conn.close()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def read_shared_count(store_url: str, sql: str, params: tuple[object, ...]) -> int:
+    """One number from the shared limits database; 0 when it does not answer."""
+    from scribe_tui.limits.pg_link import link_for, release
+
+    try:
+        link = link_for(store_url)
+    except sqlite3.Error:
+        return 0
+    try:
+        row = link.execute(sql, params).fetchone()
+    except sqlite3.Error:
+        return 0
+    finally:
+        release(link)
     return int(row[0]) if row and row[0] is not None else 0
 
 

@@ -36,7 +36,7 @@ class ProviderStatus:
 
 def provider_snapshot(data_dir: Path, settings: Settings, *, now: float | None = None) -> list[ProviderStatus]:
     now = time.time() if now is None else now
-    states = read_provider_states(data_dir)
+    states = read_provider_states(data_dir, settings.store_url)
     out = []
     for name, config in settings.providers.items():
         view = states.get(name) or ProviderStateView(name=name)
@@ -46,7 +46,7 @@ def provider_snapshot(data_dir: Path, settings: Settings, *, now: float | None =
         open_until = view.open_until if circuit == "open" else None
         out.append(ProviderStatus(
             name=name, kind=config.kind, model=config.model or "", circuit=circuit, paused_until=paused,
-            open_until=open_until, limit_usage=tuple(limit_usage(data_dir, name, config)), requests=view.requests,
+            open_until=open_until, limit_usage=tuple(limit_usage(data_dir, name, config, settings.store_url)), requests=view.requests,
             rate_limited=view.rate_limited, consecutive_failures=view.consecutive_failures,
             disabled_reason=view.disabled_reason, note=_note(view, circuit, paused, open_until, now, cap, config.max_concurrency),
             concurrency_cap=cap, max_concurrency=config.max_concurrency,
