@@ -30,10 +30,11 @@ def sim():
     server.stop()
 
 
-def start(tmp_path: Path, name: str, corpus: Path, sim: SimulatorServer, url: str, **env: str) -> subprocess.Popen:
+def start(tmp_path: Path, name: str, corpus: Path, sim: SimulatorServer, url: str, *, limits: tuple[str, ...] = (),
+          **env: str) -> subprocess.Popen:
     home = tmp_path / name
     home.mkdir()
-    config = write_config(home, sim_url=sim.url, max_concurrency=3, workers=1, max_tokens=50)
+    config = write_config(home, sim_url=sim.url, max_concurrency=3, workers=1, max_tokens=50, limits=limits)
     (home / "config.toml").write_text(config.read_text().replace(f'output_dir = "{home / "out"}"',
                                                                  f'output_dir = "{tmp_path / "out"}"'))
     return popen_cli("--batch", str(corpus), "--to", "he,de", "--config", str(config), "--store", url, "--json",
@@ -75,6 +76,30 @@ def test_two_supervisors_share_the_queue_and_translate_each_chunk_once(tmp_path:
     assert int(sim.stats()["per_status"]["200"]) == chunks  # every chunk paid for exactly once
     assert sum(summary["requests"] for _, summary, _ in results) == chunks
     assert all(summary["requests"] > 0 for _, summary, _ in results), [s["requests"] for _, s, _ in results]
+
+
+def test_two_supervisors_share_one_rate_limit_through_the_database(tmp_path: Path, postgres_url: str) -> None:
+    """The simulator enforces the limit the way a provider does (at arrival); both machines
+    are configured with exactly that limit and no margin: not one 429, every chunk once."""
+    limit = "6/2s"
+    sim = SimulatorServer(SimulatorConfig(latency_ms=100, limits=(limit,))).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=6)
+        first = start(tmp_path, "host-a", corpus, sim, postgres_url, limits=(limit,))
+        second = start(tmp_path, "host-b", corpus, sim, postgres_url, limits=(limit,))
+        results = [finish(first), finish(second)]
+        stats = sim.stats()
+    finally:
+        sim.stop()
+    for code, _, err in results:
+        assert code == 0, err
+    chunks = assert_all_translated(postgres_url, tmp_path, corpus)
+    assert int(stats["per_status"].get("429", 0)) == 0, stats["per_status"]
+    assert int(stats["per_status"]["200"]) == chunks  # every chunk paid for exactly once
+    assert all(summary["requests"] > 0 for _, summary, _ in results), [s["requests"] for _, s, _ in results]
+    with open_store(postgres_url, tmp_path) as store:  # the limits lived in the database, not the data dirs
+        assert store._scalar("SELECT COUNT(*) FROM scribe_limit_rows WHERE bucket = 'sim|requests'") > 0  # noqa: SLF001
+    assert not (tmp_path / "host-a" / "data" / "limits" / "sim.requests.db").exists()
 
 
 def test_a_supervisor_killed_mid_run_leaves_its_chunks_to_the_other(tmp_path: Path, sim: SimulatorServer,
