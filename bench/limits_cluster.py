@@ -51,12 +51,11 @@ def _pyrate_postgres(url: str, _data_dir: str, seconds: float, barrier: Any, res
     from pyrate_limiter import Duration, Limiter, PostgresBucket, Rate
 
     pool = ConnectionPool(url, min_size=1, max_size=2, kwargs={"options": "-c TimeZone=UTC"}, open=True)
-    limiter = Limiter(PostgresBucket(pool, "bench", [Rate(100_000_000, Duration.MINUTE)]),
-                      max_delay=Duration.SECOND * 5)
+    limiter = Limiter(PostgresBucket(pool, "bench", [Rate(100_000_000, Duration.MINUTE)]))
     barrier.wait()
     count, stop_at = 0, time.perf_counter() + seconds
     while time.perf_counter() < stop_at:
-        count += bool(limiter.try_acquire("bench", 1))  # blocking: a busy table lock is tried again
+        count += bool(limiter.try_acquire("bench", 1, blocking=True, timeout=5))  # blocking: a busy table lock is tried again
     limiter.close()
     pool.close()
     results.put(count)

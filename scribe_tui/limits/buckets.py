@@ -187,7 +187,11 @@ class ProviderLimiter:
         def read_needs() -> list[Need]:
             return [kind.need(weight) for kind, weight in wanted] + [gate.need(raw, amount, now) for gate, amount, raw in gates]
 
-        needs = await asyncio.to_thread(read_needs) if self.remote else read_needs()
+        if self.remote and len(wanted) == 1 and not gates:
+            # one shared window and nothing else: its take decides (and parks) in one round trip
+            needs = [Need(0.0, False, "")]
+        else:
+            needs = await asyncio.to_thread(read_needs) if self.remote else read_needs()
         parked = _park(self.provider, needs, deadline, self.clock())
         if parked is not None:
             return parked

@@ -154,8 +154,16 @@ class ProviderStateStore:
         hit = self._cached.get(name)
         if hit is not None and not fresh and now - hit[0] < self._ttl:
             return hit[1]
-        with self._lock:
-            row = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM provider_state WHERE name = ?", (name,)).fetchone()
+        try:
+            with self._lock:
+                row = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM provider_state WHERE name = ?",
+                                         (name,)).fetchone()
+        except sqlite3.Error:
+            if self._link is None:
+                raise
+            # the shared database is not answering: go on with what was last seen (the
+            # buckets meanwhile limit this host alone, pg_buckets.py)
+            return hit[1] if hit is not None else ProviderStateView(name=name)
         view = ProviderStateView.from_row(row) if row else ProviderStateView(name=name)
         self._cached[name] = (now, view)
         return view
