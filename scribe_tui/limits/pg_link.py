@@ -38,8 +38,9 @@ from scribe_tui.store.locations import redact
 log = structlog.get_logger(__name__)
 
 CONNECT_TIMEOUT_S = 3
+CHECKOUT_TIMEOUT_S = 1.0  # a pooled connection not had within this: the database counts as down
 STATEMENT_TIMEOUT_MS = 5000
-DOWN_RETRY_S = 2.0
+DOWN_RETRY_S = 5.0
 POOL_MAX_SIZE = 4
 HOST_ALIVE_S = 60.0  # a host whose workers beat within this is counted alive
 
@@ -162,7 +163,7 @@ class PgLink:
         except psycopg.Error as exc:
             raise SharedStateUnavailable(f"{self.location}: {_one_line(exc)}") from None
         self._pool = ConnectionPool(self.url, min_size=1, max_size=POOL_MAX_SIZE, kwargs=kwargs, open=False,
-                                    timeout=CONNECT_TIMEOUT_S, name="scribe-limits")
+                                    timeout=CHECKOUT_TIMEOUT_S, name="scribe-limits")
         self._pool.open(wait=False)
 
     def _measure(self, conn: Any) -> None:
@@ -214,7 +215,7 @@ class PgLink:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.close()
+            self._pool.close(timeout=1.0)  # its reconnecting workers need not finish a connect timeout
             self._pool = None
 
 
