@@ -79,15 +79,16 @@ def announce(listen: Listen, port: int, tokens: Tokens, settings: Settings, atta
 
 
 def run(args: argparse.Namespace) -> int:
-    from scribe_tui.web.app import WebState, create_app
-    from scribe_tui.web.engine_link import StoreThreads, close_engine, open_engine
-    from scribe_tui.web.live import LiveStatus
-    from scribe_tui.web.server import WebServer, bind
-
     context = CommandContext.from_args(args)
     settings = context.settings
     tokens = Tokens.from_environment(settings.web)
     listen = listen_address(args, settings, tokens)
+
+    from scribe_tui.web.app import WebState, create_app  # the web stack loads once the arguments are good
+    from scribe_tui.web.engine_link import StoreThreads, close_engine, open_engine
+    from scribe_tui.web.live import LiveStatus
+    from scribe_tui.web.server import WebServer, bind
+
     log = settings.log
     configure_logging(context.data_dir, verbose=context.verbose, level=log.level, process_name="main",
                       max_bytes=log.max_bytes, backups=log.backups)

@@ -58,6 +58,17 @@ def close_engine(engine: Engine, settings: Settings) -> None:
     engine.close()
 
 
+def close_thread_connection(engine: Engine) -> None:
+    """Close the calling thread's store connection only: ``Supervisor.close`` would also stop
+    the supervisor, which is ``close_engine``'s job."""
+    from scribe_tui.engine.store_commands import StoreCommands
+
+    if isinstance(engine, StoreCommands):
+        StoreCommands.close(engine)
+    else:
+        engine.close()
+
+
 _STOP = object()
 
 
@@ -89,11 +100,10 @@ class StoreThreads:
                 except BaseException as exc:  # handed to the awaiting request, which reports it
                     future.set_exception(exc)
         finally:
-            self.engine.close()  # this thread's store connection (and a no-op stop, see ``stop``)
+            close_thread_connection(self.engine)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Let queued calls finish, then end the threads, each closing its store connection.
-        Call it after ``close_engine``: closing a Supervisor that still runs would stop it."""
+        """Let queued calls finish, then end the threads, each closing its store connection."""
         for _ in self._threads:
             self._jobs.put(_STOP)
         for thread in self._threads:
