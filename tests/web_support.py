@@ -35,10 +35,10 @@ def demo_settings(tmp_path: Path, *, latency_ms: int = 10, workers: int = 1) -> 
                          providers={"demo": {"kind": "demo", "latency_ms": latency_ms, "jitter_ms": 0,
                                              "limits": ["6000/minute"]}},
                          retry={"base_delay_s": 0.05, "max_delay_s": 0.2, "park_after_s": 30},
-                         engine={"heartbeat_s": 0.2, "heartbeat_timeout_s": 5, "lease_s": 30, "shutdown_grace_s": 1})
+                         engine={"heartbeat_s": 0.2, "heartbeat_timeout_s": 60, "lease_s": 60, "shutdown_grace_s": 1})
 
 
-def write_config(tmp_path: Path, *, latency_ms: int = 10) -> Path:
+def write_config(tmp_path: Path, *, latency_ms: int = 10, extra: str = "") -> Path:
     """The same settings as a config file, for ``scribe-tui`` processes."""
     path = tmp_path / "config.toml"
     path.write_text(f"""
@@ -58,7 +58,7 @@ kind = "demo"
 latency_ms = {latency_ms}
 jitter_ms = 0
 max_concurrency = 2
-""")
+{extra}""")
     return path
 
 

@@ -1,0 +1,171 @@
+"""The dashboard in a real browser: headless Chromium (Debian's package at /usr/bin/chromium,
+driven by playwright without any browser download) against the real server and a real
+Supervisor. A document shows up in the job list within seconds of being enqueued, an
+operator cancels a job, a viewer is refused, a job's chunks show source and translation,
+and the page fits a phone — with no script error or CSP violation on the way.
+
+Without Chromium the tests skip, loudly; ``SCRIBE_REQUIRE_BROWSER=1`` (set by ``.ci/run``)
+turns that skip into a failure."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scribe_tui.engine.supervisor import Supervisor
+from tests.web_support import OPERATOR, VIEWER, RunningServer, demo_settings, wait_for, web_server, write_documents
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+SEEN_WITHIN_S = 5.0
+
+
+def browser_unavailable() -> str | None:
+    if not CHROMIUM.exists():
+        return f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "BROWSER TESTS SKIPPED: playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    reason = browser_unavailable()
+    if reason:
+        if os.environ.get("SCRIBE_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason.replace("SKIPPED", "CANNOT RUN") + "; SCRIBE_REQUIRE_BROWSER=1 requires them")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path) -> Iterator[tuple[RunningServer, Supervisor]]:
+    settings = demo_settings(tmp_path, latency_ms=20)
+    supervisor = Supervisor(settings)
+    supervisor.start()
+    supervisor.pause()  # jobs enqueued by a test stay queued until it resumes
+    try:
+        with web_server(settings, supervisor) as server:
+            yield server, supervisor
+    finally:
+        supervisor.stop(grace_s=1)
+
+
+class Page:
+    """A browser tab that records script errors and console errors (CSP violations among them)."""
+
+    def __init__(self, browser: Any, **context_options: Any):
+        self.context = browser.new_context(**context_options)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
+
+    def job_row(self, name: str) -> Any:
+        return self.page.locator("#jobs-table tbody tr", has_text=name)
+
+    def close(self) -> None:
+        self.context.close()
+
+    def assert_no_errors(self, expected: tuple[str, ...] = ()) -> None:
+        unexpected = [e for e in self.errors if not any(text in e for text in expected)]
+        assert unexpected == []
+
+
+@pytest.fixture
+def tab(browser: Any) -> Iterator[Page]:
+    page = Page(browser)
+    yield page
+    page.close()
+
+
+def test_an_operator_sees_a_new_document_at_once_and_cancels_a_job(tab: Page, dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server, supervisor = dashboard
+    page = tab.page
+    page.goto(f"{server.url}/?token={OPERATOR}")
+    page.locator("#role", has_text="operator").wait_for(timeout=10_000)
+    assert "token" not in page.url  # the redirect dropped it from the address bar
+    page.locator("#mode", has_text="supervisor").wait_for(timeout=10_000)
+
+    supervisor.enqueue(write_documents(tmp_path / "docs", ["known-document-4711.txt"]), ["he"])
+    enqueued_at = time.monotonic()
+    row = tab.job_row("known-document-4711.txt")
+    row.wait_for(timeout=SEEN_WITHIN_S * 1000)
+    assert time.monotonic() - enqueued_at < SEEN_WITHIN_S
+    job_id = int(row.get_attribute("data-job-id"))
+    assert row.locator("td.status").inner_text() == "queued"
+
+    row.locator("button[data-action=cancel]").click()
+    wait_for(lambda: supervisor.store.job(job_id).status == "cancelled", "the job cancelled in the store", timeout=10)
+    row.locator("td.status", has_text="cancelled").wait_for(timeout=5000)
+    tab.assert_no_errors()
+
+
+def test_a_viewer_sees_the_jobs_but_is_refused_control(tab: Page, dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server, supervisor = dashboard
+    supervisor.enqueue(write_documents(tmp_path / "docs", ["viewer-sees-this.txt"]), ["de"])
+    job_id = supervisor.store.jobs()[0].id
+    page = tab.page
+    response = page.goto(server.url)
+    assert response is not None and response.status == 401  # the login form
+    page.fill("#token", VIEWER)
+    page.click("button[type=submit]")
+    row = tab.job_row("viewer-sees-this.txt")
+    row.wait_for(timeout=10_000)
+    assert page.inner_text("#role") == "viewer"
+    assert row.locator("button").count() == 0 and not page.is_visible("#pause")
+
+    refused = page.evaluate("id => window.scribe.control(`/api/jobs/${id}/cancel`)", job_id)
+    assert refused["ok"] is False and refused["status"] == 403
+    page.locator("#toast", has_text="the viewer role may only read").wait_for(timeout=5000)
+    assert supervisor.store.job(job_id).status == "queued"
+    tab.assert_no_errors(expected=("401", "403"))  # the login form and the refused request, logged by the browser
+
+
+def test_a_jobs_detail_shows_each_chunks_source_and_translation(tab: Page, dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server, supervisor = dashboard
+    supervisor.enqueue(write_documents(tmp_path / "docs", ["side-by-side.txt"], paragraphs=6), ["he"])
+    supervisor.resume()
+    job_id = supervisor.store.jobs()[0].id
+    wait_for(lambda: supervisor.store.job(job_id).status == "completed", "the job to complete", timeout=30)
+    page = tab.page
+    page.goto(f"{server.url}/?token={VIEWER}")
+    tab.job_row("side-by-side.txt").locator("td.status", has_text="completed").wait_for(timeout=10_000)
+    tab.job_row("side-by-side.txt").click()
+    chunks = page.locator("#detail .chunk")
+    chunks.first.wait_for(timeout=5000)
+    tasks = supervisor.store.tasks_of_job(job_id)
+    assert chunks.count() == len(tasks) > 1
+    source, translation = (chunks.first.locator("pre").nth(i).inner_text() for i in (0, 1))
+    assert source.strip() == tasks[0].text.strip()
+    assert translation.strip() == tasks[0].translation.strip() and translation != source
+    tab.assert_no_errors()
+
+
+def test_the_page_fits_a_phone(browser: Any, dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server, supervisor = dashboard
+    supervisor.enqueue(write_documents(tmp_path / "docs", ["a-rather-long-document-name-for-a-phone.txt"]), ["he"])
+    phone = Page(browser, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                 has_touch=True)
+    try:
+        phone.page.goto(f"{server.url}/?token={OPERATOR}")
+        phone.job_row("a-rather-long-document-name").wait_for(timeout=10_000)
+        width = phone.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"the page is wider than the screen: {width}"
+        phone.assert_no_errors()
+    finally:
+        phone.close()
