@@ -103,22 +103,30 @@
   }
 
   // ---- jobs ---------------------------------------------------------------------------------
-  function jobRow(job) {
-    const [dir, name] = splitPath(job.path);
+  // The directory every listed document is in: shown once above the table, not on each row.
+  function commonDirectory(paths) {
+    if (!paths.length) return "";
+    let common = splitPath(paths[0])[0];
+    for (const path of paths) while (common && !path.startsWith(common)) common = splitPath(common.slice(0, -1))[0];
+    return common;
+  }
+
+  function jobRow(job, common) {
+    const [dir, name] = splitPath(job.path.slice(common.length));
     const pct = Math.round(job.progress * 100);
     const can = state.session && state.session.can_control;
     const retryable = ["failed", "dead", "cancelled"].includes(job.status);
     const cancellable = !["completed", "cancelled"].includes(job.status);
     return h("tr", { "data-job-id": job.id, onclick: () => openDetail(job.id) },
-      h("td", { className: "num" }, job.id),
+      h("td", { className: "num wide" }, job.id),
       h("td", { className: "doc", title: job.path }, h("span", { className: "dir" }, dir), name),
       h("td", {}, job.target_language),
       h("td", { className: "status " + job.status, title: job.error || "" }, job.status),
       h("td", { className: "progress-cell", title: `${job.chunks_done} of ${job.chunks_total} chunks` },
         h("span", { className: "progress" }, h("span", { style: `width:${pct}%` })),
         h("small", {}, `${job.chunks_done}/${job.chunks_total}`)),
-      h("td", { className: "num" }, job.effective_priority),
-      h("td", { className: "num" }, job.attempts),
+      h("td", { className: "num wide" }, job.effective_priority),
+      h("td", { className: "num wide" }, job.attempts),
       h("td", { className: "actions" },
         can && retryable ? h("button", { type: "button", className: "control", title: "retry", "data-action": "retry",
           onclick: (e) => { e.stopPropagation(); control(`/api/jobs/${job.id}/retry`); } }, "↻") : null,
@@ -139,7 +147,9 @@
     try {
       const page = await api(jobsUrl());
       state.jobs = page;
-      replaceRows($("jobs-table").tBodies[0], page.jobs.length ? page.jobs.map(jobRow)
+      const common = commonDirectory(page.jobs.map((job) => job.path));
+      $("jobs-directory").textContent = common;
+      replaceRows($("jobs-table").tBodies[0], page.jobs.length ? page.jobs.map((job) => jobRow(job, common))
         : [h("tr", {}, h("td", { colspan: 8, className: "empty" }, "no jobs match"))]);
       const shown = page.jobs.length ? `${page.offset + 1}–${page.offset + page.jobs.length}` : "0";
       const total = page.total === null ? (page.more ? "more" : page.offset + page.jobs.length) : fmtInt(page.total);
@@ -159,8 +169,9 @@
     window.scribeChart.drawThroughput($("chart"), status.chunks_per_min, status.tokens_per_min, status.rate_limit_per_min);
     $("eta").textContent = status.eta_s === null ? "unknown (nothing done lately)" : status.eta_s === 0 ? "done" : fmtDuration(status.eta_s);
     $("chunks-left").textContent = fmtInt(status.chunks_left);
-    const now = status.chunks_per_min.length ? status.chunks_per_min[status.chunks_per_min.length - 1] : 0;
-    $("rate-now").textContent = `${fmtInt(now)} chunks` + (status.rate_limit_per_min ? ` (limit ${fmtInt(status.rate_limit_per_min)}/min)` : "");
+    const series = status.chunks_per_min;
+    const lastMinute = series.length > 1 ? series[series.length - 2] : 0;  // the last one is the minute under way
+    $("rate-now").textContent = `${fmtInt(lastMinute)} chunks` + (status.rate_limit_per_min ? ` (limit ${fmtInt(status.rate_limit_per_min)}/min)` : "");
     $("spend-run").textContent = status.spend.run_usd === null ? "– (attached)" : fmtUsd(status.spend.run_usd);
     $("spend-hour").textContent = fmtUsd(status.spend.last_hour_usd);
   }
