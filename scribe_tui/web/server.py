@@ -1,7 +1,7 @@
-"""The HTTP server: uvicorn on a socket bound beforehand, stopped by Ctrl-C or SIGTERM (which
-first end the open event streams, so the shutdown does not wait on them), or by ``stop()``
-from another thread. Uvicorn's access log is off: ``app.Guard`` logs requests without their
-query strings."""
+"""The HTTP server: uvicorn on a socket bound beforehand, stopped by Ctrl-C or SIGTERM or by
+``stop()`` from another thread — each also ends the open event streams, so that the shutdown
+never waits on a page left open (recent uvicorn disconnects them as well). Uvicorn's access
+log is off: ``app.Guard`` logs requests without their query strings."""
 
 from __future__ import annotations
 
