@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from scribe_tui.store import JobStore
 from tests.engine_support import popen_cli
@@ -18,6 +19,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.timeout(300)  # a batch and serve, each spawning workers
 def test_an_operator_cancels_a_job_of_a_running_batch(tmp_path: Path) -> None:
     names = [f"episode{n:02d}.txt" for n in range(8)]
     write_documents(tmp_path / "docs", names, paragraphs=1)

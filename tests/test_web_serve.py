@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from scribe_tui.store import JobStore
 from tests.engine_support import run_cli
@@ -74,6 +75,7 @@ def test_tokens_are_never_logged(tmp_path: Path) -> None:
         assert OPERATOR not in text and VIEWER not in text
 
 
+@pytest.mark.timeout(300)  # three processes one after the other, each spawning workers
 def test_ctrl_c_stops_the_supervisor_it_started_and_keeps_the_work(tmp_path: Path) -> None:
     docs = write_documents(tmp_path / "docs", [f"talk{n}.txt" for n in range(4)])
     slow = write_config(tmp_path, latency_ms=3000)

@@ -29,6 +29,8 @@ TOKENS = Tokens({Role.VIEWER: VIEWER, Role.OPERATOR: OPERATOR})
 TOKEN_ENV = {"SCRIBE_VIEWER_TOKEN": VIEWER, "SCRIBE_OPERATOR_TOKEN": OPERATOR}
 
 
+# Worker processes get a minute to send their first heartbeat: at a load average of 10 and
+# more on two cores, a freshly spawned worker took longer than 5 s to import what it needs.
 def demo_settings(tmp_path: Path, *, latency_ms: int = 10, workers: int = 1) -> Settings:
     return load_settings(None, data_dir=tmp_path / "data", output_dir=tmp_path / "out", workers=workers,
                          cache={"dir": str(tmp_path / "cache")}, chunking={"max_tokens": 50, "context_tokens": 10},
@@ -52,6 +54,7 @@ max_tokens = 50
 context_tokens = 10
 [engine]
 heartbeat_s = 0.2
+heartbeat_timeout_s = 60
 shutdown_grace_s = 1
 [providers.demo]
 kind = "demo"

@@ -1,6 +1,10 @@
 """The browser's side: the dashboard page for a signed-in caller, the login form otherwise
-(HTTP 401), signing in once with the form or ``/?token=…`` (an HttpOnly, SameSite=Strict
-session cookie, then a redirect that drops the token from the address bar), and signing out."""
+(HTTP 401), signing in once with the form or ``/?token=…`` (an HttpOnly, SameSite=Lax session
+cookie, then a redirect that drops the token from the address bar), and signing out.
+
+Lax rather than Strict: a link to the dashboard from a chat or a mail opens it signed in.
+What that lets a cross-site top-level GET do is read a page its origin cannot see; every
+change is a POST, which carries the cookie only from this origin and needs the CSRF token."""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ def signed_in(request: Request, token: str) -> Response:
         return login_page("That token is not valid.")
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(SESSION_COOKIE, tokens.session_for(role), max_age=SESSION_DAYS * 86400, path="/",
-                        httponly=True, samesite="strict", secure=request.url.scheme == "https")
+                        httponly=True, samesite="lax", secure=request.url.scheme == "https")
     return response
 
 
@@ -62,5 +66,5 @@ async def login(request: Request) -> Response:
 @router.post("/logout")
 async def logout() -> Response:
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response

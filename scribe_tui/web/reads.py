@@ -99,10 +99,6 @@ def read_job(engine: Engine, job_id: int) -> dict[str, Any] | None:
     return job_detail_json(row, store.tasks_of_job(job_id))
 
 
-def job_exists(engine: Engine, job_id: int) -> bool:
-    return engine.store.job(job_id) is not None
-
-
 def read_job_row(engine: Engine, job_id: int) -> dict[str, Any] | None:
     row = engine.store.job(job_id)
     return None if row is None else job_json(row)
