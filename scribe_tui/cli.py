@@ -24,6 +24,7 @@ processes, failures are retried and cached translations are never paid for twice
   scribe-tui jobs list|retry|cancel       manage the queue
   scribe-tui status | progress | metrics | health | simulate
   scribe-tui serve [--host H] [--port P]  the web dashboard and JSON API
+  scribe-tui gc [--older-than DAYS] [--dry-run]   purge finished jobs past retention
 
 Exit codes: 0 all jobs completed, 1 some failed or dead-lettered, 2 usage or configuration
 error, 130 interrupted (work is kept and resumes on the next run).
@@ -44,7 +45,9 @@ def _commands() -> dict[str, Command]:
     return commands
 
 
-SUBCOMMAND_NAMES = ("translate", "jobs", "status", "progress", "metrics", "health", "simulate", "serve")
+SUBCOMMAND_NAMES = (
+    "translate", "jobs", "status", "progress", "metrics", "health", "gc", "simulate", "serve",
+)
 
 
 def main_parser() -> argparse.ArgumentParser:
