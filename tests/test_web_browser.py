@@ -2,7 +2,8 @@
 driven by playwright without any browser download) against the real server and a real
 Supervisor. A document shows up in the job list within seconds of being enqueued, an
 operator cancels a job, a viewer is refused, a job's chunks show source and translation,
-and the page fits a phone — with no script error or CSP violation on the way.
+the panes show the configured limit on the chart, each provider's limits and concurrency cap,
+and a dead letter with its reason, and the page fits a phone — with no script error or CSP violation on the way.
 
 Without Chromium the tests skip, loudly; ``SCRIBE_REQUIRE_BROWSER=1`` (set by ``.ci/run``)
 turns that skip into a failure."""
@@ -10,6 +11,7 @@ turns that skip into a failure."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,8 @@ from typing import Any
 import pytest
 
 from scribe_tui.engine.supervisor import Supervisor
-from tests.web_support import OPERATOR, VIEWER, RunningServer, demo_settings, wait_for, web_server, write_documents
+from tests.web_support import (OPERATOR, PANES_CONCURRENCY, PANES_LIMIT, VIEWER, RunningServer, demo_settings,
+                               finished_mix, wait_for, web_server, write_documents)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
@@ -169,3 +172,32 @@ def test_the_page_fits_a_phone(browser: Any, dashboard, tmp_path: Path) -> None:
         phone.assert_no_errors()
     finally:
         phone.close()
+
+
+def test_the_panes_show_the_limit_the_providers_and_a_dead_letters_reason(tab: Page, tmp_path: Path) -> None:
+    with finished_mix(tmp_path) as mix:
+        page = tab.page
+        page.goto(f"{mix.server.url}/?token={VIEWER}")
+        failure = page.locator(f"#failures-list li[data-job-id='{mix.dead_id}']")
+        failure.wait_for(timeout=10_000)
+        stored = mix.supervisor.store.job(mix.dead_id)  # type: ignore[attr-defined]
+        assert failure.locator(".reason").inner_text() == (stored.error_message or stored.document_error)
+        assert "broken-bees.txt" in failure.inner_text() and "dead" in failure.inner_text()
+
+        assert page.locator("#chart line.limit").count() == 1
+        assert page.locator("#chart text", has_text="limit 6k/min").count() == 1
+        assert "(limit 6,000/min)" in page.inner_text("#rate-now")
+        assert page.inner_text("#eta") == "done" and page.inner_text("#spend-run").startswith("$")
+
+        rows = {row.locator("td").first.inner_text().split()[0]: row
+                for row in page.locator("#providers-table tbody tr").all()}
+        demo, broken = rows["demo"], rows["broken"]
+        assert PANES_LIMIT in demo.inner_text()
+        cap = demo.locator("td.concurrency").inner_text()
+        assert cap.endswith(f"/{PANES_CONCURRENCY}") and 1 <= int(cap.split("/")[0]) <= PANES_CONCURRENCY
+        assert broken.locator("td.concurrency").inner_text().endswith("/10")
+        assert re.fullmatch(r"\d+(ms|\.\d\ds) / \d+(ms|\.\d\ds)", demo.locator("td.latency").inner_text())
+
+        failure.locator("a").click()
+        page.locator("#detail .chunk .status.dead").first.wait_for(timeout=5000)
+        tab.assert_no_errors()

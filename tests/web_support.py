@@ -147,3 +147,55 @@ def serve_process(*args: str, env: dict[str, str] | None = None) -> Iterator[Ser
         if proc.poll() is None:
             proc.kill()
             proc.communicate(timeout=10)
+
+
+# ---- a finished mix: what the status panes show ------------------------------------------------
+
+PANES_LIMIT = "6000/minute"
+PANES_CONCURRENCY = 2
+
+
+def panes_settings(tmp_path: Path) -> Settings:
+    """Two demo providers: ``demo`` (the default: a configured limit, a concurrency cap and a
+    price) and ``broken`` (every request fails, so its job is dead-lettered after two attempts)."""
+    price = {"default": {"input_per_million_tokens": 1000.0, "output_per_million_tokens": 1000.0}}
+    demo = {"kind": "demo", "latency_ms": 10, "jitter_ms": 0, "limits": [PANES_LIMIT],
+            "max_concurrency": PANES_CONCURRENCY, "pricing": price}
+    broken = {"kind": "demo", "latency_ms": 10, "jitter_ms": 0, "fail_rate": 1.0, "limits": [PANES_LIMIT]}
+    return load_settings(None, data_dir=tmp_path / "data", output_dir=tmp_path / "out", workers=1,
+                         default_provider="demo", max_attempts=2,
+                         cache={"dir": str(tmp_path / "cache")}, chunking={"max_tokens": 50, "context_tokens": 10},
+                         providers={"demo": demo, "broken": broken}, breaker={"failure_threshold": 50},
+                         retry={"base_delay_s": 0.05, "max_delay_s": 0.2, "park_after_s": 30},
+                         engine={"heartbeat_s": 0.2, "heartbeat_timeout_s": 60, "lease_s": 60, "shutdown_grace_s": 1})
+
+
+@dataclass
+class FinishedMix:
+    server: RunningServer
+    supervisor: object
+    completed_id: int
+    dead_id: int
+
+
+@contextmanager
+def finished_mix(tmp_path: Path) -> Iterator[FinishedMix]:
+    """A supervisor that translated one document on ``demo`` and dead-lettered one on
+    ``broken``, with the dashboard over it."""
+    from scribe_tui.engine.supervisor import Supervisor
+
+    settings = panes_settings(tmp_path)
+    supervisor = Supervisor(settings)
+    # Enqueued before the start: a supervisor starts the demo backends its queued jobs need.
+    supervisor.enqueue(write_documents(tmp_path / "docs", ["good-bees.txt"], paragraphs=16), ["he"])
+    supervisor.enqueue(write_documents(tmp_path / "docs", ["broken-bees.txt"]), ["de"], provider="broken")
+    supervisor.start()
+    try:
+        by_name = {Path(job.path).name: job.id for job in supervisor.store.jobs()}
+        good, bad = by_name["good-bees.txt"], by_name["broken-bees.txt"]
+        wait_for(lambda: supervisor.store.job(good).status == "completed", "the good job to complete", timeout=120)
+        wait_for(lambda: supervisor.store.job(bad).status == "dead", "the broken job to be dead-lettered", timeout=120)
+        with web_server(settings, supervisor) as server:
+            yield FinishedMix(server, supervisor, good, bad)
+    finally:
+        supervisor.stop(grace_s=1)

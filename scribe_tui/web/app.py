@@ -97,7 +97,17 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     for error in exc.errors():
         where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
         problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
-    return _error(400, "; ".join(problems) or "invalid request")
+    message = "; ".join(problems) or "invalid request"
+    if _body_is_not_json(request, exc):
+        message += " (send the body as a JSON object with 'Content-Type: application/json')"
+    return _error(400, message)
+
+
+def _body_is_not_json(request: Request, exc: RequestValidationError) -> bool:
+    """A body was expected but came as something other than JSON (``curl -d`` sends a form)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    expects_body = any(tuple(error.get("loc", ()))[:1] == ("body",) for error in exc.errors())
+    return expects_body and content_type != "application/json"
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

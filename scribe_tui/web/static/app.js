@@ -196,7 +196,8 @@
   function eventText(e) {
     switch (e.type) {
       case "Notice": return e.message;
-      case "RetryScheduled": return `job ${e.job_id} chunk ${e.chunk_index}: ${e.error_class}, retry in ${fmtDuration(e.delay_s)} (attempt ${e.attempts})`;
+      case "RetryScheduled": return `job ${e.job_id} chunk ${e.chunk_index}: ${e.error_class}, retry in ${fmtDuration(e.delay_s)} (attempt ${e.attempts})` +
+        (e.message ? `: ${e.message}` : "");
       case "ChunkFailed": return `job ${e.job_id} chunk ${e.chunk_index}: ${e.error_class}: ${e.message}` + (e.dead ? " (dead-lettered)" : "");
       case "JobFinished": return `job ${e.job_id} ${e.status}` + (e.error ? `: ${e.error}` : "");
       case "RateLimitWait": return `${e.provider}: waiting (${e.reason}) until ${fmtTime(e.until)}`;
@@ -229,14 +230,24 @@
       h("span", { className: "meter" }, h("span", { style: `width:${share}%` })), `${use.limit} ${share}%`);
   }
 
+  // The adaptive cap on requests in flight against the configured max_concurrency; lowered after overload.
+  function concurrencyCell(p) {
+    if (!p.max_concurrency) return h("td", { className: "num concurrency" }, "–");
+    const lowered = p.concurrency_cap < p.max_concurrency;
+    return h("td", { className: "num concurrency" + (lowered ? " lowered" : ""), title: p.note || "" },
+      `${p.concurrency_cap}/${p.max_concurrency}`);
+  }
+
   function renderProviders(status) {
     replaceRows($("providers-table").tBodies[0], status.providers.map((p) => h("tr", {},
       h("td", { title: `${p.kind} · ${p.model}` }, p.name, h("br"), h("small", {}, p.model)),
       h("td", { className: "circuit-" + p.circuit, title: p.note || "" }, p.circuit,
-        p.paused_until && p.paused_until * 1000 > Date.now() ? h("small", {}, ` until ${fmtTime(p.paused_until)}`) : null),
+        p.paused_until && p.paused_until * 1000 > Date.now() ? h("small", {}, ` until ${fmtTime(p.paused_until)}`) : null,
+        p.note ? h("small", { className: "note" }, p.note) : null),
       h("td", {}, p.limit_usage.length ? p.limit_usage.map(limitUse) : "none"),
+      concurrencyCell(p),
       h("td", { className: "num" }, fmtInt(p.requests)), h("td", { className: "num" }, fmtInt(p.rate_limited)),
-      h("td", { className: "num" }, `${fmtMs(p.latency_p50_ms)} / ${fmtMs(p.latency_p95_ms)}`),
+      h("td", { className: "num latency" }, `${fmtMs(p.latency_p50_ms)} / ${fmtMs(p.latency_p95_ms)}`),
       h("td", { className: "num" }, fmtUsd(p.cost_usd)))));
   }
 
