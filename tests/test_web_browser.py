@@ -169,6 +169,12 @@ def test_the_page_fits_a_phone(browser: Any, dashboard, tmp_path: Path) -> None:
         phone.job_row("a-rather-long-document-name").wait_for(timeout=10_000)
         width = phone.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], f"the page is wider than the screen: {width}"
+        phone.page.locator("#workers-table tbody td", has_text="w1").wait_for(timeout=60_000)
+        phone.page.locator("#providers-table td.latency").wait_for(timeout=10_000)
+        hidden = phone.page.evaluate("""() => [...document.querySelectorAll('#workers-table, #providers-table')]
+            .filter((table) => table.parentElement.scrollWidth > table.parentElement.clientWidth).map((t) => t.id)""")
+        assert hidden == [], f"these tables hide columns off to the side on a phone: {hidden}"
+        assert phone.page.is_visible("#providers-table td.latency") and phone.page.is_visible("#providers-table td.concurrency")
         phone.assert_no_errors()
     finally:
         phone.close()

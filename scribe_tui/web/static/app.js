@@ -32,6 +32,11 @@
     return node;
   }
   const replaceRows = (tbody, rows) => tbody.replaceChildren(...rows);
+  // Each cell carries its column's name, which a stacked table shows above the value on a phone.
+  function labelCells(table) {
+    const names = [...table.tHead.rows[0].cells].map((th) => th.textContent);
+    for (const row of table.tBodies[0].rows) [...row.cells].forEach((td, i) => { td.dataset.label = names[i] || ""; });
+  }
   const fmtInt = (n) => (n === null || n === undefined ? "–" : Math.round(n).toLocaleString("en"));
   const fmtUsd = (n) => (n === null || n === undefined ? "–" : "$" + (n < 10 ? n.toFixed(4) : n.toFixed(2)));
   const fmtMs = (n) => (n === null || n === undefined ? "–" : n >= 1000 ? (n / 1000).toFixed(2) + "s" : Math.round(n) + "ms");
@@ -218,9 +223,9 @@
 
   function renderWorkers(status) {
     replaceRows($("workers-table").tBodies[0], status.workers.length ? status.workers.map((w) => h("tr", {},
-      h("td", {}, w.worker_id), h("td", { className: "num" }, w.pid), h("td", {}, w.state),
+      h("td", {}, w.worker_id), h("td", { className: "num wide" }, w.pid), h("td", {}, w.state),
       h("td", { className: "num" }, w.in_flight), h("td", { className: "num" }, fmtDuration(w.heartbeat_age_s)),
-      h("td", { className: "num" }, w.restarts)))
+      h("td", { className: "num wide" }, w.restarts)))
       : [h("tr", {}, h("td", { colspan: 6, className: "empty" }, "no workers"))]);
   }
 
@@ -249,6 +254,7 @@
       h("td", { className: "num" }, fmtInt(p.requests)), h("td", { className: "num" }, fmtInt(p.rate_limited)),
       h("td", { className: "num latency" }, `${fmtMs(p.latency_p50_ms)} / ${fmtMs(p.latency_p95_ms)}`),
       h("td", { className: "num" }, fmtUsd(p.cost_usd)))));
+    labelCells($("providers-table"));
   }
 
   function renderLanguages(status) {
