@@ -75,6 +75,8 @@ class Page:
         self.context = browser.new_context(**context_options)
         self.page = self.context.new_page()
         self.errors: list[str] = []
+        self.requested: list[str] = []  # every URL the page asked for (no CDN: all on the server)
+        self.page.on("request", lambda request: self.requested.append(request.url))
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
 
@@ -116,6 +118,8 @@ def test_an_operator_sees_a_new_document_at_once_and_cancels_a_job(tab: Page, da
     wait_for(lambda: supervisor.store.job(job_id).status == "cancelled", "the job cancelled in the store", timeout=10)
     row.locator("td.status", has_text="cancelled").wait_for(timeout=5000)
     tab.assert_no_errors()
+    assert {"/static/app.js", "/static/chart.js", "/static/app.css"} <= {url.removeprefix(server.url) for url in tab.requested}
+    assert [url for url in tab.requested if not url.startswith(server.url + "/")] == []  # nothing from the internet
 
 
 def test_a_viewer_sees_the_jobs_but_is_refused_control(tab: Page, dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -159,21 +163,31 @@ def test_a_jobs_detail_shows_each_chunks_source_and_translation(tab: Page, dashb
     tab.assert_no_errors()
 
 
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
+def assert_tables_fit_a_phone(phone: Page) -> None:
+    """No table scrolls sideways (hiding columns), and every button in the job list is on screen."""
+    phone.page.locator("#providers-table td.latency").first.wait_for(timeout=10_000)
+    hidden = phone.page.evaluate("""() => [...document.querySelectorAll('#jobs-table, #workers-table, #providers-table')]
+        .filter((table) => table.parentElement.scrollWidth > table.parentElement.clientWidth).map((t) => t.id)""")
+    assert hidden == [], f"these tables hide columns off to the side on a phone: {hidden}"
+    for button in phone.page.locator("#jobs-table button").all():
+        box = button.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE["viewport"]["width"], f"a button off the screen: {box}"
+
+
 def test_the_page_fits_a_phone(browser: Any, dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     server, supervisor = dashboard
     supervisor.enqueue(write_documents(tmp_path / "docs", ["a-rather-long-document-name-for-a-phone.txt"]), ["he"])
-    phone = Page(browser, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                 has_touch=True)
+    phone = Page(browser, **PHONE)
     try:
         phone.page.goto(f"{server.url}/?token={OPERATOR}")
         phone.job_row("a-rather-long-document-name").wait_for(timeout=10_000)
         width = phone.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], f"the page is wider than the screen: {width}"
         phone.page.locator("#workers-table tbody td", has_text="w1").wait_for(timeout=60_000)
-        phone.page.locator("#providers-table td.latency").wait_for(timeout=10_000)
-        hidden = phone.page.evaluate("""() => [...document.querySelectorAll('#workers-table, #providers-table')]
-            .filter((table) => table.parentElement.scrollWidth > table.parentElement.clientWidth).map((t) => t.id)""")
-        assert hidden == [], f"these tables hide columns off to the side on a phone: {hidden}"
+        assert_tables_fit_a_phone(phone)
         assert phone.page.is_visible("#providers-table td.latency") and phone.page.is_visible("#providers-table td.concurrency")
         phone.assert_no_errors()
     finally:
@@ -207,3 +221,12 @@ def test_the_panes_show_the_limit_the_providers_and_a_dead_letters_reason(tab: P
         failure.locator("a").click()
         page.locator("#detail .chunk .status.dead").first.wait_for(timeout=5000)
         tab.assert_no_errors()
+
+        phone = Page(tab.page.context.browser, **PHONE)  # a dead job's row carries two buttons
+        try:
+            phone.page.goto(f"{mix.server.url}/?token={OPERATOR}")
+            phone.job_row("broken-bees.txt").locator("button[data-action=retry]").wait_for(timeout=10_000)
+            assert_tables_fit_a_phone(phone)
+            phone.assert_no_errors()
+        finally:
+            phone.close()

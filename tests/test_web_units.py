@@ -26,6 +26,15 @@ def test_tokens_come_from_the_variables_the_config_names() -> None:
     assert tokens.by_role == {Role.VIEWER: "v-secret"} and not tokens.generated
 
 
+@pytest.mark.parametrize("key", ["operator_token", "viewer_token"])
+def test_a_token_in_the_config_file_is_refused(tmp_path, key: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "config.toml"
+    path.write_text(f'[web]\n{key} = "a-token-written-into-the-file"\n')
+    with pytest.raises(ConfigError, match=f"web.{key}") as refused:
+        load_settings(path)
+    assert "a-token-written-into-the-file" not in str(refused.value)  # the error does not repeat it
+
+
 def test_without_tokens_an_operator_token_is_made() -> None:
     first = Tokens.from_environment(CONFIG, {})
     second = Tokens.from_environment(CONFIG, {})
