@@ -24,6 +24,7 @@ processes, failures are retried and cached translations are never paid for twice
   scribe-tui jobs list|retry|cancel       manage the queue
   scribe-tui status | progress | metrics | health | simulate
   scribe-tui store migrate --to URL       move this machine's queue to a shared PostgreSQL store
+  scribe-tui serve [--host H] [--port P]  the web dashboard and JSON API
   scribe-tui gc [--older-than DAYS] [--dry-run]   purge finished jobs past retention
 
 Exit codes: 0 all jobs completed, 1 some failed or dead-lettered, 2 usage or configuration
@@ -35,14 +36,19 @@ def _commands() -> dict[str, Command]:
     """Subcommands, imported lazily so `scribe-tui --help` stays fast."""
     from scribe_tui import batch
     from scribe_tui.commands import registry as operator_commands
+    from scribe_tui.web import command as web
 
     commands = {"translate": Command("translate", "enqueue documents and run them (or only enqueue with --async)",
                                      batch.register_translate, batch.run_translate)}
     commands.update(operator_commands.commands())
+    commands["serve"] = Command("serve", "the web dashboard and JSON API (viewer and operator tokens from the environment)",
+                                web.register, web.run)
     return commands
 
 
-SUBCOMMAND_NAMES = ("translate", "jobs", "status", "progress", "metrics", "health", "gc", "simulate", "store")
+SUBCOMMAND_NAMES = (
+    "translate", "jobs", "status", "progress", "metrics", "health", "gc", "simulate", "serve", "store",
+)
 
 
 def main_parser() -> argparse.ArgumentParser:
