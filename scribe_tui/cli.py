@@ -13,8 +13,9 @@ from scribe_tui.arguments import Command, add_common_options, add_run_options, p
 from scribe_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ScribeError, UsageError
 
 DESCRIPTION = """\
-Translate collections of documents (txt, md, srt, vtt, json transcripts) into one or more
-languages through OpenAI-compatible endpoints, DeepL or Microsoft Translator — unattended.
+Translate collections of documents (txt, md, srt, vtt, ass/ssa, json transcripts, html, docx,
+epub, po) into one or more languages through OpenAI-compatible endpoints, DeepL or Microsoft
+Translator — unattended.
 Jobs are durable (SQLite), every provider is kept under its rate limits across all worker
 processes, failures are retried and cached translations are never paid for twice.
 
