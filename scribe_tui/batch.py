@@ -84,6 +84,8 @@ def _enqueue(store: Any, ctx: CommandContext, args: argparse.Namespace, language
     if args.paths:
         report, ids = enqueue_paths(store, ctx.settings, args.paths, languages, priority=PRIORITIES[args.priority],
                                     **options)
+        if not report.documents:
+            _warn_nothing_found(args.paths)
         reports.append(report)
         job_ids += ids
     if getattr(args, "from_list", None):
@@ -92,6 +94,13 @@ def _enqueue(store: Any, ctx: CommandContext, args: argparse.Namespace, language
         reports.append(dataclasses.replace(report, errors=report.errors + bad))
         job_ids += ids
     return _merge(reports), job_ids
+
+
+def _warn_nothing_found(paths: list[Path]) -> None:
+    from scribe_tui.documents import SUPPORTED_EXTENSIONS
+
+    where = ", ".join(str(path) for path in paths)
+    print(f"scribe-tui: no {', '.join(SUPPORTED_EXTENSIONS)} files under {where}", file=sys.stderr)
 
 
 def _list_items(list_file: Path) -> tuple[list[Any], tuple[tuple[str, str], ...]]:

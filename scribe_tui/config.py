@@ -173,6 +173,7 @@ class Settings(BaseSettings):
     data_dir: Path | None = None
     source_language: str = "auto"
     source_encoding: str | None = None  # for sources neither UTF-8 nor BOM-marked; None: detect
+    retranslate_po: bool = False  # .po: send entries that already hold a translation too
     priorities: dict[str, int] = Field(default_factory=lambda: {"he": 10, "de": 5, "en": 0})
     chunking: ChunkingConfig = ChunkingConfig()
     cache: CacheConfig = CacheConfig()

@@ -62,3 +62,13 @@ def test_every_new_format_translates_through_the_batch_and_a_damaged_one_fails_a
     assert book.get_item_with_href("images/dot.png").get_content() == PNG
     assert (out / "old.ssa").exists() and not (out / "broken.docx").exists()
     assert io.BytesIO((out / "book.epub").read_bytes()).read(4) == b"PK\x03\x04"
+
+
+def test_help_and_an_empty_directory_name_the_new_formats(tmp_path: Path, sim) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "scan.pdf").write_bytes(b"%PDF-1.4")
+    proc = cli_in(tmp_path, "--batch", "docs", "--to", "de", "--config", str(config_for(tmp_path, sim)))
+    assert proc.returncode == 0, proc.stderr
+    assert "no .txt, .md, .srt, .vtt, .json, .ass, .ssa, .html, .htm, .po, .docx, .epub files under docs" in proc.stderr
+    usage = cli_in(tmp_path, "--help")
+    assert "ass/ssa" in usage.stdout and "docx" in usage.stdout and "epub, po" in usage.stdout

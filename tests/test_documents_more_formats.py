@@ -113,6 +113,20 @@ def test_po_translation_fills_msgstr_and_plurals_keeps_translations_and_sets_lan
     assert [entry.msgid for entry in out.obsolete_entries()] == ["Gone"]
 
 
+def test_po_existing_translations_are_sent_again_only_when_asked() -> None:
+    import polib
+
+    source = po_text().encode()
+    document = parse_document("app.po", source, retranslate=True)
+    assert "Already done" in document.segments and "Needs review" in document.segments
+    chunks = make_chunks(document.segments, 40, 10)
+    out = polib.pofile(render_document(document, chunks, {c.index: he(c.text) for c in chunks}).decode())
+    assert out.find("Already done").msgstr == "[he] Already done"
+    assert [entry.msgstr for entry in out.obsolete_entries()] == ["Parti"]
+    # what the store keeps is what the output is rebuilt from: the same segments again
+    assert parse_document("app.po", document.source).segments == document.segments
+
+
 # ---- .docx ------------------------------------------------------------------------------------
 
 

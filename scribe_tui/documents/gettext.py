@@ -3,7 +3,8 @@ the translation fills ``msgstr``. polib reads and writes the catalogue.
 
 Which entries are sent: every live (not obsolete) entry whose ``msgstr`` is empty, and every
 entry marked ``fuzzy`` (gettext's way of asking for a translation to be redone). Entries that
-already hold a translation are kept as they are. A plural entry sends its singular and its
+already hold a translation are kept as they are, unless asked (``retranslate_po = true``:
+``clear_translations`` empties them all before the catalogue is parsed and kept). A plural entry sends its singular and its
 plural; the translation of the singular fills ``msgstr[0]`` and that of the plural fills every
 other form, as many as the header's ``Plural-Forms`` ``nplurals`` (two when it says nothing).
 An entry with no words to translate (``"%s"``) stays empty, and gettext shows its msgid.
@@ -39,6 +40,18 @@ def parse_po(text: str) -> TemplateBuilder:
         for sent, hidden in texts:
             builder.segment(sent, protected=hidden)
     return builder
+
+
+def clear_translations(text: str) -> str:
+    """The catalogue with every live entry's translation emptied, so that all are sent
+    (``retranslate_po = true``); flags and comments stay."""
+    catalogue = _catalogue(text)
+    for entry in catalogue:
+        if entry.obsolete:
+            continue
+        entry.msgstr = ""
+        entry.msgstr_plural = {form: "" for form in entry.msgstr_plural}
+    return str(catalogue)
 
 
 def rebuild_po(source: bytes, texts: Sequence[str], language: str) -> bytes:

@@ -6,6 +6,7 @@ input becomes a ``DocumentError`` naming the file and the reason; nothing else e
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from scribe_tui.documents.assemble import fill_template
 from scribe_tui.documents.decoding import DecodedText, decode_bytes
 from scribe_tui.documents.formats import BY_EXTENSION, BY_NAME, SUPPORTED_EXTENSIONS
+from scribe_tui.documents.gettext import clear_translations
 from scribe_tui.documents.json_transcript import parse_json_transcript
 from scribe_tui.documents.model import REBUILT_FORMATS, Document, ParseProblem, TemplateBuilder
 from scribe_tui.errors import DocumentError
@@ -26,24 +28,25 @@ def format_of(name: str) -> str | None:
     return spec.name if spec else None
 
 
-def load_document(path: Path, *, encoding: str | None = None) -> Document:
+def load_document(path: Path, *, encoding: str | None = None, retranslate: bool = False) -> Document:
     """Read and parse ``path``; DocumentError when it cannot be read or is not valid input."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise DocumentError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return parse_document(Path(path).name, data, encoding=encoding)
+    return parse_document(Path(path).name, data, encoding=encoding, retranslate=retranslate)
 
 
-def parse_document(name: str, data: bytes, *, encoding: str | None = None) -> Document:
+def parse_document(name: str, data: bytes, *, encoding: str | None = None, retranslate: bool = False) -> Document:
     """Parse ``data`` as the format named by ``name``'s extension; ``encoding`` is used for
-    bytes that are neither UTF-8 nor BOM-marked, instead of detecting one."""
+    bytes that are neither UTF-8 nor BOM-marked, instead of detecting one. ``retranslate``:
+    a .po catalogue's existing translations are sent again (the kept source has them emptied)."""
     document_format = format_of(name)
     if document_format is None:
         supported = ", ".join(SUPPORTED_EXTENSIONS)
         raise DocumentError(f"{name}: unsupported file type (supported: {supported})")
     try:
-        return _parse(name, document_format, data, encoding)
+        return _parse(name, document_format, data, encoding, retranslate)
     except ParseProblem as problem:
         raise DocumentError(f"{name}: {problem}") from None
 
@@ -58,7 +61,7 @@ def utf8_source(document: Document, data: bytes) -> bytes:
     return fill_template(document, document.segments)
 
 
-def _parse(name: str, document_format: str, data: bytes, encoding: str | None) -> Document:
+def _parse(name: str, document_format: str, data: bytes, encoding: str | None, retranslate: bool) -> Document:
     spec = BY_NAME[document_format]
     raw_segments: list[str] = []
     decoded = DecodedText(text="", bom=False, crlf=False)
@@ -66,6 +69,8 @@ def _parse(name: str, document_format: str, data: bytes, encoding: str | None) -
         builder = _parse_container(spec.parse_bytes, data)
     else:
         decoded = decode_bytes(data, encoding)
+        if retranslate and document_format == "po":
+            decoded = dataclasses.replace(decoded, text=clear_translations(decoded.text))
         if document_format == "json":
             builder, raw_segments = parse_json_transcript(decoded.text)
         else:
