@@ -99,7 +99,7 @@ def write_docs(root: Path, count: int, paragraphs: int = 1) -> Path:
 
 
 def config_file(tmp: Path, sim_url: str, *, limits: list[str], concurrency: int, workers: int | str,
-                max_tokens: int = 50, provider: str = "sim") -> Path:
+                max_tokens: int = 50, provider: str = "sim", provider_extra: str = "") -> Path:
     path = tmp / "config.toml"
     path.write_text(f"""
 default_provider = "{provider}"
@@ -119,6 +119,7 @@ api_key_env = ""
 limits = {json.dumps(limits)}
 max_concurrency = {concurrency}
 timeout_s = 30
+{provider_extra}
 """)
     return path
 

@@ -94,6 +94,9 @@ class ProviderConfig(_Section):
     region: str | None = None
     api_version: str | None = None  # microsoft: the Translator API version ("3.0" unless set)
     temperature: float = Field(0.0, ge=0, le=2)
+    # several small chunks (no context, same language) in one request when they wait together;
+    # 1: never. For OpenAI-compatible and demo providers, whose prompt carries the packed layout.
+    pack_max_chunks: int = Field(1, ge=1, le=100)
     pricing: dict[str, Pricing] = Field(default_factory=dict)
     # demo simulator knobs (kind = "demo")
     latency_ms: int = Field(300, ge=0)
@@ -125,6 +128,9 @@ class ProviderConfig(_Section):
         for key, value in defaults.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)
+        if self.pack_max_chunks > 1 and self.kind not in ("openai", "demo"):
+            raise ValueError(f"pack_max_chunks works with openai and demo providers (their prompt carries the "
+                             f"packed layout), not {self.kind}")
         return self
 
     def limits_of(self, kind: str) -> list[RateLimit]:

@@ -1,6 +1,7 @@
 """A worker process: an asyncio loop with many chunks in flight, each sent through the
 limits layer (cache → breaker → limiter → bulkhead → provider → retry policy).
 
+Small chunks that wait together may share one request (packer.py, ``pack_max_chunks``).
 Workers never touch the job store: orders come down a queue, outcomes go back up one, and
 the supervisor records them. A worker that dies loses nothing that was acknowledged.
 """
@@ -85,8 +86,13 @@ class _WorkerLoop:
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
 
     async def run(self) -> None:
+        from scribe_tui.engine.packer import Packer
+
         self.gateway = self._build_gateway()
         self.gateway.prepare()
+        settings = self.spec.settings
+        self.packer = Packer(self.gateway, max_tokens=settings.chunking.max_tokens,
+                             pack_sizes={name: config.pack_max_chunks for name, config in settings.providers.items()})
         loop = asyncio.get_running_loop()
         threading.Thread(target=self._read_orders, args=(loop,), daemon=True, name="orders").start()
         beat = asyncio.create_task(self._heartbeat())
@@ -190,7 +196,8 @@ class _WorkerLoop:
             source_language=self.spec.settings.source_language, chunk_id=str(order.task_id),
         )
         validate = translation_validator(order)
-        result = await self.gateway.translate(order.provider, request, attempt=order.attempt, validate=validate)
+        send = self.packer.translate if self.packer.packs(order.provider, request) else self.gateway.translate
+        result = await send(order.provider, request, attempt=order.attempt, validate=validate)
         return outcome_to_message(self.spec.worker_id, order, result)
 
     def _outcome(self, order: TaskOrder, kind: str, **fields: Any) -> TaskOutcome:
