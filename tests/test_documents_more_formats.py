@@ -196,6 +196,7 @@ def test_epub_translation_keeps_markup_images_toc_and_metadata_and_ebooklib_read
     with zipfile.ZipFile(io.BytesIO(out)) as archive:
         first = archive.infolist()[0]
         assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+        assert 'lang="de" xml:lang="de"' in archive.read("EPUB/chap_01.xhtml").decode()
 
 
 def test_epub_identity_keeps_every_member() -> None:

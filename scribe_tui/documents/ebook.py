@@ -6,7 +6,8 @@ manifest says which files are XHTML documents (chapters and the EPUB 3 navigatio
 and which is the NCX. Their text is found as in an HTML file (``html_document.py``): text
 nodes and ``alt``/``title`` values; markup, ``script``/``style``/``code``/``pre`` and image
 references never change. The package document keeps everything but its ``dc:title`` (or
-titles), which are translated, and its ``dc:language``, which becomes the target language.
+titles), which are translated, and its ``dc:language``, which becomes the target language, as
+do the ``lang`` and ``xml:lang`` attributes of each XHTML document's ``<html>`` tag.
 
 The output is the same zip, member for member in the same order with the same compression
 (``mimetype`` first and stored, as readers require), with only those files rewritten.
@@ -29,6 +30,8 @@ from scribe_tui.documents.model import ParseProblem, TemplateBuilder
 _TEXT_MEDIA_TYPES = frozenset({"application/xhtml+xml", "application/x-dtbncx+xml"})
 _TITLE = re.compile(r"(<dc:title\b[^>]*>)(.*?)(</dc:title>)", re.DOTALL)
 _LANGUAGE = re.compile(r"(<dc:language\b[^>]*>)(.*?)(</dc:language>)", re.DOTALL)
+_HTML_TAG = re.compile(r"<html\b[^>]*>")
+_LANG_ATTRIBUTE = re.compile(r"""(\s(?:xml:)?lang\s*=\s*)(["'])[^"']*\2""")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,9 @@ def rebuild_epub(source: bytes, texts: Sequence[str], language: str) -> bytes:
         text = "".join(out)
         if language and member.name.endswith(".opf"):
             text = _LANGUAGE.sub(lambda match: match.group(1) + language + match.group(3), text)
+        elif language:
+            text = _HTML_TAG.sub(lambda match: _LANG_ATTRIBUTE.sub(rf"\g<1>\g<2>{language}\g<2>", match.group()),
+                                 text, count=1)
         replaced[member.name] = text.encode("utf-8")
     return _rezip(source, replaced)
 
