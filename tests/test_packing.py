@@ -122,7 +122,7 @@ async def test_the_packer_packs_what_waits_together_and_leaves_out_a_cancelled_c
             return [request.text.upper() for request in requests]
 
     gateway = Gateway()
-    packer = Packer(gateway, pack_sizes={"sim": 3}, max_tokens=1000, linger_s=0.05)
+    packer = Packer(gateway, pack_sizes={"sim": 3}, linger_s=0.05)
 
     def send(text: str) -> asyncio.Task:
         request = TranslationRequest(text=text, target_language="de")

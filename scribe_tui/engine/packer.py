@@ -4,8 +4,8 @@ request (``pack_max_chunks`` in the provider's config; 1, the default, never pac
 A chunk is packable when it has no context (a packed request has one system message for all
 its texts) and holds no marker line of the packed layout. Chunks for the same provider,
 target and source language and glossary that arrive within ``LINGER_S`` of the first one are
-collected, up to ``pack_max_chunks`` of them and ``chunking.max_tokens`` estimated tokens,
-then handed to ``Gateway.translate_packed`` together; each caller gets its own chunk's
+collected, up to ``pack_max_chunks`` of them (each chunk is at most ``chunking.max_tokens``, so
+a packed request is at most N times that), then handed to ``Gateway.translate_packed`` together; each caller gets its own chunk's
 outcome. A lone chunk is sent as it would be without packing. The supervisor's dispatch is
 not involved: it sends orders as before, and the packing happens where they wait.
 """
@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from scribe_tui.documents import estimate_tokens
 from scribe_tui.prompt import can_pack
 from scribe_tui.providers.base import TranslationRequest
 
@@ -38,17 +37,15 @@ class _Item:
 class _Pack:
     provider: str
     items: list[_Item] = field(default_factory=list)
-    tokens: int = 0
     sent: bool = False
 
 
 class Packer:
     """Collects packable chunks per provider and language; see the module docstring."""
 
-    def __init__(self, gateway: Any, *, pack_sizes: dict[str, int], max_tokens: int, linger_s: float = LINGER_S):
+    def __init__(self, gateway: Any, *, pack_sizes: dict[str, int], linger_s: float = LINGER_S):
         self.gateway = gateway
         self.pack_sizes = pack_sizes
-        self.max_tokens = max_tokens
         self.linger_s = linger_s
         self._open: dict[tuple[Any, ...], _Pack] = {}
         self._sending: set[asyncio.Task[None]] = set()
@@ -61,17 +58,12 @@ class Packer:
                         validate: Validator | None) -> Any:
         """The outcome for ``request``, sent in a packed request when others wait with it."""
         key = (provider, request.target_language, request.source_language, tuple(sorted(request.glossary.items())))
-        tokens = estimate_tokens(request.text)
         pack = self._open.get(key)
-        if pack is not None and pack.items and pack.tokens + tokens > self.max_tokens:
-            self._send(key, pack)
-            pack = None
         if pack is None:
             pack = self._open[key] = _Pack(provider)
             asyncio.get_running_loop().call_later(self.linger_s, self._send, key, pack)
         item = _Item(request, attempt, validate, asyncio.get_running_loop().create_future())
         pack.items.append(item)
-        pack.tokens += tokens
         if len(pack.items) >= self.pack_sizes[provider]:
             self._send(key, pack)
         return await item.future

@@ -91,8 +91,8 @@ class _WorkerLoop:
         self.gateway = self._build_gateway()
         self.gateway.prepare()
         settings = self.spec.settings
-        self.packer = Packer(self.gateway, max_tokens=settings.chunking.max_tokens,
-                             pack_sizes={name: config.pack_max_chunks for name, config in settings.providers.items()})
+        self.packer = Packer(self.gateway, pack_sizes={name: config.pack_max_chunks
+                                                       for name, config in settings.providers.items()})
         loop = asyncio.get_running_loop()
         threading.Thread(target=self._read_orders, args=(loop,), daemon=True, name="orders").start()
         beat = asyncio.create_task(self._heartbeat())
