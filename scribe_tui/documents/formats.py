@@ -13,6 +13,7 @@ it (a SubStation line break as ``\\N``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import re
 from dataclasses import dataclass
 
 from scribe_tui.documents.ebook import parse_epub, rebuild_epub
@@ -24,6 +25,9 @@ from scribe_tui.documents.plaintext import parse_plaintext
 from scribe_tui.documents.substation import hard_breaks, parse_ass
 from scribe_tui.documents.subtitles import parse_srt, parse_vtt
 from scribe_tui.documents.word import parse_docx, rebuild_docx
+
+
+_LINE_BREAK = re.compile(r"[^\S\n]*\n\s*")
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ class FormatSpec:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+    """A reply's line breaks as spaces (a Word paragraph's text is one line); its edges stay."""
+    return _LINE_BREAK.sub(" ", text)
 
 
 SPECS: tuple[FormatSpec, ...] = (
