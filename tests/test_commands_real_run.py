@@ -21,7 +21,7 @@ from scribe_tui.documents import parse_document
 from scribe_tui.simulator import SimulatorConfig, SimulatorServer
 from tests.engine_support import expected_output, make_corpus, popen_cli, run_cli, write_config
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None:

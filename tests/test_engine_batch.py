@@ -16,7 +16,7 @@ from scribe_tui.store import JobStore
 from tests.engine_support import assert_translated, make_corpus, popen_cli, run_cli, write_config
 from tests.strict_server import StrictServer
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from scribe_tui.limits.provider_state import read_provider_states
 from scribe_tui.simulator import SimulatorConfig, SimulatorServer
 from tests.engine_support import assert_translated, make_corpus, popen_cli, run_cli, write_config
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 
 
 def short_documents(root: Path, count: int, words: int = 4) -> Path:

@@ -20,7 +20,7 @@ from scribe_tui.simulator import SimulatorConfig, SimulatorServer
 from scribe_tui.store import JobStore
 from tests.engine_support import make_corpus, popen_cli, run_cli, write_config
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 SECRET = "sk-test-simulator-key-0000"
 

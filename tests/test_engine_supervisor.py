@@ -18,7 +18,7 @@ from scribe_tui.engine.supervisor import Supervisor
 from scribe_tui.simulator import SimulatorConfig, SimulatorServer
 from tests.engine_support import SIM_KEY_ENV, assert_translated, make_corpus, popen_cli, run_cli, write_config
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from tests.engine_support import assert_translated, make_corpus, run_cli, write_
 from tests.hidden_modules import env_without
 
 trace_pb2 = pytest.importorskip("opentelemetry.proto.collector.trace.v1.trace_service_pb2")
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 
 class _Collector(BaseHTTPRequestHandler):
