@@ -149,8 +149,8 @@ def test_a_job_dead_lettered_by_a_run_is_completed_by_jobs_retry_and_the_next_ru
         assert dead["path"].endswith("guide.md") and dead["id"] == first["failures"][0]["job_id"]
 
         server.control(mangle="")  # the model behaves again
-        retried = run_cli("jobs", "retry", "--failed", "--config", str(config))
-        assert retried.returncode == 0 and str(dead["id"]) in retried.stdout + retried.stderr, retried.stderr
+        retried = command_json(capsys, "jobs", "retry", "--failed", "--config", str(config))
+        assert retried["requeued"] == [dead["id"]]  # type: ignore[index]
         sent_before = server.stats()["requests_total"]
         second = batch(config)  # no paths: drain what is queued
         sent = server.stats()["requests_total"] - sent_before
