@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from scribe_tui.documents import parse_document
@@ -119,3 +121,12 @@ def popen_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen
     full_env = {**os.environ, SIM_KEY_ENV: "sk-test-simulator-key-0000", **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "scribe_tui", *args], cwd=ROOT, env=full_env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str, every: float = 0.02) -> None:
+    """Poll ``condition`` until it is true; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)

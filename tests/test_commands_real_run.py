@@ -10,8 +10,6 @@ import json
 import signal
 import subprocess
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,17 +17,11 @@ import pytest
 from scribe_tui.cli import main
 from scribe_tui.documents import parse_document
 from scribe_tui.simulator import SimulatorConfig, SimulatorServer
-from tests.engine_support import expected_output, make_corpus, popen_cli, run_cli, write_config
+from tests.engine_support import expected_output, make_corpus, popen_cli, run_cli, wait_for, write_config
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def command_json(capsys: pytest.CaptureFixture[str], *argv: str) -> object:

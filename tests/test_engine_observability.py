@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from scribe_tui.simulator import SimulatorConfig, SimulatorServer
 from scribe_tui.store import JobStore
-from tests.engine_support import make_corpus, popen_cli, run_cli, write_config
+from tests.engine_support import make_corpus, popen_cli, run_cli, wait_for, write_config
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
@@ -44,12 +42,6 @@ class _Hook(BaseHTTPRequestHandler):
         pass
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def scrape(port: int) -> dict[str, float] | None:
@@ -110,7 +102,7 @@ def test_metrics_scraped_during_a_real_run_match_its_summary_and_the_servers_cou
                     done = store.task_counts().get("done", 0)
                     return still[0] is not None and still[0] == before and still[0]["done"] == done
 
-                wait_for(settled, 30, "/metrics to settle")
+                wait_for(settled, 30, "/metrics to settle", every=0.1)
                 scraped = still[0]
                 assert scraped is not None
                 left = [job.id for job in store.jobs() if job.status != "completed"]
