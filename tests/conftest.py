@@ -21,9 +21,3 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
         if key.startswith("SCRIBE_") or key in ("OPENAI_API_KEY", "DEEPL_AUTH_KEY", "AZURE_TRANSLATOR_KEY"):
             monkeypatch.delenv(key, raising=False)
 
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked slow (real runs of many seconds) go first, in their order: pytest-xdist
-    hands them out at the start, so its workers run them side by side and finish on short
-    tests, instead of one worker being left with a long run at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
