@@ -1,26 +1,46 @@
-"""The worker processes: spawning, per-worker order queues, one shared event queue,
-liveness (exit and heartbeat age), and which tasks each worker holds."""
+"""The worker pool the runner drives: the ``WorkerPool`` protocol, the handle it keeps per
+worker, and ``PoolBook``, the bookkeeping both implementations share — per-worker order
+channels, one shared message channel, and which tasks each worker holds.
+
+Two implementations: ``process_pool.ProcessPool`` (real worker processes, what runs) and
+``inprocess_pool.InProcessPool`` (the same worker loop on threads, for unit tests that step
+the runner)."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 
-from scribe_tui.engine.worker import WorkerSpec, drain_queue, worker_main
-from scribe_tui.engine.worker_protocol import CancelOrder, StopOrder, TaskOrder
+from scribe_tui.engine.channels import Channel
+from scribe_tui.engine.worker_protocol import CancelOrder, Order, StopOrder, TaskOrder, WorkerMessage
 
 log = structlog.get_logger("scribe_tui.pool")
+
+
+class WorkerProcess(Protocol):
+    """What the pool needs of a running worker (``multiprocessing.Process`` has it)."""
+
+    @property
+    def pid(self) -> int | None: ...
+
+    @property
+    def exitcode(self) -> int | None: ...
+
+    def is_alive(self) -> bool: ...
+
+    def kill(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
 
 
 @dataclass
 class WorkerHandle:
     worker_id: str
-    process: Any
-    orders: Any
+    process: WorkerProcess
+    orders: Channel[Order]
     started_at: float
     last_beat: float
     tasks: dict[int, TaskOrder] = field(default_factory=dict)  # task_id -> order in flight
@@ -36,24 +56,47 @@ class WorkerHandle:
         return len(self.tasks)
 
 
-class WorkerPool:
-    def __init__(self, base_spec: WorkerSpec):
-        self.ctx = mp.get_context("spawn")
-        self.base_spec = base_spec
-        self.events = self.ctx.Queue()
+class WorkerPool(Protocol):
+    """The runner's view of its workers; times are the runner's clock."""
+
+    events: Channel[WorkerMessage]
+    workers: dict[str, WorkerHandle]
+
+    def spawn(self, now: float) -> WorkerHandle: ...
+    def retire(self, handle: WorkerHandle, grace_s: float) -> None: ...
+    def kill(self, handle: WorkerHandle) -> dict[int, TaskOrder]: ...
+    def stop_all(self, grace_s: float) -> None: ...
+    def join_all(self, timeout: float) -> None: ...
+    def close(self) -> None: ...
+    def active(self) -> list[WorkerHandle]: ...
+    def assign(self, order: TaskOrder) -> WorkerHandle | None: ...
+    def cancel(self, task_ids: set[int]) -> list[int]: ...
+    def finished(self, worker_id: str, task_id: int) -> TaskOrder | None: ...
+    def in_flight(self) -> int: ...
+    def in_flight_by_provider(self) -> dict[str, int]: ...
+
+
+class PoolBook:
+    """Everything a pool does except starting a worker, which subclasses provide."""
+
+    events: Channel[WorkerMessage]
+
+    def __init__(self) -> None:
         self.workers: dict[str, WorkerHandle] = {}
-        self.restarts = 0
         self._serial = 0
 
+    def _launch(self, worker_id: str, orders: Channel[Order]) -> WorkerProcess:
+        raise NotImplementedError
+
+    def _new_channel(self) -> Channel[Order]:
+        raise NotImplementedError
+
     # ---- lifecycle ----------------------------------------------------------------------
-    def spawn(self) -> WorkerHandle:
+    def spawn(self, now: float) -> WorkerHandle:
         self._serial += 1
         worker_id = f"w{self._serial}"
-        orders = self.ctx.Queue()
-        spec = replace(self.base_spec, worker_id=worker_id)
-        process = self.ctx.Process(target=worker_main, args=(spec, orders, self.events), name=f"scribe-{worker_id}", daemon=True)
-        process.start()
-        now = time.monotonic()
+        orders = self._new_channel()
+        process = self._launch(worker_id, orders)
         handle = WorkerHandle(worker_id, process, orders, started_at=now, last_beat=now)
         self.workers[worker_id] = handle
         log.info("worker started", worker_id=worker_id, pid=process.pid)
@@ -73,9 +116,7 @@ class WorkerPool:
 
     def forget(self, handle: WorkerHandle) -> dict[int, TaskOrder]:
         self.workers.pop(handle.worker_id, None)
-        drain_queue(handle.orders)
         handle.orders.close()
-        handle.orders.cancel_join_thread()
         tasks, handle.tasks = handle.tasks, {}
         return tasks
 
@@ -95,9 +136,7 @@ class WorkerPool:
     def close(self) -> None:
         for handle in list(self.workers.values()):
             self.forget(handle)
-        drain_queue(self.events)
         self.events.close()
-        self.events.cancel_join_thread()
 
     # ---- work ---------------------------------------------------------------------------
     def active(self) -> list[WorkerHandle]:
@@ -141,8 +180,6 @@ class WorkerPool:
                 counts[order.provider] = counts.get(order.provider, 0) + 1
         return counts
 
-    def _put(self, handle: WorkerHandle, message: Any) -> None:
-        try:
-            handle.orders.put(message)
-        except (OSError, ValueError):
+    def _put(self, handle: WorkerHandle, message: Order) -> None:
+        if not handle.orders.put(message):
             log.warning("could not reach worker", worker_id=handle.worker_id)

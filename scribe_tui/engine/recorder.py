@@ -3,7 +3,6 @@ record in the next batch, the events front ends see, the run's totals and its bu
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from scribe_tui.config import Settings
@@ -46,33 +45,27 @@ class OutcomeRecorder:
         metrics, self._metrics = self._metrics, []
         return metrics
 
-    def on_outcome(self, out: TaskOutcome) -> None:
+    def on_outcome(self, out: TaskOutcome, now: float) -> None:
         order = self.pool.finished(out.worker_id, out.task_id)
         if out.kind == "done":
             self._on_done(out)
             return
-        if order is None or out.kind == "cancelled":
+        if order is None:
             return  # cancelled or reassigned meanwhile; a late non-result changes nothing
-        if out.kind == "retry":
-            self._on_retry(out, order)
-        elif out.kind == "defer":
-            self._on_defer(out)
-        elif out.kind == "disabled":
-            self._results.append(TaskDefer(out.task_id, until=time.time(), reason="provider_disabled"))
-            self.providers.invalidate()
-            if out.provider not in self._disabled_noticed:
-                self._disabled_noticed.add(out.provider)
-                self.emit(api.Notice(level="error", message=f"provider {out.provider} disabled: {out.message}"))
-        elif out.kind == "fail":
-            self._results.append(TaskFail(out.task_id, error_class=out.error_class, message=out.message))
-            self.emit(api.ChunkFailed(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
-                                      error_class=out.error_class, message=out.message,
-                                      attempts=order.attempt + 1, dead=False))
-            self.emit(api.JobFinished(job_id=out.job_id, status="failed", output_path=None, error=out.message))
+        match out.kind:
+            case "retry":
+                self._on_retry(out, order, now)
+            case "defer":
+                self._on_defer(out, now)
+            case "disabled":
+                self._on_disabled(out, now)
+            case "fail":
+                self._on_fail(out, order)
+            case "cancelled":
+                pass
 
-    def _on_defer(self, out: TaskOutcome) -> None:
+    def _on_defer(self, out: TaskOutcome, now: float) -> None:
         """Park the chunk until its provider frees up, or send it to a fallback at once."""
-        now = time.time()
         if out.reason in ("quota_parked", "circuit_open"):
             self.providers.note_blocked(out.provider, out.until, out.reason)
         until = out.until
@@ -81,6 +74,20 @@ class OutcomeRecorder:
             until = now
         self._results.append(TaskDefer(out.task_id, until=until, reason=out.reason))
         self.note_wait(out.provider, out.until, out.reason)
+
+    def _on_disabled(self, out: TaskOutcome, now: float) -> None:
+        self._results.append(TaskDefer(out.task_id, until=now, reason="provider_disabled"))
+        self.providers.invalidate()
+        if out.provider not in self._disabled_noticed:
+            self._disabled_noticed.add(out.provider)
+            self.emit(api.Notice(level="error", message=f"provider {out.provider} disabled: {out.message}"))
+
+    def _on_fail(self, out: TaskOutcome, order: TaskOrder) -> None:
+        self._results.append(TaskFail(out.task_id, error_class=out.error_class, message=out.message))
+        self.emit(api.ChunkFailed(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
+                                  error_class=out.error_class, message=out.message,
+                                  attempts=order.attempt + 1, dead=False))
+        self.emit(api.JobFinished(job_id=out.job_id, status="failed", output_path=None, error=out.message))
 
     def _on_done(self, out: TaskOutcome) -> None:
         self._results.append(TaskDone(out.task_id, translation=out.translation or "", provider=out.provider,
@@ -103,7 +110,7 @@ class OutcomeRecorder:
                 f"spend reached the --max-cost cap (${totals.cost_usd:.4f} ≥ ${self.max_cost_usd:.4f}); "
                 "dispatch stopped, the rest stays queued")))
 
-    def _on_retry(self, out: TaskOutcome, order: TaskOrder) -> None:
+    def _on_retry(self, out: TaskOutcome, order: TaskOrder, now: float) -> None:
         self.totals.retries += 1
         attempts = order.attempt + 1
         self._results.append(TaskRetry(out.task_id, error_class=out.error_class, message=out.message, delay_s=out.delay_s))
@@ -116,7 +123,7 @@ class OutcomeRecorder:
                                          delay_s=out.delay_s, error_class=out.error_class, message=out.message,
                                          attempts=attempts))
         if out.error_class == "RateLimited":
-            self.note_wait(out.provider, time.time() + out.delay_s, "rate_limited")
+            self.note_wait(out.provider, now + out.delay_s, "rate_limited")
 
     def on_metric(self, row: MetricRow) -> None:
         """A worker's request record: counted in the totals, stored with the next batch."""

@@ -18,7 +18,7 @@ import structlog
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.engine.lockfile import SupervisorLock
-from scribe_tui.engine.pool import WorkerPool
+from scribe_tui.engine.process_pool import ProcessPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.routing import Router
 from scribe_tui.engine.runner import Runner
@@ -81,7 +81,7 @@ class Supervisor(StoreCommands):
                           read_cache=self.read_cache,
                           worker_count=workers if isinstance(workers, int) else self.settings.engine.max_workers,
                           verbose=self.verbose)
-        self._runner = Runner(self.settings, WorkerPool(spec), Router(self.settings, usable),
+        self._runner = Runner(self.settings, ProcessPool(spec), Router(self.settings, usable),
                               ProviderView(self.settings, self.data_dir), self._emit, owner=self.owner,
                               max_cost_usd=self.max_cost_usd,
                               fixed_workers=workers if isinstance(workers, int) else None)
@@ -93,7 +93,7 @@ class Supervisor(StoreCommands):
         """Stop dispatching, let in-flight chunks finish briefly, release leases, exit."""
         if self._runner is None or self._thread is None:
             return
-        self._runner.stop_event.set()
+        self._runner.request_stop()
         self._thread.join(timeout=(grace_s or self.settings.engine.shutdown_grace_s) + 15)
         self._stop_demo_backends()
         self._lock.release()
@@ -220,5 +220,5 @@ class Supervisor(StoreCommands):
                 provider: str | None = None, output_dir: Path | None = None) -> api.EnqueueReport:
         report = super().enqueue(paths, languages, priority=priority, provider=provider, output_dir=output_dir)
         if self._runner is not None:
-            self._runner._idle_until = 0.0  # look for the new work at once
+            self._runner.wake()  # look for the new work at once
         return report

@@ -9,32 +9,37 @@ from __future__ import annotations
 
 import asyncio
 import os
-import queue
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from scribe_tui.config import Settings
+from scribe_tui.engine.channels import Channel
 from scribe_tui.engine.outcomes import outcome_to_message
 from scribe_tui.engine.validation import translation_validator
 from scribe_tui.engine.worker_protocol import (
     CancelOrder,
+    Order,
     StopOrder,
     TaskOrder,
     TaskOutcome,
     TaskStarted,
     WorkerBeat,
+    WorkerMessage,
 )
-from scribe_tui.providers.base import TranslationRequest
+from scribe_tui.providers.base import Provider, TranslationRequest
 from scribe_tui.store import MetricRow
 from scribe_tui.tracing import span
 
 log = structlog.get_logger("scribe_tui.worker")
+
+ORDER_POLL_S = 1.0  # the order reader notices within this that its loop is gone
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,10 @@ class WorkerSpec:
     verbose: int = 0
 
 
-def worker_main(spec: WorkerSpec, orders: Any, events: Any) -> None:
+ProviderFactory = Callable[[WorkerSpec], Mapping[str, Provider]]
+
+
+def worker_main(spec: WorkerSpec, orders: Channel[Order], events: Channel[WorkerMessage]) -> None:
     """Entry point of the spawned process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
@@ -59,7 +67,7 @@ def worker_main(spec: WorkerSpec, orders: Any, events: Any) -> None:
 
     configure_logging(spec.data_dir, verbose=0, level=spec.settings.log.level, process_name=spec.worker_id)
     structlog.contextvars.bind_contextvars(worker_id=spec.worker_id)
-    asyncio.run(_WorkerLoop(spec, orders, events).run())
+    asyncio.run(WorkerLoop(spec, orders, events).run())
 
 
 def _keep_off_the_terminal(data_dir: Path) -> None:
@@ -74,15 +82,19 @@ def _keep_off_the_terminal(data_dir: Path) -> None:
     os.close(fd)
 
 
-class _WorkerLoop:
-    def __init__(self, spec: WorkerSpec, orders: Any, events: Any):
+class WorkerLoop:
+    """One worker's asyncio loop: orders in, a task per chunk, outcomes out. ``providers``
+    builds the provider adapters (default: from the settings, as a real run does)."""
+
+    def __init__(self, spec: WorkerSpec, orders: Channel[Order], events: Channel[WorkerMessage], *,
+                 providers: ProviderFactory | None = None):
         self.spec = spec
         self.orders = orders
         self.events = events
+        self.providers = providers or build_providers
         self.in_flight: dict[int, asyncio.Task[None]] = {}
         self.done = 0
-        self.stopping: StopOrder | None = None
-        self._inbox: asyncio.Queue[Any] = asyncio.Queue()
+        self._inbox: asyncio.Queue[Order] = asyncio.Queue()
 
     async def run(self) -> None:
         self.gateway = self._build_gateway()
@@ -101,49 +113,48 @@ class _WorkerLoop:
     def _build_gateway(self) -> Any:
         from scribe_tui.cache import TranslationCache
         from scribe_tui.limits.gateway import Gateway
-        from scribe_tui.providers.registry import build_provider
 
         settings = self.spec.settings
-        providers = {}
-        for name, config in settings.providers.items():
-            if config.kind == "demo" and name not in self.spec.provider_urls:
-                continue
-            if config.needs_key and config.api_key() is None:
-                continue  # the supervisor never routes to a provider without its key
-            override = self.spec.provider_urls.get(name)
-            providers[name] = build_provider(name, config, base_url_override=override)
         cache = None
         if settings.cache.enabled:
             cache = TranslationCache(settings.cache.resolved_dir(), settings.cache.size_limit_mb)
-        return Gateway(settings, self.spec.data_dir, providers, cache=cache, read_cache=self.spec.read_cache,
-                       worker_count=self.spec.worker_count, on_request=self._on_request)
+        return Gateway(settings, self.spec.data_dir, self.providers(self.spec), cache=cache,
+                       read_cache=self.spec.read_cache, worker_count=self.spec.worker_count,
+                       on_request=self._on_request)
 
     def _read_orders(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Blocking reads from the multiprocessing queue, handed to the event loop."""
+        """Blocking reads from the order channel, handed to the event loop."""
         while True:
             try:
-                order = self.orders.get()
-            except (EOFError, OSError):
+                order = self.orders.get(timeout=ORDER_POLL_S)
+            except (EOFError, OSError, ValueError):
                 order = StopOrder(grace_s=0)
-            loop.call_soon_threadsafe(self._inbox.put_nowait, order)
+            if order is None:
+                if loop.is_closed():
+                    return
+                continue
+            try:
+                loop.call_soon_threadsafe(self._inbox.put_nowait, order)
+            except RuntimeError:  # the loop is closed: the worker is gone
+                return
             if isinstance(order, StopOrder):
                 return
 
     # ---- main loop ----------------------------------------------------------------------
     async def _dispatch(self) -> None:
         while True:
-            order = await self._inbox.get()
-            if isinstance(order, TaskOrder):
-                task = asyncio.create_task(self._run_order(order))
-                self.in_flight[order.task_id] = task
-                task.add_done_callback(lambda _t, tid=order.task_id: self.in_flight.pop(tid, None))
-            elif isinstance(order, CancelOrder):
-                for task_id in order.task_ids:
-                    if (task := self.in_flight.get(task_id)) is not None:
-                        task.cancel()
-            elif isinstance(order, StopOrder):
-                await self._drain(order.grace_s)
-                return
+            match await self._inbox.get():
+                case TaskOrder() as order:
+                    task = asyncio.create_task(self._run_order(order))
+                    self.in_flight[order.task_id] = task
+                    task.add_done_callback(lambda _t, tid=order.task_id: self.in_flight.pop(tid, None))
+                case CancelOrder(task_ids=task_ids):
+                    for task_id in task_ids:
+                        if (task := self.in_flight.get(task_id)) is not None:
+                            task.cancel()
+                case StopOrder(grace_s=grace_s):
+                    await self._drain(grace_s)
+                    return
 
     async def _drain(self, grace_s: float) -> None:
         pending = list(self.in_flight.values())
@@ -207,11 +218,8 @@ class _WorkerLoop:
             characters=record.characters, cost_cents=record.cost_usd * 100, worker_id=self.spec.worker_id,
         ))
 
-    def _send(self, message: TaskOutcome | TaskStarted | WorkerBeat | MetricRow) -> None:
-        try:
-            self.events.put(message)
-        except (OSError, ValueError):  # the supervisor is gone; nothing to report to
-            pass
+    def _send(self, message: WorkerMessage) -> None:
+        self.events.put(message)  # False when the supervisor is gone: nothing to report to
 
 
 # The limits layer's request outcomes, folded into the store's metric vocabulary.
@@ -233,15 +241,19 @@ def _log_outcome(outcome: TaskOutcome, order: TaskOrder) -> None:
 
 
 def _with_duration(outcome: TaskOutcome, duration_ms: float) -> TaskOutcome:
-    from dataclasses import replace
-
     return replace(outcome, duration_ms=duration_ms)
 
 
-def drain_queue(q: Any) -> None:
-    """Empty a multiprocessing queue without blocking (used when a worker is replaced)."""
-    while True:
-        try:
-            q.get_nowait()
-        except (queue.Empty, OSError, EOFError, ValueError):
-            return
+def build_providers(spec: WorkerSpec) -> dict[str, Provider]:
+    """The adapters this worker may call: every configured provider with its key (and every
+    demo provider whose simulator the supervisor started)."""
+    from scribe_tui.providers.registry import build_provider
+
+    providers = {}
+    for name, config in spec.settings.providers.items():
+        if config.kind == "demo" and name not in spec.provider_urls:
+            continue
+        if config.needs_key and config.api_key() is None:
+            continue  # the supervisor never routes to a provider without its key
+        providers[name] = build_provider(name, config, base_url_override=spec.provider_urls.get(name))
+    return providers

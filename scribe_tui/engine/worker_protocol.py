@@ -1,10 +1,13 @@
 """The wire format between the supervisor and its worker processes (pickled over
-multiprocessing queues). Internal to the engine; front ends see engine.api events."""
+multiprocessing queues): ``Order`` goes down to a worker, ``WorkerMessage`` comes back up.
+Internal to the engine; front ends see engine.api events."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from scribe_tui.store import MetricRow
 
 
 # ---- supervisor -> worker -------------------------------------------------------------------
@@ -81,3 +84,7 @@ class TaskOutcome:
     delay_s: float = 0.0
     until: float = 0.0
     reason: str = ""
+
+
+Order = TaskOrder | CancelOrder | StopOrder
+WorkerMessage = TaskOutcome | TaskStarted | WorkerBeat | MetricRow
