@@ -49,6 +49,7 @@ class ScriptedProvider:
     calls: list[str] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
     block_loop: threading.Event | None = None  # set: the next call blocks the loop until unblocked
+    startup_gate: threading.Event | None = None  # a worker starting up waits for it (slow imports)
     loop_blocked: threading.Event = field(default_factory=threading.Event)
     unblock: threading.Event = field(default_factory=threading.Event)
 
@@ -68,6 +69,14 @@ class ScriptedProvider:
 
     def release(self) -> None:
         self.released.set()
+        if self.startup_gate is not None:
+            self.startup_gate.set()
+
+    def build(self) -> dict[str, ScriptedProvider]:
+        """The worker's provider factory: waits at the start-up gate, if there is one."""
+        if self.startup_gate is not None:
+            self.startup_gate.wait(30)
+        return {self.name: self}
 
     def calls_with(self, fragment: str) -> int:
         return sum(1 for text in self.calls if fragment in text)
@@ -128,7 +137,7 @@ def stepped_run(tmp_path: Path, provider: ScriptedProvider, *, workers: int = 1,
     data_dir = settings.resolved_data_dir()
     spec = WorkerSpec(worker_id="", settings=settings, data_dir=data_dir, provider_urls={}, read_cache=True,
                       worker_count=workers)
-    pool = InProcessPool(spec, providers=lambda _spec: {"sim": provider})
+    pool = InProcessPool(spec, providers=lambda _spec: provider.build())
     clock = FakeClock()
     events: list[api.Event] = []
     runner = Runner(settings, pool, Router(settings, {"sim"}), ProviderView(settings, data_dir), events.append,

@@ -12,7 +12,7 @@ import pytest
 
 from scribe_tui.engine import api
 from scribe_tui.engine.intake import enqueue_paths
-from scribe_tui.engine.runner import HOUSEKEEPING_S
+from scribe_tui.engine.runner import HOUSEKEEPING_S, STARTUP_GRACE_S
 from tests.runner_support import ScriptedProvider, SteppedRun, stepped_run, write_paragraphs
 
 pytestmark = pytest.mark.timeout(60)
@@ -179,3 +179,26 @@ def test_drained_once_nothing_is_runnable_or_in_flight(run: SteppedRun, provider
     run.tick(HOUSEKEEPING_S)
     assert run.runner.drained.is_set()
     assert [e.parked for e in run.of(api.Drained)] == [0]
+
+
+def test_a_worker_still_starting_up_is_given_the_start_up_grace(tmp_path: Path, provider: ScriptedProvider) -> None:
+    """Importing the SDK on a loaded machine can take longer than the heartbeat timeout: a
+    worker that has not sent its first heartbeat yet is starting, not stuck."""
+    provider.startup_gate = threading.Event()
+    run = stepped_run(tmp_path, provider)
+    run.runner.start()
+    try:
+        enqueue(run, tmp_path, chunks=1)
+        run.step()
+        run.tick(run.settings.engine.heartbeat_timeout_s + 1)
+        assert set(run.runner.pool.workers) == {"w1"}  # still starting: not killed
+        run.tick(STARTUP_GRACE_S)
+        assert set(run.runner.pool.workers) == {"w2"}  # silent for the whole grace: replaced
+        provider.startup_gate.set()
+        run.step_until(lambda: run.task_counts() == {"done": 1})
+        run.tick(HOUSEKEEPING_S)
+        run.tick(run.settings.engine.heartbeat_timeout_s - HOUSEKEEPING_S)
+        assert set(run.runner.pool.workers) == {"w2"}
+    finally:
+        provider.release()
+        run.runner.shutdown()

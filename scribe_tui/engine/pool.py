@@ -46,6 +46,7 @@ class WorkerHandle:
     tasks: dict[int, TaskOrder] = field(default_factory=dict)  # task_id -> order in flight
     done: int = 0
     stopping: bool = False
+    beating: bool = False  # has sent a heartbeat; until then it is starting up (importing)
 
     @property
     def pid(self) -> int:

@@ -34,6 +34,7 @@ HOUSEKEEPING_S = 0.25
 BATCH_WINDOW_S = 0.005  # after a first message, wait this long so results are recorded in batches
 LOOP_WAIT_S = 0.02  # how long the loop waits for a worker message before stepping anyway
 SCALE_EVERY_S = 2.0
+STARTUP_GRACE_S = 60.0  # a spawned worker's first heartbeat may take this long on a busy machine
 
 
 class Runner:
@@ -149,6 +150,7 @@ class Runner:
             case WorkerBeat(worker_id=worker_id, done=done):
                 if (handle := self.pool.workers.get(worker_id)) is not None:
                     handle.last_beat = now
+                    handle.beating = True
                     handle.done = done
             case TaskStarted(worker_id=worker_id, task_id=task_id):
                 handle = self.pool.workers.get(worker_id)
@@ -206,7 +208,8 @@ class Runner:
         timeout = self.settings.engine.heartbeat_timeout_s
         for handle in list(self.pool.workers.values()):
             alive = handle.process.is_alive()
-            if alive and now - handle.last_beat <= timeout:
+            allowed = timeout if handle.beating else max(timeout, STARTUP_GRACE_S)  # still importing
+            if alive and now - handle.last_beat <= allowed:
                 continue
             if alive:
                 log.warning("worker stopped heartbeating; killing it", worker_id=handle.worker_id)
