@@ -19,7 +19,7 @@ SIM_KEY_ENV = "SCRIBE_TEST_SIM_KEY"
 def write_config(tmp_path: Path, *, sim_url: str | None = None, limits: tuple[str, ...] = (),
                  workers: int | str = 2, max_concurrency: int = 8, max_attempts: int = 5,
                  extra: str = "", provider_extra: str = "", max_tokens: int = 60,
-                 default_provider: str | None = None) -> Path:
+                 default_provider: str | None = None, grace_s: float = 2) -> Path:
     """A config for tests: fast retries and heartbeats, private dirs, small chunks."""
     provider = ""
     if sim_url:
@@ -60,7 +60,7 @@ cooldown_s = 0.5
 heartbeat_s = 0.2
 heartbeat_timeout_s = 5
 lease_s = 30
-shutdown_grace_s = 2
+shutdown_grace_s = {grace_s}
 [providers.demo]
 kind = "demo"
 latency_ms = 5

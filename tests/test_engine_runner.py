@@ -202,3 +202,15 @@ def test_a_worker_still_starting_up_is_given_the_start_up_grace(tmp_path: Path, 
     finally:
         provider.release()
         run.runner.shutdown()
+
+
+def test_chunks_a_retiring_worker_drops_go_back_to_the_queue_with_no_attempt_burnt(
+        run: SteppedRun, provider: ScriptedProvider, tmp_path: Path) -> None:
+    provider.hold_all = True
+    enqueue(run, tmp_path)
+    run.step_until(lambda: len(provider.calls) == 3)
+    run.runner.pool.retire(run.runner.pool.workers["w1"], grace_s=0.0)  # what scaling down does
+    run.step_until(lambda: run.runner.pool.in_flight() == 0)
+    run.step()
+    assert run.task_counts() == {"queued": 6}
+    assert all(task.attempts == 0 for task in run.store.tasks_of_job(run.store.jobs()[0].id))

@@ -30,12 +30,13 @@ class OutcomeRecorder:
         self.budget_reached = False
         self._results: list[TaskResult] = []
         self._metrics: list[MetricRow] = []
+        self._releases: list[int] = []
         self._waits_seen: dict[str, float] = {}
         self._disabled_noticed: set[str] = set()
 
     @property
     def pending(self) -> bool:
-        return bool(self._results)
+        return bool(self._results or self._releases)
 
     def take_results(self) -> list[TaskResult]:
         results, self._results = self._results, []
@@ -45,13 +46,18 @@ class OutcomeRecorder:
         metrics, self._metrics = self._metrics, []
         return metrics
 
+    def take_releases(self) -> list[int]:
+        """Leases to give back unfinished: chunks a worker dropped without a result."""
+        releases, self._releases = self._releases, []
+        return releases
+
     def on_outcome(self, out: TaskOutcome, now: float) -> None:
         order = self.pool.finished(out.worker_id, out.task_id)
         if out.kind == "done":
             self._on_done(out)
             return
         if order is None:
-            return  # cancelled or reassigned meanwhile; a late non-result changes nothing
+            return  # its job was cancelled, or it was reassigned meanwhile: a late non-result changes nothing
         match out.kind:
             case "retry":
                 self._on_retry(out, order, now)
@@ -61,8 +67,8 @@ class OutcomeRecorder:
                 self._on_disabled(out, now)
             case "fail":
                 self._on_fail(out, order)
-            case "cancelled":
-                pass
+            case "cancelled":  # not by a cancelled job (that order is gone): a retiring worker's grace ran out
+                self._releases.append(out.task_id)
 
     def _on_defer(self, out: TaskOutcome, now: float) -> None:
         """Park the chunk until its provider frees up, or send it to a fallback at once."""

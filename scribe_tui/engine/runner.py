@@ -165,6 +165,10 @@ class Runner:
         metrics = self.recorder.take_metrics()
         if metrics:
             store.record_metrics(metrics)
+        releases = self.recorder.take_releases()
+        if releases:
+            store.release(self.owner, releases)  # back to the queue, no attempt burnt
+            self.dispatcher.wake()
         results = self.recorder.take_results()
         if not results:
             return
