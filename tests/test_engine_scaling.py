@@ -58,3 +58,33 @@ def test_a_retired_worker_gives_back_the_chunks_it_drops_and_the_job_completes(t
         assert_translated(tmp_path / "corpus", tmp_path / "out", "he")
     finally:
         server.stop()
+
+
+def test_scaling_up_and_down_during_a_run_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    server = SimulatorServer(SimulatorConfig(latency_ms=600)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=20)
+        settings = load_settings(write_config(tmp_path, sim_url=server.url, workers=1, max_concurrency=6,
+                                              grace_s=10))
+        with Supervisor(settings) as supervisor:
+            supervisor.enqueue([corpus], ["he"])
+            wait_for(lambda: server.stats()["per_status"].get("200", 0) >= 3, what="the first replies")
+            assert supervisor.scale(+2) == 3  # the '+' key, twice
+            wait_for(lambda: live_workers(supervisor) == 3, what="three workers")
+            wait_for(lambda: len(supervisor.store.workers()) == 3, what="three workers in the store")
+            assert supervisor.snapshot().target_workers == 3
+            assert supervisor.scale(-2) == 1  # the '-' key, twice
+            wait_for(lambda: live_workers(supervisor) == 1, what="back to one worker")
+            done_before_drain = supervisor.store.task_counts()["done"]
+            assert supervisor.wait_until_drained(timeout=120)
+            counts = {k: v for k, v in supervisor.store.task_counts().items() if v}
+            chunks = sum(job.chunks_total for job in supervisor.store.jobs())
+            workers_seen = {e.worker_id for e in supervisor.poll_events(timeout=0.01)
+                            if type(e).__name__ == "WorkerStarted"}
+        assert done_before_drain < chunks  # the scaling happened during the run, not after it
+        assert counts == {"done": chunks}
+        assert server.stats()["requests_total"] == chunks  # every chunk sent exactly once
+        assert len(workers_seen) == 3
+        assert_translated(corpus, tmp_path / "out", "he")
+    finally:
+        server.stop()
