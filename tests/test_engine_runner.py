@@ -154,8 +154,8 @@ def test_a_worker_whose_loop_is_stuck_is_killed_after_the_heartbeat_timeout(
     run.step_until(lambda: run.task_counts() == {"done": 1})
 
 
-def test_cancel_reaches_the_worker_at_the_next_housekeeping_tick(run: SteppedRun, provider: ScriptedProvider,
-                                                                 tmp_path: Path) -> None:
+def test_a_cancel_reaches_the_worker_when_two_ticks_in_a_row_see_it(run: SteppedRun, provider: ScriptedProvider,
+                                                                     tmp_path: Path) -> None:
     provider.hold_all = True
     job_id = enqueue(run, tmp_path)
     run.step_until(lambda: len(provider.calls) == 3)
@@ -163,6 +163,8 @@ def test_cancel_reaches_the_worker_at_the_next_housekeeping_tick(run: SteppedRun
     run.store.cancel([job_id])
     run.step()
     assert run.runner.pool.in_flight() == 3  # not read until the next tick
+    run.tick(HOUSEKEEPING_S)
+    assert run.runner.pool.in_flight() == 3  # seen once: a retry may still follow
     run.tick(HOUSEKEEPING_S)
     assert run.runner.pool.in_flight() == 0
     run.step_until(lambda: run.task_counts() == {"cancelled": 6} and run.store.cancelled_in_flight() == [])
@@ -214,3 +216,20 @@ def test_chunks_a_retiring_worker_drops_go_back_to_the_queue_with_no_attempt_bur
     run.step()
     assert run.task_counts() == {"queued": 6}
     assert all(task.attempts == 0 for task in run.store.tasks_of_job(run.store.jobs()[0].id))
+
+
+def test_a_retry_within_a_tick_of_the_cancel_leaves_the_running_chunks_alone(
+        run: SteppedRun, provider: ScriptedProvider, tmp_path: Path) -> None:
+    provider.hold_all = True
+    job_id = enqueue(run, tmp_path)
+    run.step_until(lambda: len(provider.calls) == 3)
+    run.tick(HOUSEKEEPING_S)
+    run.store.cancel([job_id])
+    run.tick(HOUSEKEEPING_S)  # the cancel is seen once
+    assert run.store.retry([job_id]) == [job_id]
+    run.tick(HOUSEKEEPING_S)
+    run.tick(HOUSEKEEPING_S)
+    assert run.runner.pool.in_flight() == 3  # never aborted
+    provider.release()
+    run.step_until(lambda: run.task_counts() == {"done": 6})
+    assert len(provider.calls) == 6  # each chunk sent once

@@ -148,7 +148,7 @@ def test_higher_priority_language_runs_first(tmp_path: Path) -> None:
 
 
 def test_jobs_cancel_from_another_process_reaches_a_running_batch(tmp_path: Path) -> None:
-    server = SimulatorServer(SimulatorConfig(latency_ms=400)).start()
+    server = SimulatorServer(SimulatorConfig(latency_ms=1000)).start()  # the run outlasts two CLI starts
     try:
         corpus = make_corpus(tmp_path / "corpus", documents=8)
         config = write_config(tmp_path, sim_url=server.url, workers=1, max_concurrency=2)
@@ -156,7 +156,7 @@ def test_jobs_cancel_from_another_process_reaches_a_running_batch(tmp_path: Path
         wait_for(lambda: successes(server) >= 2)
         listed = run_cli("jobs", "list", "--status", "queued", "--json", "--config", str(config))
         queued = [job["id"] for job in json.loads(listed.stdout)]
-        assert queued
+        assert queued, listed.stdout + listed.stderr
         cancel = run_cli("jobs", "cancel", str(queued[-1]), "--config", str(config))
         assert cancel.returncode == 0, cancel.stderr
         stdout, stderr = batch.communicate(timeout=90)
@@ -204,5 +204,28 @@ def test_a_new_run_does_not_inherit_a_pause(tmp_path: Path) -> None:
             assert supervisor.wait_until_drained(timeout=60)
             assert supervisor.runner.target_workers == 1
         assert_translated(corpus, tmp_path / "out", "he")
+    finally:
+        server.stop()
+
+
+def test_cancel_then_retry_within_one_tick_never_sends_a_running_chunk_twice(tmp_path: Path) -> None:
+    """A person cancels a job and changes their mind at once: the chunks still in flight are
+    the job's again, not aborted and re-sent (paid twice)."""
+    from tests.runner_support import write_paragraphs
+
+    server = SimulatorServer(SimulatorConfig(latency_ms=2000)).start()
+    try:
+        write_paragraphs(tmp_path / "corpus", "long.txt", 4)  # free slots left over: a requeued chunk would go out
+        settings = load_settings(write_config(tmp_path, sim_url=server.url, workers=1, max_concurrency=8))
+        with Supervisor(settings) as supervisor:
+            supervisor.enqueue([tmp_path / "corpus"], ["he"])
+            job = supervisor.store.jobs()[0]
+            wait_for(lambda: server.stats()["in_flight"] == 4)
+            assert supervisor.cancel([job.id]) == [job.id]
+            assert supervisor.retry([job.id]) == 1
+            assert supervisor.wait_until_drained(timeout=60)
+            assert supervisor.store.job(job.id).status == "completed"
+        assert server.stats()["requests_total"] == 4
+        assert_translated(tmp_path / "corpus", tmp_path / "out", "he")
     finally:
         server.stop()

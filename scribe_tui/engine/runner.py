@@ -58,6 +58,7 @@ class Runner:
         self._next_renew = 0.0
         self._next_scale = 0.0
         self._next_beat = 0.0
+        self._cancels_seen: set[int] = set()
         self.error: BaseException | None = None
         self.store: JobStore | None = None
         self.writer = OutputWriter(settings.resolved_data_dir(), emit)
@@ -203,10 +204,13 @@ class Runner:
         target = store.get_control("target_workers")
         if isinstance(target, int) and target != self.fixed_workers:
             self.fixed_workers = max(1, min(target, self.settings.engine.max_workers * 4))
-        cancelled = store.cancelled_in_flight(self.owner)
-        if cancelled:
-            self.pool.cancel(set(cancelled))
-            store.release(self.owner, cancelled)  # no-op for cancelled tasks; frees the lease rows
+        # A cancel is acted on when two ticks in a row see it: a retry that follows within a
+        # tick finds its chunks still running, instead of aborted and sent again (paid twice).
+        cancelled = set(store.cancelled_in_flight(self.owner))
+        confirmed, self._cancels_seen = cancelled & self._cancels_seen, cancelled
+        if confirmed:
+            self.pool.cancel(confirmed)
+            store.release(self.owner, confirmed)  # no-op for cancelled tasks; frees the lease rows
 
     def _check_workers(self, store: JobStore, now: float) -> None:
         timeout = self.settings.engine.heartbeat_timeout_s
