@@ -251,3 +251,67 @@ def test_four_worker_processes_at_the_servers_own_limit_see_no_429(tmp_path: Pat
         assert busiest <= 20
     finally:
         server.stop()
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its new parent to reap it counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _session_members(session_id: int) -> list[int]:
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == session_id and fields[0] != "Z":
+                members.append(int(entry))
+    return members
+
+
+def test_workers_exit_within_2_s_of_a_sigkilled_supervisor(tmp_path: Path) -> None:
+    """SIGKILL gives the supervisor no chance to stop its workers: they must notice alone,
+    or they keep sending (and paying for) chunks the next run sends again."""
+    server = SimulatorServer(SimulatorConfig(latency_ms=1000)).start()
+    proc = None
+    worker_pids: list[int] = []
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=6)
+        config = write_config(tmp_path, sim_url=server.url, max_concurrency=4, workers=2)
+        proc = popen_cli("--batch", str(corpus), "--to", "he", "--config", str(config))
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if (tmp_path / "data" / "jobs.db").exists():
+                store = JobStore.open(tmp_path / "data")
+                try:
+                    worker_pids = [row.pid for row in store.workers() if row.pid]
+                finally:
+                    store.close()
+            if len(worker_pids) == 2 and server.stats()["in_flight"] >= 2:
+                break
+            time.sleep(0.1)
+        assert len(worker_pids) == 2 and all(_alive(pid) for pid in worker_pids)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        killed = time.monotonic()
+        while any(_alive(pid) for pid in worker_pids) and time.monotonic() - killed < 10:
+            time.sleep(0.02)
+        gone_after = time.monotonic() - killed
+        assert gone_after <= 2.0, f"workers outlived the supervisor by {gone_after:.1f} s"
+        while _session_members(proc.pid) and time.monotonic() - killed < 10:
+            time.sleep(0.05)
+        assert _session_members(proc.pid) == []  # nothing else of the run is left behind either
+    finally:
+        for pid in worker_pids + (_session_members(proc.pid) if proc else []):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        server.stop()

@@ -1,13 +1,20 @@
-"""Unit tests of the engine's pure decisions: autoscaling targets and provider routing."""
+"""Unit tests of the engine's pure decisions (autoscaling targets, provider routing) and of
+a worker's parent-death watch."""
 
 from __future__ import annotations
 
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from scribe_tui.config import load_settings
 from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_toward
 from scribe_tui.engine.routing import Router
+from tests.conftest import ROOT
 
 
 def test_rate_limited_provider_needs_one_worker(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -83,3 +90,43 @@ def test_round_robin_alternates_among_open_providers(tmp_path: Path) -> None:
     assert picks == ["a", "b", "c", "a", "b", "c"]
     picks = [router.choose("a", {"b": 50}, now=1)[0] for _ in range(4)]
     assert "b" not in picks and set(picks) == {"a", "c"}
+
+
+_ORPHAN = """
+import sys, time
+from scribe_tui.engine import lifeline
+lifeline._ask_the_kernel = lambda: None  # the portable watch alone, as off Linux
+lifeline.die_with_parent(int(sys.argv[1]))
+print("ready", flush=True)
+time.sleep(60)
+"""
+_PARENT = """
+import os, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1], str(os.getpid())], stdout=subprocess.PIPE, text=True)
+child.stdout.readline()
+print(child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_portable_parent_watch_ends_an_orphan_within_a_second() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, _ORPHAN], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    child_pid = int(parent.stdout.readline())  # type: ignore[union-attr]
+    try:
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=5)
+        killed = time.monotonic()
+        while time.monotonic() - killed < 5:
+            try:
+                with open(f"/proc/{child_pid}/stat") as handle:
+                    if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        break
+            except OSError:
+                break
+            time.sleep(0.02)
+        assert time.monotonic() - killed <= 1.0 + 0.5  # one poll interval, and room for a busy machine
+    finally:
+        try:
+            os.kill(child_pid, signal.SIGKILL)
+        except OSError:
+            pass

@@ -80,7 +80,7 @@ class Supervisor(StoreCommands):
         spec = WorkerSpec(worker_id="", settings=self.settings, data_dir=self.data_dir, provider_urls=urls,
                           read_cache=self.read_cache,
                           worker_count=workers if isinstance(workers, int) else self.settings.engine.max_workers,
-                          verbose=self.verbose)
+                          verbose=self.verbose, supervisor_pid=os.getpid())
         self._runner = Runner(self.settings, ProcessPool(spec), Router(self.settings, usable),
                               ProviderView(self.settings, self.data_dir), self._emit, owner=self.owner,
                               max_cost_usd=self.max_cost_usd,

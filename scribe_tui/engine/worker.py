@@ -21,6 +21,7 @@ import structlog
 
 from scribe_tui.config import Settings
 from scribe_tui.engine.channels import Channel
+from scribe_tui.engine.lifeline import die_with_parent
 from scribe_tui.engine.outcomes import outcome_to_message
 from scribe_tui.engine.validation import translation_validator
 from scribe_tui.engine.worker_protocol import (
@@ -53,6 +54,7 @@ class WorkerSpec:
     read_cache: bool
     worker_count: int
     verbose: int = 0
+    supervisor_pid: int = 0  # the worker exits when this process dies (0: no watch)
 
 
 ProviderFactory = Callable[[WorkerSpec], Mapping[str, Provider]]
@@ -60,6 +62,8 @@ ProviderFactory = Callable[[WorkerSpec], Mapping[str, Provider]]
 
 def worker_main(spec: WorkerSpec, orders: Channel[Order], events: Channel[WorkerMessage]) -> None:
     """Entry point of the spawned process."""
+    if spec.supervisor_pid:
+        die_with_parent(spec.supervisor_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     _keep_off_the_terminal(spec.data_dir)
