@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from scribe_tui.context import CommandContext
-from scribe_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from scribe_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, ScribeError, UsageError
 from scribe_tui.languages import parse_languages
 from scribe_tui.store import FAILED_JOB_STATUSES, PRIORITIES, UNFINISHED_JOB_STATUSES
 
@@ -171,10 +171,14 @@ class BatchRun:
             supervisor.stop()
             self._restore_signal_handlers(previous)
             observers.close_exporter()
+        if supervisor.error is not None:  # one line, before a summary the store may not give
+            print(f"scribe-tui: error: {_one_line(supervisor.error)}", file=sys.stderr)
         summary = build_summary(store, scope, supervisor.totals(), parked=supervisor.parked)
         observers.batch_finished(summary)
         observers.close()
         self._print_summary(summary)
+        if supervisor.error is not None:
+            return EXIT_FAILED
         if self.interrupted.is_set():
             print("interrupted: unfinished work stays queued and resumes on the next run", file=sys.stderr)
             return EXIT_INTERRUPTED
@@ -224,6 +228,11 @@ class BatchRun:
         from scribe_tui.batch_progress import format_summary
 
         print(format_summary(summary), file=sys.stderr)
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text if isinstance(error, ScribeError) else f"the run stopped: {type(error).__name__}: {text}"
 
 
 def build_summary(store: Any, scope: set[int], totals: dict[str, float], *, parked: int) -> dict[str, Any]:

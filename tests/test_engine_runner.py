@@ -12,7 +12,8 @@ import pytest
 
 from scribe_tui.engine import api
 from scribe_tui.engine.intake import enqueue_paths
-from scribe_tui.engine.runner import HOUSEKEEPING_S, STARTUP_GRACE_S
+from scribe_tui.engine.runner import HOUSEKEEPING_S, STARTUP_GRACE_S, STORE_RETRY_S, StoreOutage
+from scribe_tui.store import StoreError
 from tests.runner_support import ScriptedProvider, SteppedRun, stepped_run, write_paragraphs
 
 pytestmark = pytest.mark.timeout(60)
@@ -233,3 +234,40 @@ def test_a_retry_within_a_tick_of_the_cancel_leaves_the_running_chunks_alone(
     provider.release()
     run.step_until(lambda: run.task_counts() == {"done": 6})
     assert len(provider.calls) == 6  # each chunk sent once
+
+
+def test_results_are_kept_while_the_store_fails_and_recorded_once_it_works(
+        run: SteppedRun, provider: ScriptedProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    enqueue(run, tmp_path, chunks=3)
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise StoreError("jobs.db: disk I/O error")
+
+    monkeypatch.setattr(run.store, "record_results", disk_full)
+    run.step_until(lambda: len(run.runner.recorder.writes.results) == 3)
+    run.tick(run.settings.engine.store_outage_s - 1)  # within the allowance: no stop
+    assert [e.level for e in run.of(api.Notice)] == ["warning"]
+    monkeypatch.undo()
+    run.tick(STORE_RETRY_S)
+    assert run.task_counts() == {"done": 3}
+    assert run.runner.recorder.writes.results == []
+    assert len(provider.calls) == 3
+
+
+def test_a_store_down_past_the_allowance_stops_the_run_and_shutdown_still_ends(
+        run: SteppedRun, provider: ScriptedProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    enqueue(run, tmp_path, chunks=3)
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise StoreError("jobs.db: database is locked")
+
+    provider.hold_all = True
+    run.step_until(lambda: len(provider.calls) == 3)
+    for name in ("record_results", "release", "remove_worker", "set_control", "workers"):
+        monkeypatch.setattr(run.store, name, locked)
+    provider.release()
+    run.step_until(lambda: len(run.runner.recorder.writes.results) == 3)
+    with pytest.raises(StoreOutage, match="could not be written for"):
+        run.tick(run.settings.engine.store_outage_s)
+    run.runner.shutdown()  # every store write fails again: it must still end, and say so
+    assert run.runner.drained.is_set()

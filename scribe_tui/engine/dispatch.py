@@ -14,7 +14,7 @@ from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.recorder import OutcomeRecorder
 from scribe_tui.engine.routing import Router
 from scribe_tui.engine.worker_protocol import TaskOrder
-from scribe_tui.store import JobStore, LeasedTask, TaskDefer, TaskFail
+from scribe_tui.store import JobStore, LeasedTask, StoreError, TaskDefer, TaskFail
 
 LEASE_BATCH = 256
 IDLE_S = 0.5  # with nothing runnable, look again after this (or at the store's next wake-up)
@@ -74,11 +74,14 @@ class Dispatcher:
                               meta=dict(task.meta), attempt=task.attempts)
             if self.pool.assign(order) is None:
                 release.append(task.task_id)
+        self.recorder.writes.results.extend(deferred)  # recorded with the next batch
         if release:
-            store.release(self.owner, release)
             self.idle_until = now + FULL_S  # capacity is full; results will free it
-        if deferred:
-            store.record_results(deferred, max_attempts=self.settings.max_attempts, now=now)
+            try:
+                store.release(self.owner, release)  # at once: given to the next batch, they would wake dispatch
+            except StoreError:
+                self.recorder.release(release)  # kept until the store takes it
+                raise
 
     def _blocked_result(self, task: LeasedTask, until: float, now: float) -> TaskDefer | TaskFail:
         reason = self.providers.reason(task.provider, now)

@@ -1,9 +1,11 @@
-"""What the supervisor makes of each worker report: the store results and metric rows to
-record in the next batch, the events front ends see, the run's totals and its budget."""
+"""What the supervisor makes of each worker report: the store writes for the next batch
+(results, metric rows, leases to give back — kept until the store has taken them), the
+events front ends see, the run's totals and its budget."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
@@ -17,6 +19,19 @@ from scribe_tui.store import MetricRow, TaskDefer, TaskDone, TaskFail, TaskRetry
 TaskResult = TaskDone | TaskRetry | TaskDefer | TaskFail
 
 
+@dataclass
+class PendingWrites:
+    """What the store has not taken yet. The runner clears each list only once the store has
+    written it, so a store that fails (disk full, locked) loses none of it."""
+
+    results: list[TaskResult] = field(default_factory=list)
+    metrics: list[MetricRow] = field(default_factory=list)
+    releases: list[int] = field(default_factory=list)  # leases to give back unfinished, no attempt burnt
+
+    def __bool__(self) -> bool:
+        return bool(self.results or self.releases)
+
+
 class OutcomeRecorder:
     def __init__(self, settings: Settings, pool: WorkerPool, router: Router, providers: ProviderView,
                  emit: Callable[[api.Event], None], *, max_cost_usd: float | None):
@@ -28,28 +43,17 @@ class OutcomeRecorder:
         self.max_cost_usd = max_cost_usd
         self.totals = RunTotals()
         self.budget_reached = False
-        self._results: list[TaskResult] = []
-        self._metrics: list[MetricRow] = []
-        self._releases: list[int] = []
+        self.writes = PendingWrites()
         self._waits_seen: dict[str, float] = {}
         self._disabled_noticed: set[str] = set()
 
     @property
     def pending(self) -> bool:
-        return bool(self._results or self._releases)
+        return bool(self.writes)
 
-    def take_results(self) -> list[TaskResult]:
-        results, self._results = self._results, []
-        return results
-
-    def take_metrics(self) -> list[MetricRow]:
-        metrics, self._metrics = self._metrics, []
-        return metrics
-
-    def take_releases(self) -> list[int]:
-        """Leases to give back unfinished: chunks a worker dropped without a result."""
-        releases, self._releases = self._releases, []
-        return releases
+    def release(self, task_ids: list[int]) -> None:
+        """Give these leases back with the next batch (a dead worker's chunks, say)."""
+        self.writes.releases.extend(task_ids)
 
     def on_outcome(self, out: TaskOutcome, now: float) -> None:
         order = self.pool.finished(out.worker_id, out.task_id)
@@ -68,7 +72,7 @@ class OutcomeRecorder:
             case "fail":
                 self._on_fail(out, order)
             case "cancelled":  # not by a cancelled job (that order is gone): a retiring worker's grace ran out
-                self._releases.append(out.task_id)
+                self.writes.releases.append(out.task_id)
 
     def _on_defer(self, out: TaskOutcome, now: float) -> None:
         """Park the chunk until its provider frees up, or send it to a fallback at once."""
@@ -78,25 +82,25 @@ class OutcomeRecorder:
         fallback, _ = self.router.choose(out.provider, self.providers.blocked_until(now), now)
         if fallback is not None and fallback != out.provider:
             until = now
-        self._results.append(TaskDefer(out.task_id, until=until, reason=out.reason))
+        self.writes.results.append(TaskDefer(out.task_id, until=until, reason=out.reason))
         self.note_wait(out.provider, out.until, out.reason)
 
     def _on_disabled(self, out: TaskOutcome, now: float) -> None:
-        self._results.append(TaskDefer(out.task_id, until=now, reason="provider_disabled"))
+        self.writes.results.append(TaskDefer(out.task_id, until=now, reason="provider_disabled"))
         self.providers.invalidate()
         if out.provider not in self._disabled_noticed:
             self._disabled_noticed.add(out.provider)
             self.emit(api.Notice(level="error", message=f"provider {out.provider} disabled: {out.message}"))
 
     def _on_fail(self, out: TaskOutcome, order: TaskOrder) -> None:
-        self._results.append(TaskFail(out.task_id, error_class=out.error_class, message=out.message))
+        self.writes.results.append(TaskFail(out.task_id, error_class=out.error_class, message=out.message))
         self.emit(api.ChunkFailed(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
                                   error_class=out.error_class, message=out.message,
                                   attempts=order.attempt + 1, dead=False))
         self.emit(api.JobFinished(job_id=out.job_id, status="failed", output_path=None, error=out.message))
 
     def _on_done(self, out: TaskOutcome) -> None:
-        self._results.append(TaskDone(out.task_id, translation=out.translation or "", provider=out.provider,
+        self.writes.results.append(TaskDone(out.task_id, translation=out.translation or "", provider=out.provider,
                                       model=out.model, tokens_in=out.tokens_in, tokens_out=out.tokens_out,
                                       characters=out.characters, cost_usd=out.cost_usd, cached=out.cached))
         totals = self.totals
@@ -119,7 +123,7 @@ class OutcomeRecorder:
     def _on_retry(self, out: TaskOutcome, order: TaskOrder, now: float) -> None:
         self.totals.retries += 1
         attempts = order.attempt + 1
-        self._results.append(TaskRetry(out.task_id, error_class=out.error_class, message=out.message, delay_s=out.delay_s))
+        self.writes.results.append(TaskRetry(out.task_id, error_class=out.error_class, message=out.message, delay_s=out.delay_s))
         if attempts >= self.settings.max_attempts:
             self.emit(api.ChunkFailed(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
                                       error_class=out.error_class, message=out.message, attempts=attempts, dead=True))
@@ -139,7 +143,7 @@ class OutcomeRecorder:
             self.totals.requests += 1
         if row.outcome == "rate_limited":
             self.totals.rate_limited += 1
-        self._metrics.append(row)
+        self.writes.metrics.append(row)
 
     def note_wait(self, provider: str, until: float, reason: str) -> None:
         if until > self._waits_seen.get(provider, 0.0) + 1.0:

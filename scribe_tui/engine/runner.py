@@ -25,7 +25,8 @@ from scribe_tui.engine.routing import Router
 from scribe_tui.engine.totals import RunTotals
 from scribe_tui.engine.worker_protocol import TaskOutcome, TaskStarted, WorkerBeat, WorkerMessage
 from scribe_tui.engine.writer import OutputWriter
-from scribe_tui.store import JobStore, MetricRow
+from scribe_tui.errors import ScribeError
+from scribe_tui.store import JobStore, MetricRow, StoreError
 
 log = structlog.get_logger("scribe_tui.supervisor")
 
@@ -35,6 +36,11 @@ BATCH_WINDOW_S = 0.005  # after a first message, wait this long so results are r
 LOOP_WAIT_S = 0.02  # how long the loop waits for a worker message before stepping anyway
 SCALE_EVERY_S = 2.0
 STARTUP_GRACE_S = 60.0  # a spawned worker's first heartbeat may take this long on a busy machine
+STORE_RETRY_S = 1.0  # while the store fails, try it again this often (messages are still taken)
+
+
+class StoreOutage(ScribeError):
+    """The job store could not be written for longer than engine.store_outage_s: the run stops."""
 
 
 class Runner:
@@ -59,6 +65,9 @@ class Runner:
         self._next_scale = 0.0
         self._next_beat = 0.0
         self._cancels_seen: set[int] = set()
+        self._store_down_since: float | None = None
+        self._store_retry_at = 0.0
+        self._store_given_up = False  # shutting down: a store write failed, skip the others
         self.error: BaseException | None = None
         self.store: JobStore | None = None
         self.writer = OutputWriter(settings.resolved_data_dir(), emit)
@@ -90,11 +99,24 @@ class Runner:
                     time.sleep(BATCH_WINDOW_S)
                 self.step(self.clock(), first)
         except BaseException as exc:  # keep the process alive to report it; leases are released below
-            self.error = exc
+            self._failed(exc)
+        finally:
+            try:
+                self.shutdown()
+            except BaseException as exc:  # a second failure: still stop (shutdown set 'drained')
+                if self.error is None:
+                    self._failed(exc)
+                else:
+                    log.exception("shutting down after an error failed too")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.error = exc
+        if isinstance(exc, StoreOutage):
+            log.error("stopping: the job store is unavailable", reason=str(exc))
+            self.emit(api.Notice(level="error", message=str(exc)))
+        else:
             log.exception("supervisor loop crashed")
             self.emit(api.Notice(level="error", message=f"supervisor error: {type(exc).__name__}: {exc}"))
-        finally:
-            self.shutdown()
 
     def start(self) -> None:
         """Open the store, take back every stale lease, start the first workers."""
@@ -116,11 +138,37 @@ class Runner:
         if first is not None:
             self._handle(first, now)
         self._pump(now)
-        self._flush(store, now)
-        if now >= self._next_housekeeping:
-            self._housekeeping(store, now)
-        if not (self.paused or self.budget_reached or self.stop_event.is_set()):
-            self.dispatcher.dispatch(store, now)
+        if now < self._store_retry_at:
+            return  # the store is failing: keep what the workers report in memory, try again soon
+        try:
+            self._flush(store, now)
+            if now >= self._next_housekeeping:
+                self._housekeeping(store, now)
+            if not (self.paused or self.budget_reached or self.stop_event.is_set()):
+                self.dispatcher.dispatch(store, now)
+        except StoreError as error:
+            self._store_failed(error, now)
+        else:
+            self._store_recovered()
+
+    def _store_failed(self, error: StoreError, now: float) -> None:
+        """Keep every result in memory and retry; stop the run once the outage lasts too long."""
+        if self._store_down_since is None:
+            self._store_down_since = now
+            log.warning("job store unavailable; results kept in memory", error=str(error))
+            self.emit(api.Notice(level="warning", message=(
+                f"the job store cannot be written ({error}); results are kept in memory and retried")))
+        self._store_retry_at = now + STORE_RETRY_S
+        down_for = now - self._store_down_since
+        if down_for >= self.settings.engine.store_outage_s:
+            raise StoreOutage(f"stopped: the job store could not be written for {down_for:.0f} s ({error}); "
+                              "translations already paid for are in the cache and the next run records them")
+
+    def _store_recovered(self) -> None:
+        if self._store_down_since is not None:
+            log.info("job store available again", pending=len(self.recorder.writes.results))
+            self.emit(api.Notice(level="info", message="the job store works again; results recorded"))
+        self._store_down_since = None
 
     def _store(self) -> JobStore:
         if self.store is None:
@@ -163,17 +211,20 @@ class Runner:
 
     # ---- recording ----------------------------------------------------------------------
     def _flush(self, store: JobStore, now: float) -> None:
-        metrics = self.recorder.take_metrics()
-        if metrics:
-            store.record_metrics(metrics)
-        releases = self.recorder.take_releases()
-        if releases:
-            store.release(self.owner, releases)  # back to the queue, no attempt burnt
+        """Write the pending results, metric rows and releases; each list is cleared only once
+        the store took it, so a failing store (StoreError) loses none of it."""
+        writes = self.recorder.writes
+        if writes.metrics:
+            store.record_metrics(writes.metrics)
+            writes.metrics.clear()
+        if writes.releases:
+            store.release(self.owner, writes.releases)  # back to the queue, no attempt burnt
+            writes.releases.clear()
             self.dispatcher.wake()
-        results = self.recorder.take_results()
-        if not results:
+        if not writes.results:
             return
-        ready = store.record_results(results, max_attempts=self.settings.max_attempts, now=now)
+        ready = store.record_results(writes.results, max_attempts=self.settings.max_attempts, now=now)
+        writes.results.clear()
         self.dispatcher.wake()  # something changed: look for work again at once
         for job_id in ready:
             self.writer.submit(job_id)
@@ -226,10 +277,7 @@ class Runner:
     def _replace(self, store: JobStore, handle: WorkerHandle, now: float) -> None:
         exitcode = handle.process.exitcode
         tasks = self.pool.kill(handle)
-        if tasks:
-            store.release(self.owner, list(tasks))  # back to the queue at once, no attempt burnt
-            self.dispatcher.wake()
-        store.remove_worker(handle.worker_id)
+        self.recorder.release(list(tasks))  # back to the queue with the next batch, no attempt burnt
         replaced = not handle.stopping and not self.stop_event.is_set()
         if replaced:
             self.totals.worker_restarts += 1
@@ -237,6 +285,7 @@ class Runner:
         self.emit(api.WorkerExited(worker_id=handle.worker_id, pid=handle.pid, exitcode=exitcode, replaced=replaced))
         if replaced:
             self._spawn(now)
+        store.remove_worker(handle.worker_id)
 
     def _spawn(self, now: float) -> None:
         handle = self.pool.spawn(now)
@@ -305,7 +354,7 @@ class Runner:
     def shutdown(self) -> None:
         """Let workers finish in-flight chunks within the grace period, record what they
         report, release every lease still held, close the store; always sets ``drained``."""
-        store = self.store
+        store, self.store = self.store, None
         try:
             if store is not None:
                 self._wind_down(store)
@@ -319,23 +368,40 @@ class Runner:
         self.pool.stop_all(grace)
         deadline = time.monotonic() + grace + 1.0
         while self.pool.in_flight() and time.monotonic() < deadline:
-            self._receive(timeout=0.05)
+            self._receive(store, timeout=0.05)
         self.pool.join_all(timeout=max(0.5, deadline - time.monotonic()))
-        try:
-            self._receive(timeout=0.01)
-            self.writer.close()
-        finally:
-            store.release(self.owner, None)
-            for row in store.workers():
-                store.remove_worker(row.worker_id)
-            store.set_control("supervisor", None)
-            self.pool.close()
+        self._receive(store, timeout=0.01)
+        self.writer.close()
+        self.pool.close()
+        if self._store_usable(store, lambda: store.release(self.owner, None)):
+            self._store_usable(store, lambda: self._forget_pool(store))
+        if self.recorder.writes.results:
+            log.error("results not recorded: the job store cannot be written; the next run takes them from the cache",
+                      results=len(self.recorder.writes.results))
 
-    def _receive(self, timeout: float) -> None:
+    def _receive(self, store: JobStore, timeout: float) -> None:
         """Wait up to ``timeout`` for worker messages and record them (shutting down)."""
         first = self.pool.events.get(timeout=timeout)
         now = self.clock()
         if first is not None:
             self._handle(first, now)
         self._pump(now)
-        self._flush(self._store(), now)
+        self._store_usable(store, lambda: self._flush(store, now))
+
+    def _store_usable(self, store: JobStore, write: Callable[[], object]) -> bool:
+        """Do one of the shutdown's store writes; after one fails, skip the rest (on a locked
+        store each would wait out the busy timeout) — shutting down must end."""
+        if self._store_given_up:
+            return False
+        try:
+            write()
+        except StoreError as error:
+            log.warning("job store unavailable while shutting down", error=str(error))
+            self._store_given_up = True
+            return False
+        return True
+
+    def _forget_pool(self, store: JobStore) -> None:
+        for row in store.workers():
+            store.remove_worker(row.worker_id)
+        store.set_control("supervisor", None)

@@ -50,6 +50,7 @@ class Supervisor(StoreCommands):
         self._runner: Runner | None = None
         self._final_totals: dict[str, float] = {}
         self._final_parked = 0
+        self._final_error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self.owner = f"sup-{os.getpid()}-{int(time.time())}"
 
@@ -99,6 +100,7 @@ class Supervisor(StoreCommands):
         self._lock.release()
         self._final_totals = self._runner.totals.as_dict()
         self._final_parked = self._runner.parked
+        self._final_error = self._runner.error
         self._runner = None
         log.info("supervisor stopped")
 
@@ -206,6 +208,11 @@ class Supervisor(StoreCommands):
     def totals(self) -> dict[str, float]:
         """This run's counters (still readable after stop())."""
         return self._runner.totals.as_dict() if self._runner else dict(self._final_totals)
+
+    @property
+    def error(self) -> BaseException | None:
+        """What stopped the run early (the job store unavailable too long, a crash), if anything."""
+        return self._runner.error if self._runner else self._final_error
 
     @property
     def parked(self) -> int:
