@@ -151,9 +151,9 @@ def test_jobs_cancel_from_another_process_reaches_a_running_batch(tmp_path: Path
     server = SimulatorServer(SimulatorConfig(latency_ms=1000)).start()  # the run outlasts two CLI starts
     try:
         corpus = make_corpus(tmp_path / "corpus", documents=8)
-        config = write_config(tmp_path, sim_url=server.url, workers=1, max_concurrency=2)
+        config = write_config(tmp_path, sim_url=server.url, workers=1, max_concurrency=1)
         batch = popen_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
-        wait_for(lambda: successes(server) >= 2)
+        wait_for(lambda: successes(server) >= 1)
         listed = run_cli("jobs", "list", "--status", "queued", "--json", "--config", str(config))
         queued = [job["id"] for job in json.loads(listed.stdout)]
         assert queued, listed.stdout + listed.stderr
@@ -229,3 +229,40 @@ def test_cancel_then_retry_within_one_tick_never_sends_a_running_chunk_twice(tmp
         assert_translated(tmp_path / "corpus", tmp_path / "out", "he")
     finally:
         server.stop()
+
+
+def test_a_quick_stop_gives_back_chunks_waiting_on_a_limit_at_once(tmp_path: Path) -> None:
+    """The TUI's `q`: with 5 requests of 1.5 s in flight and the rest waiting on a 5/10s
+    limit, stopping takes about what the requests in flight still need — not the grace
+    period — and the waiting chunks go back to the queue with no attempt burnt."""
+    from scribe_tui.store import JobStore
+    from tests.runner_support import write_paragraphs
+
+    server = SimulatorServer(SimulatorConfig(latency_ms=1500)).start()
+    supervisor = None
+    try:
+        write_paragraphs(tmp_path / "corpus", "long.txt", 12)
+        settings = load_settings(write_config(tmp_path, sim_url=server.url, workers=1, max_concurrency=10,
+                                              limits=("5/10s",), grace_s=10))
+        supervisor = Supervisor(settings)
+        supervisor.start()
+        supervisor.enqueue([tmp_path / "corpus"], ["he"])
+        wait_for(lambda: server.stats()["in_flight"] == 5)
+        wait_for(lambda: supervisor.runner is not None and supervisor.runner.pool.in_flight() == 10)
+        started = time.monotonic()
+        supervisor.stop(release_waiting=True)
+        took = time.monotonic() - started
+        requests = server.stats()["requests_total"]
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
+        server.stop()
+    assert took < 1.5 + 1.0 + 1.5, f"stopping took {took:.1f} s"  # the requests in flight, 1 s, load slack
+    store = JobStore.open(tmp_path / "data")
+    try:
+        tasks = store.tasks_of_job(store.jobs()[0].id)
+    finally:
+        store.close()
+    assert sorted(t.status for t in tasks) == ["done"] * 5 + ["queued"] * 7  # sent ones recorded, none leased
+    assert all(t.attempts == 0 for t in tasks)
+    assert requests == 5

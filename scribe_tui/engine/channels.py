@@ -54,6 +54,12 @@ class Channel(Generic[T]):
             except (queue.Empty, *_GONE):
                 return items
 
+    def flush(self) -> None:
+        """Block until everything put so far has left this process (before ``os._exit``)."""
+        if self.crosses_processes:
+            self._queue.close()
+            self._queue.join_thread()
+
     def close(self) -> None:
         """Drop what is waiting and let the process exit without flushing to a dead reader."""
         self.drain()

@@ -56,6 +56,8 @@ class Runner:
         self.fixed_workers = fixed_workers
         self.clock = clock
         self.stop_event = threading.Event()
+        self._abort = threading.Event()
+        self._release_waiting = False
         self.drained = threading.Event()
         self.paused = False
         self.target_workers = fixed_workers or 1
@@ -86,7 +88,16 @@ class Runner:
         """Look for runnable work at the next step (new work was enqueued, say)."""
         self.dispatcher.wake()
 
-    def request_stop(self) -> None:
+    def request_stop(self, *, release_waiting: bool = False) -> None:
+        """End the loop; in-flight chunks get the shutdown grace. With ``release_waiting``,
+        chunks whose provider call has not started are given back at once (a quick quit)."""
+        self._release_waiting = self._release_waiting or release_waiting
+        self.stop_event.set()
+
+    def abort(self) -> None:
+        """Stop now (a second quit): workers are killed, in-flight chunks go back to the queue
+        and are sent again by the next run. Safe from any thread."""
+        self._abort.set()
         self.stop_event.set()
 
     # ---- thread body --------------------------------------------------------------------
@@ -365,11 +376,17 @@ class Runner:
 
     def _wind_down(self, store: JobStore) -> None:
         grace = self.settings.engine.shutdown_grace_s
-        self.pool.stop_all(grace)
+        self.pool.stop_all(grace, release_waiting=self._release_waiting)
+        self._receive(store, timeout=0.0)  # the heartbeats already sent
+        for handle in [h for h in self.pool.workers.values() if not h.beating]:
+            self.recorder.release(list(self.pool.kill(handle)))  # still starting up: nothing of it was sent
         deadline = time.monotonic() + grace + 1.0
-        while self.pool.in_flight() and time.monotonic() < deadline:
+        while self.pool.in_flight() and time.monotonic() < deadline and not self._abort.is_set():
             self._receive(store, timeout=0.05)
-        self.pool.join_all(timeout=max(0.5, deadline - time.monotonic()))
+        if self._abort.is_set():
+            self.pool.join_all(timeout=0.0)  # kills them
+        else:
+            self.pool.join_all(timeout=max(0.5, deadline - time.monotonic()))
         self._receive(store, timeout=0.01)
         self.writer.close()
         self.pool.close()

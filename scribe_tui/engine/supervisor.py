@@ -52,6 +52,7 @@ class Supervisor(StoreCommands):
         self._final_parked = 0
         self._final_error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Lock()
         self.owner = f"sup-{os.getpid()}-{int(time.time())}"
 
     # ---- lifecycle ----------------------------------------------------------------------
@@ -90,19 +91,30 @@ class Supervisor(StoreCommands):
         self._thread.start()
         log.info("supervisor started", owner=self.owner, usable=sorted(usable))
 
-    def stop(self, grace_s: float | None = None) -> None:
-        """Stop dispatching, let in-flight chunks finish briefly, release leases, exit."""
-        if self._runner is None or self._thread is None:
-            return
-        self._runner.request_stop()
-        self._thread.join(timeout=(grace_s or self.settings.engine.shutdown_grace_s) + 15)
-        self._stop_demo_backends()
-        self._lock.release()
-        self._final_totals = self._runner.totals.as_dict()
-        self._final_parked = self._runner.parked
-        self._final_error = self._runner.error
-        self._runner = None
-        log.info("supervisor stopped")
+    def stop(self, grace_s: float | None = None, *, release_waiting: bool = False) -> None:
+        """Stop dispatching, let in-flight chunks finish briefly, release leases, exit. With
+        ``release_waiting`` (a quick quit) chunks whose request has not started — waiting on a
+        limit — are given back at once; only requests already sent are waited for."""
+        with self._stopping:
+            runner, thread = self._runner, self._thread
+            if runner is None or thread is None:
+                return
+            runner.request_stop(release_waiting=release_waiting)
+            thread.join(timeout=(grace_s or self.settings.engine.shutdown_grace_s) + 15)
+            self._stop_demo_backends()
+            self._lock.release()
+            self._final_totals = runner.totals.as_dict()
+            self._final_parked = runner.parked
+            self._final_error = runner.error
+            self._runner = None
+            log.info("supervisor stopped")
+
+    def abort(self) -> None:
+        """Stop at once (a second quit), from any thread: workers are killed and the chunks
+        they held go back to the queue for the next run. ``stop()`` then returns quickly."""
+        runner = self._runner
+        if runner is not None:
+            runner.abort()
 
     def close(self) -> None:
         """Stop (if running) and close this thread's store connection."""

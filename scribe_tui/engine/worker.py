@@ -21,6 +21,7 @@ import structlog
 
 from scribe_tui.config import Settings
 from scribe_tui.engine.channels import Channel
+from scribe_tui.engine.commitments import Commitments, CommittingProvider
 from scribe_tui.engine.lifeline import die_with_parent
 from scribe_tui.engine.outcomes import outcome_to_message
 from scribe_tui.engine.validation import translation_validator
@@ -72,6 +73,18 @@ def worker_main(spec: WorkerSpec, orders: Channel[Order], events: Channel[Worker
     configure_logging(spec.data_dir, verbose=0, level=spec.settings.log.level, process_name=spec.worker_id)
     structlog.contextvars.bind_contextvars(worker_id=spec.worker_id)
     asyncio.run(WorkerLoop(spec, orders, events).run())
+    _exit_now(events)
+
+
+def _exit_now(events: Channel[WorkerMessage]) -> None:
+    """Leave without the interpreter's teardown, once every message is out: its final
+    garbage collection over the SDK's objects took seconds on a busy machine, and a quick
+    quit (or a scale-down) waits for this process to end."""
+    import logging
+
+    events.flush()
+    logging.shutdown()
+    os._exit(0)
 
 
 def _keep_off_the_terminal(data_dir: Path) -> None:
@@ -97,6 +110,7 @@ class WorkerLoop:
         self.events = events
         self.providers = providers or build_providers
         self.in_flight: dict[int, asyncio.Task[None]] = {}
+        self.commitments = Commitments()
         self.done = 0
         self._inbox: asyncio.Queue[Order] = asyncio.Queue()
 
@@ -122,7 +136,9 @@ class WorkerLoop:
         cache = None
         if settings.cache.enabled:
             cache = TranslationCache(settings.cache.resolved_dir(), settings.cache.size_limit_mb)
-        return Gateway(settings, self.spec.data_dir, self.providers(self.spec), cache=cache,
+        providers = {name: CommittingProvider(provider, self.commitments)
+                     for name, provider in self.providers(self.spec).items()}
+        return Gateway(settings, self.spec.data_dir, providers, cache=cache,  # type: ignore[arg-type]
                        read_cache=self.spec.read_cache, worker_count=self.spec.worker_count,
                        on_request=self._on_request)
 
@@ -151,16 +167,27 @@ class WorkerLoop:
                 case TaskOrder() as order:
                     task = asyncio.create_task(self._run_order(order))
                     self.in_flight[order.task_id] = task
-                    task.add_done_callback(lambda _t, tid=order.task_id: self.in_flight.pop(tid, None))
+                    task.add_done_callback(lambda done, order=order: self._finished(order, done))
                 case CancelOrder(task_ids=task_ids):
                     for task_id in task_ids:
                         if (task := self.in_flight.get(task_id)) is not None:
                             task.cancel()
-                case StopOrder(grace_s=grace_s):
-                    await self._drain(grace_s)
+                case StopOrder() as stop:
+                    await self._drain(stop)
                     return
 
-    async def _drain(self, grace_s: float) -> None:
+    def _finished(self, order: TaskOrder, task: asyncio.Task[None]) -> None:
+        self.in_flight.pop(order.task_id, None)
+        self.commitments.forget(order.task_id)
+        if task.cancelled():  # cancelled before it ever ran: _run_order could not report it
+            self._send(self._outcome(order, "cancelled", message="cancelled"))
+
+    async def _drain(self, stop: StopOrder) -> None:
+        grace_s = stop.grace_s
+        if stop.release_waiting:
+            for task_id, task in self.in_flight.items():
+                if not self.commitments.committed(task_id):
+                    task.cancel()  # only waiting on a limit: reported 'cancelled', its lease goes back
         pending = list(self.in_flight.values())
         if pending:
             _, still = await asyncio.wait(pending, timeout=grace_s)
@@ -177,6 +204,7 @@ class WorkerLoop:
 
     # ---- one chunk ----------------------------------------------------------------------
     async def _run_order(self, order: TaskOrder) -> None:
+        self.commitments.running(order.task_id)
         structlog.contextvars.bind_contextvars(job_id=order.job_id, chunk_id=order.task_id, provider=order.provider)
         self._send(TaskStarted(self.spec.worker_id, order.task_id))
         started = time.monotonic()

@@ -35,9 +35,12 @@ class CancelOrder:
 
 @dataclass(frozen=True)
 class StopOrder:
-    """Finish in-flight work for up to ``grace_s`` seconds, then exit."""
+    """Finish in-flight work for up to ``grace_s`` seconds, then exit. With
+    ``release_waiting``, first drop every chunk whose provider call has not started (it
+    only waits on a limit): it is reported 'cancelled' at once, and its lease goes back."""
 
     grace_s: float
+    release_waiting: bool = False
 
 
 # ---- worker -> supervisor (and a store MetricRow per request) -----------------------------
