@@ -40,6 +40,10 @@ def run_translate(args: argparse.Namespace) -> int:
 
 
 def run_batch(args: argparse.Namespace) -> int:
+    if not args.dry_run:
+        from scribe_tui.engine.warm_start import warm_up
+
+        warm_up()  # the workers' modules load while the configuration and the documents are read
     ctx = CommandContext.from_args(args)
     languages = _languages(args)
     if getattr(args, "max_cost", None) is not None and args.max_cost <= 0:
@@ -157,15 +161,17 @@ class BatchRun:
         supervisor.claim()  # exit 2 at once if another supervisor runs on this data dir
         store = supervisor.store
         scope = {job.id for status in UNFINISHED_JOB_STATUSES for job in store.jobs(status=status)}
-        report, job_ids = _enqueue(store, self.ctx, self.args, self.languages)
-        _print_rejections(report)
-        scope |= set(job_ids)
         self.scope = scope
-        self._rewrite_missing_outputs(store, job_ids)
         previous = self._install_signal_handlers()
         observers = Observers(supervisor, settings)
         try:
-            supervisor.start()
+            # Workers start while the documents are read: the first chunk finds one ready.
+            supervisor.start(providers=[self.args.provider or settings.default_provider])
+            report, job_ids = _enqueue(store, self.ctx, self.args, self.languages)
+            supervisor.wake()  # new work: dispatch it now, and the queue is not drained before it
+            _print_rejections(report)
+            scope |= set(job_ids)
+            self._rewrite_missing_outputs(store, job_ids)
             self._wait(supervisor)
         finally:
             supervisor.stop()

@@ -163,7 +163,7 @@ def test_storm_faults_and_outage_complete_untouched(tmp_path: Path) -> None:
 
 
 def test_second_supervisor_on_the_same_data_dir_exits_2(tmp_path: Path) -> None:
-    server = SimulatorServer(SimulatorConfig(latency_ms=1000)).start()  # outlasts a CLI start-up under load
+    server = SimulatorServer(SimulatorConfig(latency_ms=5000)).start()  # outlasts a CLI start-up under load
     try:
         corpus = make_corpus(tmp_path / "corpus", documents=6)
         config = write_config(tmp_path, sim_url=server.url, max_concurrency=2, workers=1)

@@ -59,6 +59,9 @@ class Runner:
         self._abort = threading.Event()
         self._release_waiting = False
         self.drained = threading.Event()
+        self._drain_lock = threading.Lock()
+        self._wakes = 0  # wake() calls so far: a drained check spanning one is void
+        self._wakes_seen = 0
         self.paused = False
         self.target_workers = fixed_workers or 1
         self.parked = 0
@@ -85,7 +88,11 @@ class Runner:
         return self.recorder.budget_reached
 
     def wake(self) -> None:
-        """Look for runnable work at the next step (new work was enqueued, say)."""
+        """New work was enqueued: look for it at the next step, and let no drained check made
+        before it stand (safe from any thread)."""
+        with self._drain_lock:
+            self._wakes += 1
+            self.drained.clear()
         self.dispatcher.wake()
 
     def request_stop(self, *, release_waiting: bool = False) -> None:
@@ -338,6 +345,7 @@ class Runner:
                                          "target_workers": self.target_workers, "paused": self.paused})
 
     def _check_drained(self, store: JobStore, now: float) -> None:
+        self._wakes_seen = self._wakes
         if self.pool.in_flight() or self.recorder.pending or self.paused or self.writer.busy:
             self.drained.clear()
             return
@@ -356,10 +364,12 @@ class Runner:
             self.drained.clear()
 
     def _set_drained(self, parked: int) -> None:
-        if not self.drained.is_set():
+        with self._drain_lock:
+            if self.drained.is_set() or self._wakes != self._wakes_seen:
+                return  # already said, or new work came while we looked
             self.parked = parked
             self.drained.set()
-            self.emit(api.Drained(parked=parked))
+        self.emit(api.Drained(parked=parked))
 
     # ---- shutdown -----------------------------------------------------------------------
     def shutdown(self) -> None:

@@ -11,6 +11,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import structlog
@@ -62,8 +63,9 @@ class Supervisor(StoreCommands):
             ensure_private_dir(self.data_dir)
             self._lock.acquire()
 
-    def start(self) -> None:
-        """Take the data directory's lock, start demo backends and workers, run the loop."""
+    def start(self, *, providers: Iterable[str] = ()) -> None:
+        """Take the data directory's lock, start demo backends and workers, run the loop.
+        ``providers``: ones work is about to be enqueued for (their keys are required too)."""
         self.claim()
         self._clear_disabled_providers()
         # Pause and a worker count set from a UI belong to the run they were given in: a new
@@ -72,7 +74,7 @@ class Supervisor(StoreCommands):
         self.store.set_control("paused", False)
         self.store.set_control("target_workers", None)
         try:
-            usable = self._usable_providers()
+            usable = self._usable_providers(set(providers))
             urls = self._start_demo_backends(usable)
         except BaseException:
             self._stop_demo_backends()
@@ -139,9 +141,9 @@ class Supervisor(StoreCommands):
         return self._runner
 
     # ---- providers ----------------------------------------------------------------------
-    def _usable_providers(self) -> set[str]:
+    def _usable_providers(self, coming: set[str]) -> set[str]:
         """Providers this run can call; a needed one without its key is a ConfigError."""
-        needed = {self.settings.default_provider} | {
+        needed = {self.settings.default_provider} | coming | {
             job.provider for status in UNFINISHED_JOB_STATUSES for job in self.store.jobs(status=status)}
         self.settings.require_api_keys(sorted(n for n in needed if n in self.settings.providers))
         usable = set()
@@ -168,12 +170,12 @@ class Supervisor(StoreCommands):
         return any(name in self.settings.providers_for(n) for n in needed if n in self.settings.providers)
 
     def _start_demo_backends(self, usable: set[str]) -> dict[str, str]:
-        from scribe_tui.providers.demo import start_demo_backend
-
         urls = {}
         for name in sorted(usable):
             config = self.settings.providers[name]
             if config.kind == "demo":
+                from scribe_tui.providers.demo import start_demo_backend
+
                 backend = start_demo_backend(config)
                 self._demo_backends[name] = backend
                 urls[name] = backend.url
@@ -234,6 +236,12 @@ class Supervisor(StoreCommands):
     def scale(self, delta: int) -> int:
         current = self._runner.target_workers if self._runner else 1
         return self.scale_to(current + delta)
+
+    def wake(self) -> None:
+        """Work was enqueued by another path: dispatch it now, and do not report the queue
+        drained on what was seen before it."""
+        if self._runner is not None:
+            self._runner.wake()
 
     def enqueue(self, paths: list[Path], languages: list[str], *, priority: int = 0,
                 provider: str | None = None, output_dir: Path | None = None) -> api.EnqueueReport:

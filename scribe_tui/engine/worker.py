@@ -56,15 +56,22 @@ class WorkerSpec:
     worker_count: int
     verbose: int = 0
     supervisor_pid: int = 0  # the worker exits when this process dies (0: no watch)
+    environment: dict[str, str] | None = None  # set for a forked worker: the supervisor's, at launch
+    cwd: str | None = None
 
 
 ProviderFactory = Callable[[WorkerSpec], Mapping[str, Provider]]
 
 
 def worker_main(spec: WorkerSpec, orders: Channel[Order], events: Channel[WorkerMessage]) -> None:
-    """Entry point of the spawned process."""
+    """Entry point of the worker process (forked from the fork server, or spawned)."""
     if spec.supervisor_pid:
-        die_with_parent(spec.supervisor_pid)
+        die_with_parent(os.getppid(), spec.supervisor_pid)
+    if spec.environment is not None:
+        os.environ.clear()
+        os.environ.update(spec.environment)
+    if spec.cwd is not None:
+        os.chdir(spec.cwd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     _keep_off_the_terminal(spec.data_dir)
