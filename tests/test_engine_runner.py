@@ -5,6 +5,7 @@ process, a scripted provider. Each test says what one ``step(now)`` does."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,17 +43,33 @@ def enqueue(run: SteppedRun, tmp_path: Path, name: str = "a.txt", chunks: int = 
     return job_ids[0]
 
 
-def test_a_step_leases_up_to_the_providers_cap_and_no_more(run: SteppedRun, provider: ScriptedProvider,
-                                                           tmp_path: Path) -> None:
+def test_a_step_leases_each_workers_share_and_backlog_and_only_the_cap_reaches_the_provider(
+        run: SteppedRun, provider: ScriptedProvider, tmp_path: Path) -> None:
     provider.hold_all = True
-    enqueue(run, tmp_path)
+    enqueue(run, tmp_path, chunks=10)
     run.step()
-    assert run.runner.pool.in_flight() == 3  # max_concurrency = 3
-    assert run.task_counts() == {"leased": 3, "queued": 3}
+    assert run.runner.pool.in_flight() == 6  # max_concurrency 3, and a backlog of 3 behind it
+    assert run.task_counts() == {"leased": 6, "queued": 4}
     run.step_until(lambda: len(provider.calls) == 3)
     run.tick(HOUSEKEEPING_S)
-    assert run.task_counts() == {"leased": 3, "queued": 3}
-    assert [e.chunk_index for e in run.of(api.ChunkStarted)] == [0, 1, 2]  # chunk order within the job
+    assert len(provider.calls) == 3  # the backlog waits in the worker, not at the provider
+    assert run.task_counts() == {"leased": 6, "queued": 4}
+    assert [e.chunk_index for e in run.of(api.ChunkStarted)] == [0, 1, 2]  # started = sent, in chunk order
+
+
+def test_a_reply_starts_the_next_backlog_chunk_inside_the_worker(run: SteppedRun, provider: ScriptedProvider,
+                                                                  tmp_path: Path) -> None:
+    """No supervisor round trip between a reply and the next request: with the clock frozen
+    and no step taken, the worker refills its own slots from its backlog."""
+    provider.hold_all = True
+    enqueue(run, tmp_path, chunks=6)
+    run.step_until(lambda: len(provider.calls) == 3)
+    provider.release()  # the three replies come back; nobody steps the runner
+    deadline = time.monotonic() + 10
+    while len(provider.calls) < 6 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(provider.calls) == 6
+    run.step_until(lambda: run.task_counts() == {"done": 6})
 
 
 def test_a_result_is_recorded_at_the_next_step_and_its_slot_refilled(run: SteppedRun, provider: ScriptedProvider,
@@ -85,21 +102,24 @@ def test_housekeeping_reads_commands_once_per_tick_of_the_runners_clock(run: Ste
                                                                         tmp_path: Path) -> None:
     run.step()  # housekeeping ran at start; the next one is a quarter second away
     run.store.set_control("paused", True)
-    enqueue(run, tmp_path)
+    provider.hold_all = True
+    enqueue(run, tmp_path, chunks=10)
     run.runner.wake()
     run.step()
-    assert not run.runner.paused and run.task_counts().get("leased") == 3  # not read yet: dispatched
-    provider.hold_all = True
+    assert not run.runner.paused and run.task_counts().get("leased") == 6  # not read yet: dispatched
+    run.step_until(lambda: len(provider.calls) == 3)
     run.tick(HOUSEKEEPING_S)
     assert run.runner.paused
+    run.step_until(lambda: run.task_counts() == {"leased": 3, "queued": 7})  # the backlog came back
     provider.release()
     run.step_until(lambda: run.task_counts().get("done") == 3)
     for _ in range(5):
         run.step()
-    assert run.task_counts() == {"done": 3, "queued": 3}  # paused: nothing more leased
+    assert run.task_counts() == {"done": 3, "queued": 7}  # paused: nothing more sent
+    assert len(provider.calls) == 3
     run.store.set_control("paused", False)
     run.tick(HOUSEKEEPING_S)
-    run.step_until(lambda: run.task_counts() == {"done": 6})
+    run.step_until(lambda: run.task_counts() == {"done": 10})
 
 
 def test_an_idle_runner_looks_again_after_half_a_second_or_when_woken(run: SteppedRun, provider: ScriptedProvider,
@@ -163,9 +183,9 @@ def test_a_cancel_reaches_the_worker_when_two_ticks_in_a_row_see_it(run: Stepped
     run.tick(HOUSEKEEPING_S)
     run.store.cancel([job_id])
     run.step()
-    assert run.runner.pool.in_flight() == 3  # not read until the next tick
+    assert run.runner.pool.in_flight() == 6  # not read until the next tick
     run.tick(HOUSEKEEPING_S)
-    assert run.runner.pool.in_flight() == 3  # seen once: a retry may still follow
+    assert run.runner.pool.in_flight() == 6  # seen once: a retry may still follow
     run.tick(HOUSEKEEPING_S)
     assert run.runner.pool.in_flight() == 0
     run.step_until(lambda: run.task_counts() == {"cancelled": 6} and run.store.cancelled_in_flight() == [])
@@ -230,7 +250,7 @@ def test_a_retry_within_a_tick_of_the_cancel_leaves_the_running_chunks_alone(
     assert run.store.retry([job_id]) == [job_id]
     run.tick(HOUSEKEEPING_S)
     run.tick(HOUSEKEEPING_S)
-    assert run.runner.pool.in_flight() == 3  # never aborted
+    assert run.runner.pool.in_flight() == 6  # never aborted
     provider.release()
     run.step_until(lambda: run.task_counts() == {"done": 6})
     assert len(provider.calls) == 6  # each chunk sent once

@@ -130,3 +130,27 @@ def test_the_portable_parent_watch_ends_an_orphan_within_a_second() -> None:
             os.kill(child_pid, signal.SIGKILL)
         except OSError:
             pass
+
+
+def test_a_cap_is_shared_out_evenly_and_a_backlog_is_at_most_a_wave() -> None:
+    from scribe_tui.engine.shares import BACKLOG_MAX, backlog, even_split
+
+    assert even_split(10, ["w2", "w1", "w3"]) == {"w1": 4, "w2": 3, "w3": 3}
+    assert even_split(1, ["w1", "w2"]) == {"w1": 1, "w2": 0}
+    assert backlog(10) == 10 and backlog(0) == 0 and backlog(500) == BACKLOG_MAX
+
+
+def test_shares_never_let_the_total_pass_the_cap_while_old_chunks_still_run() -> None:
+    from scribe_tui.engine.shares import grant_shares
+
+    # w1 had the whole cap of 10 and runs 10; w2 just joined: it gets nothing until w1's end
+    assert grant_shares(10, {"w1": 5, "w2": 5}, {"w1": 10, "w2": 0}) == {"w1": 5, "w2": 0}
+    # w1 is down to 7 running: three free places go to w2
+    assert grant_shares(10, {"w1": 5, "w2": 5}, {"w1": 7, "w2": 0}) == {"w1": 5, "w2": 3}
+    # a retiring worker (no target) still running 4 holds its places until they end
+    assert grant_shares(6, {"w1": 6}, {"w1": 0, "w3": 4}) == {"w1": 2}
+    # the cap went down from 10 to 4: the running share shrinks, nothing new is granted
+    assert grant_shares(4, {"w1": 4}, {"w1": 10}) == {"w1": 4}
+    for running in ({"w1": 3, "w2": 9}, {"w1": 0, "w2": 0}, {"w1": 12, "w2": 1}):
+        grants = grant_shares(12, {"w1": 6, "w2": 6}, running)
+        assert sum(max(running[w], grants[w]) for w in grants) <= max(12, sum(running.values()))

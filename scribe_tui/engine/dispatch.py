@@ -1,6 +1,7 @@
-"""Dispatch: lease runnable chunks within each provider's free slots, route each to its
-provider (or a fallback), and hand it to a worker. When nothing is runnable it idles until
-the store's next wake-up (at most half a second), unless woken."""
+"""Dispatch: lease runnable chunks into the workers' room — each worker's share of a
+provider's cap plus a backlog, so a slot that frees up is refilled inside the worker — route
+each to its provider (or a fallback), and hand it to a worker. When nothing is runnable it
+idles until the store's next wake-up (at most half a second), unless woken."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from scribe_tui.engine.pool import WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.recorder import OutcomeRecorder
 from scribe_tui.engine.routing import Router
+from scribe_tui.engine.shares import backlog
 from scribe_tui.engine.worker_protocol import TaskOrder
 from scribe_tui.store import JobStore, LeasedTask, StoreError, TaskDefer, TaskFail
 
@@ -40,21 +42,26 @@ class Dispatcher:
     def dispatch(self, store: JobStore, now: float) -> None:
         if now < self.idle_until:
             return
-        in_flight = self.pool.in_flight_by_provider()
-        free = {name: self.settings.providers[name].max_concurrency - in_flight.get(name, 0)
-                for name in self.router.usable}
-        limit = min(LEASE_BATCH, sum(max(0, n) for n in free.values()))
+        caps = {name: self.settings.providers[name].max_concurrency for name in self.router.usable}
+        self.pool.share_out(caps)
+        free = {name: self.pool.room(name) for name in self.router.usable}
+        limit = min(LEASE_BATCH, sum(free.values()))
         if limit <= 0 or not self.pool.active():
             return
-        capacity = sum(self.settings.providers[name].max_concurrency for name in self.router.usable)
-        if limit < max(1, capacity // 4) and sum(in_flight.values()) >= max(1, capacity // 4):
-            return  # plenty in flight: lease when a few slots are free, not one transaction per chunk
+        if limit < self._refill_at(caps) and self.pool.in_flight():
+            return  # every worker still has half its backlog: lease a batch later, not a chunk now
         leased = store.lease(self.owner, limit, self.settings.engine.lease_s, now=now)
         if not leased:
             wake = store.next_wakeup(now=now)
             self.idle_until = min(now + IDLE_S, wake) if wake else now + IDLE_S
             return
         self._route(store, leased, free, now)
+
+    def _refill_at(self, caps: dict[str, int]) -> int:
+        """Room worth a lease transaction: half the workers' backlogs. A free slot never waits
+        for it — the other half of the backlog is there to start at once."""
+        held_back = sum(backlog(handle.shares.get(name, 0)) for handle in self.pool.active() for name in caps)
+        return max(1, held_back // 2)
 
     def _route(self, store: JobStore, leased: list[LeasedTask], free: dict[str, int], now: float) -> None:
         blocked = self.providers.blocked_until(now)

@@ -1,6 +1,7 @@
 """The worker pool the runner drives: the ``WorkerPool`` protocol, the handle it keeps per
 worker, and ``PoolBook``, the bookkeeping both implementations share — per-worker order
-channels, one shared message channel, and which tasks each worker holds.
+channels, one shared message channel, which tasks each worker holds, and each worker's
+share of every provider's concurrency cap (``shares.py``) with the backlog beyond it.
 
 Two implementations: ``process_pool.ProcessPool`` (real worker processes, what runs) and
 ``inprocess_pool.InProcessPool`` (the same worker loop on threads, for unit tests that step
@@ -15,7 +16,9 @@ from typing import Protocol
 import structlog
 
 from scribe_tui.engine.channels import Channel
-from scribe_tui.engine.worker_protocol import CancelOrder, Order, StopOrder, TaskOrder, WorkerMessage
+from scribe_tui.engine.shares import backlog, even_split, grant_shares
+from scribe_tui.engine.worker_protocol import (CancelOrder, Order, ReturnWaitingOrder, SlotsOrder, StopOrder, TaskOrder,
+                                               WorkerMessage)
 
 log = structlog.get_logger("scribe_tui.pool")
 
@@ -47,6 +50,8 @@ class WorkerHandle:
     done: int = 0
     stopping: bool = False
     beating: bool = False  # has sent a heartbeat; until then it is starting up (importing)
+    shares: dict[str, int] = field(default_factory=dict)  # provider -> chunks it may have at it at once
+    ceilings: dict[str, int] = field(default_factory=dict)  # provider -> the most it may be running now
 
     @property
     def pid(self) -> int:
@@ -55,6 +60,14 @@ class WorkerHandle:
     @property
     def in_flight(self) -> int:
         return len(self.tasks)
+
+    def held(self, provider: str) -> int:
+        return sum(1 for order in self.tasks.values() if order.provider == provider)
+
+    def room(self, provider: str) -> int:
+        """Orders for ``provider`` it can take now: its share, its backlog, less what it holds."""
+        share = self.shares.get(provider, 0)
+        return share + backlog(share) - self.held(provider)
 
 
 class WorkerPool(Protocol):
@@ -67,6 +80,9 @@ class WorkerPool(Protocol):
     def retire(self, handle: WorkerHandle, grace_s: float) -> None: ...
     def kill(self, handle: WorkerHandle) -> dict[int, TaskOrder]: ...
     def stop_all(self, grace_s: float, *, release_waiting: bool = False) -> None: ...
+    def share_out(self, caps: dict[str, int]) -> None: ...
+    def return_waiting(self) -> None: ...
+    def room(self, provider: str) -> int: ...
     def join_all(self, timeout: float) -> None: ...
     def close(self) -> None: ...
     def active(self) -> list[WorkerHandle]: ...
@@ -104,9 +120,10 @@ class PoolBook:
         return handle
 
     def retire(self, handle: WorkerHandle, grace_s: float) -> None:
-        """Ask a worker to finish its in-flight chunks and exit (scaling down)."""
+        """Ask a worker to finish the chunks it has at a provider and exit (scaling down); its
+        backlog is dropped at once, to go to the others."""
         handle.stopping = True
-        self._put(handle, StopOrder(grace_s=grace_s))
+        self._put(handle, StopOrder(grace_s=grace_s, release_waiting=True))
 
     def kill(self, handle: WorkerHandle) -> dict[int, TaskOrder]:
         """Kill a worker at once; returns the tasks it held so they can be requeued."""
@@ -145,15 +162,39 @@ class PoolBook:
         second, which replaces the dead); checking it here cost a waitpid per dispatch."""
         return [h for h in self.workers.values() if not h.stopping]
 
+    def share_out(self, caps: dict[str, int]) -> None:
+        """Split each provider's cap among the workers taking orders and tell every worker
+        whose share changed (before any order that relies on it)."""
+        active = self.active()
+        for provider, cap in caps.items():
+            targets = even_split(cap, [h.worker_id for h in active])
+            running = {h.worker_id: min(h.held(provider), h.ceilings.get(provider, 0)) for h in self.workers.values()}
+            grants = grant_shares(cap, targets, running)
+            for handle in self.workers.values():
+                share = grants.get(handle.worker_id, 0)
+                handle.ceilings[provider] = max(share, running[handle.worker_id])
+                if handle.shares.get(provider) != share and not handle.stopping:
+                    handle.shares[provider] = share
+                    self._put(handle, SlotsOrder({provider: share}))
+
+    def room(self, provider: str) -> int:
+        """Orders for ``provider`` the workers can take now (shares and backlogs not yet full)."""
+        return sum(max(0, handle.room(provider)) for handle in self.active())
+
     def assign(self, order: TaskOrder) -> WorkerHandle | None:
-        """Give the order to the least-loaded live worker."""
-        candidates = self.active()
+        """Give the order to the live worker with the most room for its provider."""
+        candidates = [h for h in self.active() if h.room(order.provider) > 0]
         if not candidates:
             return None
-        handle = min(candidates, key=lambda h: (h.in_flight, h.worker_id))
+        handle = max(candidates, key=lambda h: (h.room(order.provider), -h.in_flight, h.worker_id))
         handle.tasks[order.task_id] = order
         self._put(handle, order)
         return handle
+
+    def return_waiting(self) -> None:
+        """Every worker gives back the chunks it holds but has not sent (dispatch paused)."""
+        for handle in self.active():
+            self._put(handle, ReturnWaitingOrder())
 
     def cancel(self, task_ids: set[int]) -> list[int]:
         cancelled = []

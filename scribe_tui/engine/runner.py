@@ -270,6 +270,8 @@ class Runner:
             self.paused = paused
             self.emit(api.Notice(level="info", message="dispatch paused" if paused else "dispatch resumed"))
             self.dispatcher.wake()
+            if paused:
+                self.pool.return_waiting()  # the backlogs too: nothing more goes out
         target = store.get_control("target_workers")
         if isinstance(target, int) and target != self.fixed_workers:
             self.fixed_workers = max(1, min(target, self.settings.engine.max_workers * 4))

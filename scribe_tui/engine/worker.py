@@ -24,10 +24,13 @@ from scribe_tui.engine.channels import Channel
 from scribe_tui.engine.commitments import Commitments, CommittingProvider
 from scribe_tui.engine.lifeline import die_with_parent
 from scribe_tui.engine.outcomes import outcome_to_message
+from scribe_tui.engine.slots import SlotGate
 from scribe_tui.engine.validation import translation_validator
 from scribe_tui.engine.worker_protocol import (
     CancelOrder,
     Order,
+    ReturnWaitingOrder,
+    SlotsOrder,
     StopOrder,
     TaskOrder,
     TaskOutcome,
@@ -118,6 +121,7 @@ class WorkerLoop:
         self.providers = providers or build_providers
         self.in_flight: dict[int, asyncio.Task[None]] = {}
         self.commitments = Commitments()
+        self.slots: dict[str, SlotGate] = {}
         self.done = 0
         self._inbox: asyncio.Queue[Order] = asyncio.Queue()
 
@@ -175,13 +179,31 @@ class WorkerLoop:
                     task = asyncio.create_task(self._run_order(order))
                     self.in_flight[order.task_id] = task
                     task.add_done_callback(lambda done, order=order: self._finished(order, done))
+                case SlotsOrder(shares=shares):
+                    for provider, share in shares.items():
+                        self._slots(provider).resize(share)
                 case CancelOrder(task_ids=task_ids):
                     for task_id in task_ids:
                         if (task := self.in_flight.get(task_id)) is not None:
                             task.cancel()
+                case ReturnWaitingOrder():
+                    self._cancel_waiting()
                 case StopOrder() as stop:
                     await self._drain(stop)
                     return
+
+    def _cancel_waiting(self) -> None:
+        """Cancel every chunk whose provider call has not started (it waits on a slot or a
+        limit): it reports 'cancelled' and its lease goes back; no attempt is burnt."""
+        for task_id, task in self.in_flight.items():
+            if not self.commitments.committed(task_id):
+                task.cancel()
+
+    def _slots(self, provider: str) -> SlotGate:
+        gate = self.slots.get(provider)
+        if gate is None:
+            gate = self.slots[provider] = SlotGate()
+        return gate
 
     def _finished(self, order: TaskOrder, task: asyncio.Task[None]) -> None:
         self.in_flight.pop(order.task_id, None)
@@ -192,9 +214,7 @@ class WorkerLoop:
     async def _drain(self, stop: StopOrder) -> None:
         grace_s = stop.grace_s
         if stop.release_waiting:
-            for task_id, task in self.in_flight.items():
-                if not self.commitments.committed(task_id):
-                    task.cancel()  # only waiting on a limit: reported 'cancelled', its lease goes back
+            self._cancel_waiting()
         pending = list(self.in_flight.values())
         if pending:
             _, still = await asyncio.wait(pending, timeout=grace_s)
@@ -213,6 +233,17 @@ class WorkerLoop:
     async def _run_order(self, order: TaskOrder) -> None:
         self.commitments.running(order.task_id)
         structlog.contextvars.bind_contextvars(job_id=order.job_id, chunk_id=order.task_id, provider=order.provider)
+        try:
+            async with self._slots(order.provider):  # a backlog order waits here for a free slot
+                outcome = await self._run_in_slot(order)
+        except asyncio.CancelledError:  # cancelled while waiting for a slot: it never started
+            outcome = self._outcome(order, "cancelled", message="cancelled")
+        if outcome.kind == "done":
+            self.done += 1
+        _log_outcome(outcome, order)
+        self._send(outcome)
+
+    async def _run_in_slot(self, order: TaskOrder) -> TaskOutcome:
         self._send(TaskStarted(self.spec.worker_id, order.task_id))
         started = time.monotonic()
         with span("chunk", job_id=order.job_id, chunk_id=order.task_id, chunk_index=order.chunk_index,
@@ -228,11 +259,7 @@ class WorkerLoop:
                                         delay_s=self.spec.settings.retry.base_delay_s)
             chunk_span.set_attributes({"outcome": outcome.kind, "cached": outcome.cached,
                                        "error_class": outcome.error_class or "none"})
-        outcome = _with_duration(outcome, (time.monotonic() - started) * 1000)
-        if outcome.kind == "done":
-            self.done += 1
-        _log_outcome(outcome, order)
-        self._send(outcome)
+        return _with_duration(outcome, (time.monotonic() - started) * 1000)
 
     async def _translate(self, order: TaskOrder) -> TaskOutcome:
         request = TranslationRequest(

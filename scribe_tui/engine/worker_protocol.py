@@ -34,6 +34,20 @@ class CancelOrder:
 
 
 @dataclass(frozen=True)
+class ReturnWaitingOrder:
+    """Give back every chunk not yet at a provider (dispatch was paused): each is reported
+    'cancelled', and its lease goes back to the queue."""
+
+
+@dataclass(frozen=True)
+class SlotsOrder:
+    """This worker's share of each provider's concurrency cap: how many of its chunks may be
+    at a provider at once. Orders beyond it wait in the worker (its backlog)."""
+
+    shares: dict[str, int]
+
+
+@dataclass(frozen=True)
 class StopOrder:
     """Finish in-flight work for up to ``grace_s`` seconds, then exit. With
     ``release_waiting``, first drop every chunk whose provider call has not started (it
@@ -89,5 +103,5 @@ class TaskOutcome:
     reason: str = ""
 
 
-Order = TaskOrder | CancelOrder | StopOrder
+Order = TaskOrder | CancelOrder | ReturnWaitingOrder | SlotsOrder | StopOrder
 WorkerMessage = TaskOutcome | TaskStarted | WorkerBeat | MetricRow
