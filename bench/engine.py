@@ -150,7 +150,7 @@ def slot_gaps_ms(admissions: list[float], *, latency_s: float, concurrency: int)
 # ---- one run ---------------------------------------------------------------------------------
 
 
-def write_docs(root: Path, count: int, paragraphs: int) -> Path:
+def write_docs(root: Path, count: int, paragraphs: int = 1) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         text = "\n\n".join(f"Document {i}, paragraph {p}: the quarterly meeting went well and everyone agreed on "
@@ -159,30 +159,62 @@ def write_docs(root: Path, count: int, paragraphs: int) -> Path:
     return root
 
 
-def config_file(tmp: Path, sim_url: str, case: Case) -> Path:
+def config_file(tmp: Path, sim_url: str, *, limits: list[str] | tuple[str, ...], concurrency: int,
+                workers: int | str, max_tokens: int = 50, provider: str = "sim") -> Path:
     path = tmp / "config.toml"
     path.write_text(f"""
-default_provider = "sim"
-workers = {json.dumps(case.workers)}
+default_provider = "{provider}"
+workers = {json.dumps(workers)}
 data_dir = "{tmp / 'data'}"
 output_dir = "{tmp / 'out'}"
 [chunking]
-max_tokens = 50
+max_tokens = {max_tokens}
 context_tokens = 10
 [cache]
 dir = "{tmp / 'cache'}"
 [log]
 level = "warning"
-[providers.sim]
+[providers.{provider}]
 kind = "openai"
 base_url = "{sim_url}/v1"
 model = "bench"
 api_key_env = ""
-limits = {json.dumps(list(case.limits))}
-max_concurrency = {case.concurrency}
+limits = {json.dumps(list(limits))}
+max_concurrency = {concurrency}
 timeout_s = 30
 """)
     return path
+
+
+def run_batch(config: Path, corpus: Path) -> tuple[float, float, dict[str, float]]:
+    """Translate ``corpus`` into Hebrew with a supervisor built from ``config``, in this
+    process (bench/provider_limits.py): (wall s, work s from the first chunk dispatched to
+    the last output written, totals)."""
+    from scribe_tui.config import load_settings
+    from scribe_tui.engine import api
+    from scribe_tui.engine.supervisor import Supervisor
+    from scribe_tui.logs import configure_logging
+
+    settings = load_settings(config)
+    configure_logging(settings.resolved_data_dir(), level="warning")  # keep stdout for the figures
+    supervisor = Supervisor(settings, read_cache=False)
+    supervisor.enqueue([corpus], ["he"])
+    first: list[float] = []
+    last: list[float] = []
+
+    def on_event(event: api.Event) -> None:
+        if isinstance(event, api.ChunkStarted) and not first:
+            first.append(time.perf_counter())
+        elif isinstance(event, api.JobFinished):
+            last[:] = [time.perf_counter()]
+
+    supervisor.add_listener(on_event)
+    started = time.perf_counter()
+    with supervisor:
+        supervisor.wait_until_drained()
+        totals = supervisor.totals()
+    wall = time.perf_counter() - started
+    return wall, (last[0] - first[0]) if first and last else wall, totals
 
 
 def run_once(case: Case) -> Run:
@@ -192,7 +224,8 @@ def run_once(case: Case) -> Run:
         with tempfile.TemporaryDirectory(prefix="scribe-bench-") as tmpdir:
             tmp = Path(tmpdir)
             corpus = write_docs(tmp / "corpus", case.docs, case.paragraphs)
-            config = config_file(tmp, sim.url, case)
+            config = config_file(tmp, sim.url, limits=case.limits, concurrency=case.concurrency,
+                                 workers=case.workers)
             command = [sys.executable, "-m", "scribe_tui", "--batch", str(corpus), "--to", "he", "--config",
                        str(config), "--json", "--no-cache"]
             launched = time.monotonic()

@@ -1,5 +1,5 @@
-"""Unit tests of the engine's pure decisions (autoscaling targets, provider routing) and of
-a worker's parent-death watch."""
+"""Unit tests of the engine's pure decisions (autoscaling targets, provider routing, how a 429 is
+counted, how a cap is shared out among workers) and of a worker's parent-death watch."""
 
 from __future__ import annotations
 
@@ -154,3 +154,25 @@ def test_shares_never_let_the_total_pass_the_cap_while_old_chunks_still_run() ->
     for running in ({"w1": 3, "w2": 9}, {"w1": 0, "w2": 0}, {"w1": 12, "w2": 1}):
         grants = grant_shares(12, {"w1": 6, "w2": 6}, running)
         assert sum(max(running[w], grants[w]) for w in grants) <= max(12, sum(running.values()))
+
+
+def test_a_429_is_counted_apart_and_reported_for_the_metrics() -> None:
+    from scribe_tui.config import Settings
+    from scribe_tui.engine import api
+    from scribe_tui.engine.recorder import OutcomeRecorder
+    from scribe_tui.store import MetricRow
+
+    class Pool:
+        held: list[str] = []
+
+        def hold_off(self, provider: str, until: float) -> None:
+            self.held.append(provider)
+
+    events: list[api.Event] = []
+    pool = Pool()
+    recorder = OutcomeRecorder(Settings(), pool, None, None, events.append, max_cost_usd=None)  # type: ignore[arg-type]
+    for outcome in ("ok", "rate_limited", "rate_limited"):
+        recorder.on_metric(MetricRow(ts=0.0, provider="demo", model="m", outcome=outcome, duration_ms=1.0))
+    assert recorder.totals.requests == 3 and recorder.totals.rate_limited == 2 and recorder.totals.retries == 0
+    assert [type(e).__name__ for e in events] == ["RateLimitHit", "RateLimitHit"]
+    assert pool.held == ["demo"]  # every worker told to hold off at once, not once per 429

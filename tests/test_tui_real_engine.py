@@ -24,7 +24,7 @@ SIZE = (140, 42)
 FAST = {
     "retry": {"base_delay_s": 0.05, "max_delay_s": 0.2, "park_after_s": 30},
     "breaker": {"failure_threshold": 50, "cooldown_s": 0.5},
-    "engine": {"heartbeat_s": 0.2, "heartbeat_timeout_s": 5, "lease_s": 30, "shutdown_grace_s": 1},
+    "engine": {"heartbeat_s": 0.2, "heartbeat_timeout_s": 30, "lease_s": 30, "shutdown_grace_s": 1},
 }
 
 

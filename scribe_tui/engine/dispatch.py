@@ -42,7 +42,7 @@ class Dispatcher:
     def dispatch(self, store: JobStore, now: float) -> None:
         if now < self.idle_until:
             return
-        caps = {name: self.settings.providers[name].max_concurrency for name in self.router.usable}
+        caps = {name: self.providers.concurrency_cap(name) for name in self.router.usable}  # AIMD, shared
         self.pool.share_out(caps)
         free = {name: self.pool.room(name) for name in self.router.usable}
         limit = min(LEASE_BATCH, sum(free.values()))

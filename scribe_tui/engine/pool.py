@@ -17,8 +17,8 @@ import structlog
 
 from scribe_tui.engine.channels import Channel
 from scribe_tui.engine.shares import backlog, even_split, grant_shares
-from scribe_tui.engine.worker_protocol import (CancelOrder, Order, ReturnWaitingOrder, SlotsOrder, StopOrder, TaskOrder,
-                                               WorkerMessage)
+from scribe_tui.engine.worker_protocol import (CancelOrder, HoldOffOrder, Order, ReturnWaitingOrder, SlotsOrder, StopOrder,
+                                               TaskOrder, WorkerMessage)
 
 log = structlog.get_logger("scribe_tui.pool")
 
@@ -82,6 +82,7 @@ class WorkerPool(Protocol):
     def stop_all(self, grace_s: float, *, release_waiting: bool = False) -> None: ...
     def share_out(self, caps: dict[str, int]) -> None: ...
     def return_waiting(self) -> None: ...
+    def hold_off(self, provider: str, until: float) -> None: ...
     def room(self, provider: str) -> int: ...
     def join_all(self, timeout: float) -> None: ...
     def close(self) -> None: ...
@@ -195,6 +196,11 @@ class PoolBook:
         """Every worker gives back the chunks it holds but has not sent (dispatch paused)."""
         for handle in self.active():
             self._put(handle, ReturnWaitingOrder())
+
+    def hold_off(self, provider: str, until: float) -> None:
+        """Every worker sends ``provider`` nothing before ``until`` (one of them got a 429)."""
+        for handle in self.active():
+            self._put(handle, HoldOffOrder(provider, until))
 
     def cancel(self, task_ids: set[int]) -> list[int]:
         cancelled = []

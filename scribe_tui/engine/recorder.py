@@ -4,6 +4,8 @@ events front ends see, the run's totals and its budget."""
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,6 +19,8 @@ from scribe_tui.engine.worker_protocol import TaskOrder, TaskOutcome
 from scribe_tui.store import MetricRow, TaskDefer, TaskDone, TaskFail, TaskRetry
 
 TaskResult = TaskDone | TaskRetry | TaskDefer | TaskFail
+
+HOLD_OFF_S = 1.0  # every worker holds off a provider this long after a 429 in any of them
 
 
 @dataclass
@@ -45,6 +49,7 @@ class OutcomeRecorder:
         self.budget_reached = False
         self.writes = PendingWrites()
         self._waits_seen: dict[str, float] = {}
+        self._held_off: dict[str, float] = {}  # provider -> when every worker was last told to hold off
         self._disabled_noticed: set[str] = set()
 
     @property
@@ -122,6 +127,7 @@ class OutcomeRecorder:
 
     def _on_retry(self, out: TaskOutcome, order: TaskOrder, now: float) -> None:
         self.totals.retries += 1
+        self.providers.invalidate()  # a failure may have lowered the provider's concurrency cap
         attempts = order.attempt + 1
         self.writes.results.append(TaskRetry(out.task_id, error_class=out.error_class, message=out.message, delay_s=out.delay_s))
         if attempts >= self.settings.max_attempts:
@@ -132,8 +138,6 @@ class OutcomeRecorder:
             self.emit(api.RetryScheduled(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
                                          delay_s=out.delay_s, error_class=out.error_class, message=out.message,
                                          attempts=attempts))
-        if out.error_class == "RateLimited":
-            self.note_wait(out.provider, now + out.delay_s, "rate_limited")
 
     def on_metric(self, row: MetricRow) -> None:
         """A worker's request record: counted in the totals, stored with the next batch."""
@@ -143,7 +147,19 @@ class OutcomeRecorder:
             self.totals.requests += 1
         if row.outcome == "rate_limited":
             self.totals.rate_limited += 1
+            self.emit(api.RateLimitHit(provider=row.provider))
+            self._hold_off(row.provider)
         self.writes.metrics.append(row)
+
+    def _hold_off(self, provider: str) -> None:
+        """A 429 in one worker: every worker holds off that provider for a moment at once. The
+        shared pause (the server's Retry-After) is written by that worker's bookkeeping thread,
+        which on a busy machine can take most of a second to reach the others — time in which
+        their backlogs would keep sending into the refusals."""
+        now = time.time()
+        if now >= self._held_off.get(provider, 0.0) + HOLD_OFF_S / 2:
+            self._held_off[provider] = now
+            self.pool.hold_off(provider, now + HOLD_OFF_S)
 
     def note_wait(self, provider: str, until: float, reason: str) -> None:
         if until > self._waits_seen.get(provider, 0.0) + 1.0:

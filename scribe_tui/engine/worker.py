@@ -28,6 +28,7 @@ from scribe_tui.engine.slots import SlotGate
 from scribe_tui.engine.validation import translation_validator
 from scribe_tui.engine.worker_protocol import (
     CancelOrder,
+    HoldOffOrder,
     Order,
     ReturnWaitingOrder,
     SlotsOrder,
@@ -135,6 +136,7 @@ class WorkerLoop:
             await self._dispatch()
         finally:
             beat.cancel()
+            await self._abandon_in_flight()
             await self.gateway.aclose()
             self._send(WorkerBeat(self.spec.worker_id, os.getpid(), 0, self.done, state="stopped"))
 
@@ -186,6 +188,8 @@ class WorkerLoop:
                     for task_id in task_ids:
                         if (task := self.in_flight.get(task_id)) is not None:
                             task.cancel()
+                case HoldOffOrder(provider=provider, until=until):
+                    self.gateway.hold_off(provider, until)
                 case ReturnWaitingOrder():
                     self._cancel_waiting()
                 case StopOrder() as stop:
@@ -222,6 +226,15 @@ class WorkerLoop:
                 task.cancel()
             if still:
                 await asyncio.wait(still, timeout=1.0)
+
+    async def _abandon_in_flight(self) -> None:
+        """The loop ended with chunks still running (killed, or a crash): cancel them before the
+        gateway closes under them, so each ends as 'cancelled', not as a bookkeeping crash."""
+        running = list(self.in_flight.values())
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=1.0)
 
     async def _heartbeat(self) -> None:
         interval = self.spec.settings.engine.heartbeat_s

@@ -40,6 +40,15 @@ class ReturnWaitingOrder:
 
 
 @dataclass(frozen=True)
+class HoldOffOrder:
+    """Another worker got a 429 from ``provider``: send it nothing before ``until`` (wall
+    clock). The shared pause, once the other process has written it, may be longer."""
+
+    provider: str
+    until: float
+
+
+@dataclass(frozen=True)
 class SlotsOrder:
     """This worker's share of each provider's concurrency cap: how many of its chunks may be
     at a provider at once. Orders beyond it wait in the worker (its backlog)."""
@@ -103,5 +112,5 @@ class TaskOutcome:
     reason: str = ""
 
 
-Order = TaskOrder | CancelOrder | ReturnWaitingOrder | SlotsOrder | StopOrder
+Order = TaskOrder | CancelOrder | HoldOffOrder | ReturnWaitingOrder | SlotsOrder | StopOrder
 WorkerMessage = TaskOutcome | TaskStarted | WorkerBeat | MetricRow

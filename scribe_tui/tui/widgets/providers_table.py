@@ -1,5 +1,5 @@
-"""The Providers table: circuit state, how much of each rate limit is used, 429s, latency
-p50/p95 and spend per provider."""
+"""The Providers table: circuit state, the adaptive concurrency cap, how much of each rate
+limit is used, 429s, latency p50/p95 and spend per provider."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from scribe_tui.engine.api import ProviderInfo
 from scribe_tui.tui import formatting
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
 
-LIMITS_WIDTH = 26
+LIMITS_WIDTH = 21
 CIRCUIT_STYLES = {"closed": "green", "half_open": "yellow", "open": "bold red", "disabled": "bold red reverse"}
 
 
@@ -24,10 +24,19 @@ def limit_usage(provider: ProviderInfo) -> str:
     return " · ".join(parts) or "no limits"
 
 
+def concurrency(provider: ProviderInfo) -> Text:
+    """``6/32``: requests allowed in flight now, of the configured maximum (lowered: yellow)."""
+    if not provider.max_concurrency:
+        return Text("-")
+    lowered = provider.concurrency_cap < provider.max_concurrency
+    return Text(f"{provider.concurrency_cap}/{provider.max_concurrency}", style="yellow" if lowered else "")
+
+
 def provider_cells(provider: ProviderInfo) -> tuple:
     return (
         provider.name,
         Text(provider.circuit, style=CIRCUIT_STYLES.get(provider.circuit, "")),
+        concurrency(provider),
         formatting.one_line(limit_usage(provider), LIMITS_WIDTH),
         formatting.count(provider.requests),
         formatting.count(provider.rate_limited),
@@ -41,6 +50,7 @@ class ProvidersTable(KeyedTable):
     COLUMNS = (
         Column("provider", "provider", 8),
         Column("circuit", "circuit", 9),
+        Column("cap", "cap", 5),
         Column("limit usage", "limits", LIMITS_WIDTH),
         Column("reqs", "requests", 5),
         Column("429s", "rate_limited", 4),
