@@ -85,8 +85,21 @@ def _run_subcommand(name: str, argv: Sequence[str]) -> int:
     return command.run(args)
 
 
+def _warm_up_workers(argv: Sequence[str]) -> None:
+    """A command that runs workers (--batch, translate, the TUI) starts their fork server
+    first, before this process loads anything else: the two start up side by side."""
+    if {"-h", "--help", "--version", "--dry-run", "--async"} & set(argv):
+        return
+    if argv and argv[0] in SUBCOMMAND_NAMES and argv[0] != "translate":
+        return
+    from scribe_tui.engine.warm_start import warm_up
+
+    warm_up()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _warm_up_workers(argv)
     try:
         if argv and argv[0] in SUBCOMMAND_NAMES:
             return _run_subcommand(argv[0], argv[1:])

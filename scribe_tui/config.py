@@ -63,6 +63,7 @@ class EngineConfig(_Section):
     heartbeat_timeout_s: float = Field(15.0, gt=1)
     routing: Literal["priority", "round_robin"] = "priority"
     shutdown_grace_s: float = Field(5.0, ge=0)
+    store_outage_s: float = Field(60.0, gt=0)  # keep results in memory this long while the store fails
 
 
 class LogConfig(_Section):

@@ -28,13 +28,14 @@ FAST = {
 }
 
 
-def real_settings(tmp_path: Path, *, latency_ms: int = 10, fail_rate: float = 0.0, max_attempts: int = 5) -> Settings:
+def real_settings(tmp_path: Path, *, latency_ms: int = 10, fail_rate: float = 0.0, max_attempts: int = 5,
+                  limits: tuple[str, ...] = ("6000/minute",), grace_s: float = 1) -> Settings:
     return load_settings(None, data_dir=tmp_path / "data", output_dir=tmp_path / "out", workers=1,
                          max_attempts=max_attempts, cache={"dir": str(tmp_path / "cache")},
                          chunking={"max_tokens": 50, "context_tokens": 10},
                          providers={"demo": {"kind": "demo", "latency_ms": latency_ms, "jitter_ms": 0,
-                                             "fail_rate": fail_rate, "limits": ["6000/minute"]}},
-                         **FAST)
+                                             "fail_rate": fail_rate, "limits": list(limits)}},
+                         **{**FAST, "engine": {**FAST["engine"], "shutdown_grace_s": grace_s}})
 
 
 @pytest.fixture
@@ -160,3 +161,71 @@ def test_run_tui_enqueues_the_paths_and_quitting_leaves_work_that_resumes(tmp_pa
         assert again.wait_until_drained(timeout=60)
         assert again.store.job_counts()["completed"] == 4
     assert all((tmp_path / "out" / lang / doc.name).exists() for lang in ("he", "de") for doc in docs)
+
+
+def long_document(root: Path, paragraphs: int) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "long.txt").write_text("\n\n".join(
+        f"Paragraph {i} is long enough to be a chunk of its own: it talks about the weather, the budget and "
+        f"the plan for next year, at length." for i in range(paragraphs)) + "\n")
+    return root
+
+
+def chunks_started(supervisor: Supervisor) -> list[object]:
+    """ChunkStarted events as they happen (a worker took the chunk; its request goes out)."""
+    from scribe_tui.engine.api import ChunkStarted
+
+    started: list[object] = []
+    supervisor.add_listener(lambda event: started.append(event) if isinstance(event, ChunkStarted) else None)
+    return started
+
+
+def task_states(store) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    return sorted((t.status, t.attempts) for job in store.jobs() for t in store.tasks_of_job(job.id))
+
+
+@pytest.mark.parametrize("supervisor", [{"latency_ms": 1500, "limits": ("5/10s",), "grace_s": 10}], indirect=True)
+async def test_q_returns_once_the_requests_sent_are_back_and_gives_back_the_waiting_chunks(
+        supervisor: Supervisor, tmp_path: Path) -> None:
+    """Issue 9: q took 5.8 s with chunks waiting on a 5/10s limit and 1.5 s latency. Now it
+    takes what the 5 requests in flight still need (plus at most a second); the 5 chunks
+    waiting on the limit go back to the queue at once, no attempt burnt."""
+    import time
+
+    store = supervisor.store
+    started = chunks_started(supervisor)
+    supervisor.enqueue([long_document(tmp_path / "docs", 10)], ["he"])  # max_concurrency 10
+    app = app_for(supervisor, supervisor.settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: len(started) == 10, "every chunk started in a worker", timeout=60)
+        await pilot.pause(0.3)  # five are sent, five wait on the limit
+        pressed = time.monotonic()
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app._exit, "the app to exit", timeout=30)
+    took = time.monotonic() - pressed
+    assert took < 1.5 + 1.0 + 1.5, f"q took {took:.1f} s"  # the requests in flight, a second, load slack
+    assert task_states(store) == [("done", 0)] * 5 + [("queued", 0)] * 5
+
+
+@pytest.mark.parametrize("supervisor", [{"latency_ms": 30000, "grace_s": 60}], indirect=True)
+async def test_a_second_q_quits_at_once_and_the_chunks_in_flight_go_back_to_the_queue(
+        supervisor: Supervisor, tmp_path: Path) -> None:
+    import time
+
+    store = supervisor.store
+    started = chunks_started(supervisor)
+    supervisor.enqueue([long_document(tmp_path / "docs", 4)], ["he"])
+    app = app_for(supervisor, supervisor.settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: len(started) == 4, "four requests in flight", timeout=30)
+        await pilot.pause(0.3)
+        await pilot.press("q")
+        await pilot.pause(0.2)
+        assert not app._exit  # waiting for the requests already sent
+        pressed = time.monotonic()
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app._exit, "the app to exit", timeout=30)
+    took = time.monotonic() - pressed
+    assert took < 2.0, f"the second q took {took:.1f} s"  # not the 30 s the requests need
+    supervisor.stop()
+    assert task_states(store) == [("queued", 0)] * 4  # nothing lost, nothing burnt: sent again next run

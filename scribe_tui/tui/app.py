@@ -186,8 +186,28 @@ class ScribeApp(App[int]):
             self.push_screen(HelpScreen([*MainScreen.BINDINGS, *self.BINDINGS]))
 
     async def action_quit(self) -> None:
-        """Quit at once; unfinished jobs stay queued in the store and resume next time."""
+        """Quit; unfinished jobs stay queued in the store and resume next time. The engine stops
+        at once but for requests already sent, whose results are kept; a second q does not wait
+        for those either (they are sent again next time)."""
+        if self.quit_message is not None:  # the second q
+            abort = getattr(self.api, "abort", None)
+            if callable(abort):
+                abort()
+            self.exit(0, message=self.quit_message)
+            return
         message = self.quit_message = quit_message(self.latest.snapshot if self.latest else None)
-        self.notify(message)
         self._wake.set()
-        self.exit(0, message=message)
+        if not callable(getattr(self.api, "stop", None)):  # a monitor: the run it watches goes on
+            self.notify(message)
+            self.exit(0, message=message)
+            return
+        self.notify(f"{message} — finishing the requests already sent (q again: quit now)")
+        self._stop_engine_then_exit(message)
+
+    @work(thread=True, exclusive=True, group="quit", exit_on_error=False, description="stopping the engine")
+    def _stop_engine_then_exit(self, message: str) -> None:
+        self.api.stop(release_waiting=True)  # type: ignore[attr-defined]
+        try:
+            self.call_from_thread(self.exit, 0, message=message)
+        except RuntimeError:  # a second q already ended the app
+            pass

@@ -57,6 +57,9 @@ def run_tui(args: argparse.Namespace) -> int:
     from scribe_tui.logs import configure_logging
     from scribe_tui.tui.app import ScribeApp
 
+    from scribe_tui.engine.warm_start import warm_up
+
+    warm_up()  # the workers' modules load while the app starts
     request = initial_request(args)
     context = CommandContext.from_args(args)
     settings = context.settings
