@@ -1,10 +1,11 @@
 """The TUI's pure parts: filter parsing, sorting, the failures list, formatting, path
-completion, the add form's validation, the poller's window, message coalescing and the
+completion, the add form's validation, the state reader's window, and the
 launcher's argument checks."""
 
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,9 +18,9 @@ from scribe_tui.tui import formatting
 from scribe_tui.tui.failure_log import FailureLog, split_job_error
 from scribe_tui.tui.job_query import SORT_ORDERS, FilterError, JobFilter, JobQuery, order_and_window, parse_filter
 from scribe_tui.tui.launch import initial_request
-from scribe_tui.tui.messages import Polled
 from scribe_tui.tui.path_suggester import complete_path
-from scribe_tui.tui.poller import JobsWindow, Poller, PollResult, matching_count
+from scribe_tui.tui.reader import StateReader, matching_count
+from scribe_tui.tui.state import ReadRequest
 from scribe_tui.tui.screens.add_documents import build_request, default_languages
 from tests.tui_fakes import NOW, FakeEngine, demo_scripted, make_settings, populate
 
@@ -152,28 +153,30 @@ def test_initial_request_needs_to_with_paths(tmp_path: Path) -> None:
     assert initial_request(argparse.Namespace(paths=[], to=None, priority="normal", provider=None)) is None
 
 
-# ---- poller and messages ----------------------------------------------------------------------
+# ---- the state reader ---------------------------------------------------------------------------
 
-def test_poller_reads_the_window_only_when_something_changed(tmp_path: Path) -> None:
+def test_the_reader_reads_the_window_again_only_when_something_changed(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     engine = FakeEngine(settings, demo_scripted())
     try:
         ids = populate(engine, tmp_path / "docs")
-        poller = Poller(engine, JobQuery(window=5))
-        first = poller.poll()
-        assert first.jobs is not None and [r.id for r in first.jobs.rows] == sorted(r.id for r in engine.store.jobs())[:5]
+        reader = StateReader(engine)
+        query = JobQuery(window=5)
+        first = reader.read(1, ReadRequest(query)).state
+        assert [r.id for r in first.jobs.rows] == sorted(r.id for r in engine.store.jobs())[:5]
         assert first.jobs.matched == len(engine.store.jobs()) and first.total == first.jobs.matched
-        assert poller.poll().jobs is None  # nothing moved
+        assert reader.read(2, ReadRequest(query)).state.jobs is first.jobs  # nothing moved: not read again
+        assert reader.read(3, ReadRequest(query, fresh=True)).state.jobs is not first.jobs  # asked for
         engine.store.cancel([ids["processing"]])
-        third = poller.poll()
-        assert third.jobs is not None and third.jobs.matched == first.jobs.matched
-        poller.query = JobQuery(filter=parse_filter("status:cancelled"), window=5)
-        cancelled = poller.poll().jobs
-        assert cancelled is not None and {r.id for r in cancelled.rows} == {ids["processing"], ids["cancelled"]}
-        poller.query = JobQuery(filter=parse_filter("lecture-0"), window=5)
-        texty = poller.poll().jobs
-        assert texty is not None and len(texty.rows) == 5 and texty.more
+        third = reader.read(4, ReadRequest(query)).state
+        assert third.jobs is not first.jobs and third.jobs.matched == first.jobs.matched
+        cancelled = reader.read(5, ReadRequest(JobQuery(filter=parse_filter("status:cancelled"), window=5))).state
+        assert {r.id for r in cancelled.jobs.rows} == {ids["processing"], ids["cancelled"]}
+        texty = reader.read(6, ReadRequest(JobQuery(filter=parse_filter("lecture-0"), window=5))).state.jobs
+        assert len(texty.rows) == 5 and texty.more
         assert {e.job_id for e in third.failures} == {ids["failed"], ids["dead"]}
+        detail = reader.read(7, ReadRequest(query, detail_job_id=ids["failed"])).state.detail
+        assert detail is not None and detail.job.id == ids["failed"] and len(detail.tasks) == detail.job.chunks_total
     finally:
         engine.close()
 
@@ -191,20 +194,15 @@ def test_matching_count_uses_the_snapshot() -> None:
     assert matching_count(JobQuery(filter=parse_filter("lecture")), snapshot) is None
 
 
-def test_a_newer_poll_replaces_an_older_one_unless_it_would_lose_rows(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
-    engine = FakeEngine(settings, demo_scripted())
-    try:
-        snapshot = engine.snapshot()
-    finally:
-        engine.close()
+# ---- styling ----------------------------------------------------------------------------------
 
-    def polled(with_rows: bool) -> Polled:
-        jobs = JobsWindow((), 0) if with_rows else None
-        return Polled(PollResult(seq=1, snapshot=snapshot, query=JobQuery(), jobs=jobs, total=0, failures=(),
-                                 notices=(), detail=None))
+COLOUR_LITERAL = re.compile(r"""["'](?:(?:bold|italic|reverse|dim) )*(?:red|green|yellow|blue|magenta|cyan|white|black)\b""")
 
-    assert polled(False).can_replace(polled(False))
-    assert polled(False).can_replace(polled(True))
-    assert polled(True).can_replace(polled(True))
-    assert not polled(True).can_replace(polled(False))
+
+def test_the_tui_takes_its_colours_from_the_theme() -> None:
+    """No colour names in the TUI's code: tables tone their cells through component classes whose
+    colours are theme variables ($success, $error, …), so light and user themes work."""
+    tui = Path(__file__).resolve().parent.parent / "scribe_tui" / "tui"
+    found = [f"{path.name}: {match.group(0)}" for path in tui.rglob("*.py")
+             for match in COLOUR_LITERAL.finditer(path.read_text(encoding="utf-8"))]
+    assert not found

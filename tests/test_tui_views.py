@@ -83,7 +83,7 @@ async def test_s_cycles_the_sort_order(env) -> None:
         await wait_until(pilot, lambda: "sort: priority" in str(app.screen.query_one("#jobs-pane").border_subtitle),
                          "the priority sort")
         await rendered(pilot)
-        priorities = [int(jobs_table(app).get_row(str(i))[5]) for i in shown_ids(app)]
+        priorities = [int(str(jobs_table(app).get_cell(str(i), "prio"))) for i in shown_ids(app)]
         assert priorities == sorted(priorities, reverse=True) and priorities[0] > priorities[-1]
 
 
@@ -113,7 +113,7 @@ async def test_enter_opens_the_job_detail_with_its_chunks(env) -> None:
         screen = app.screen
         tasks = engine.store.tasks_of_job(job_id)
         await wait_until(pilot, lambda: screen.query_one(ChunksTable).row_count == len(tasks), "the chunks")
-        statuses = [str(screen.query_one(ChunksTable).get_row(str(t.idx))[1]) for t in tasks]
+        statuses = [str(screen.query_one(ChunksTable).get_cell(str(t.idx), "status")) for t in tasks]
         assert statuses == [t.status for t in tasks]
         assert str(screen.query_one("#source-text").render()).startswith(tasks[0].text[:30])
         assert "[he] chunk 0" in str(screen.query_one("#translation-text").render())
@@ -123,7 +123,7 @@ async def test_enter_opens_the_job_detail_with_its_chunks(env) -> None:
                          "the second chunk's source")
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
-        assert app.poller.detail_job_id is None
+        assert app.detail_job_id is None
 
 
 async def test_the_detail_of_a_left_to_right_language_is_not_right_aligned(env) -> None:
@@ -136,7 +136,7 @@ async def test_the_detail_of_a_left_to_right_language_is_not_right_aligned(env) 
         await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.shown is not None,
                          "the detail screen")
         assert not app.screen.query_one("#translation-pane").has_class("rtl")
-        errors = [str(app.screen.query_one(ChunksTable).get_row(str(t.idx))[5])
+        errors = [str(app.screen.query_one(ChunksTable).get_cell(str(t.idx), "error"))
                   for t in engine.store.tasks_of_job(ids["failed"])]
         assert any("ProviderError: 400 Bad Request" in e for e in errors)
 
@@ -216,8 +216,8 @@ async def test_events_feed_the_failures_pane_and_notices_notify(env) -> None:
         failures = app.screen.query_one(FailuresTable)
         key = f"{ids['retrying']}:0:retrying"
         await wait_until(pilot, lambda: key in failures.rows, "the retrying chunk")
-        row = [str(cell) for cell in failures.get_row(key)]
-        assert row[3] == "retrying" and row[4] == "Timeout" and row[7] == "in 25s"
+        cell = lambda column: str(failures.get_cell(key, column))  # noqa: E731
+        assert (cell("kind"), cell("error_class"), cell("next_retry")) == ("retrying", "Timeout", "in 25s")
         assert any("circuit open" in note for note in app.notes)
 
 
@@ -239,7 +239,7 @@ async def test_a_failing_command_is_a_notification_and_a_failures_row_not_a_cras
             assert app.is_running
             assert any("locked by another process" in note for note in app.notes)
             failures = app.screen.query_one(FailuresTable)
-            assert any(str(failures.get_row(row.key)[3]) == "error" for row in failures.ordered_rows)
+            assert any(str(failures.get_cell(row.key, "kind")) == "error" for row in failures.ordered_rows)
     finally:
         engine.close()
 
@@ -259,12 +259,12 @@ async def test_a_poll_error_is_reported_and_polling_starts_again(tmp_path: Path)
     engine = FlakySnapshotEngine(settings, demo_scripted())
     populate(engine, tmp_path / "docs")
     app = make_app(engine, settings)
-    app.poll_restart_s = 0.1
+    app.read_restart_s = 0.1
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: app.app_errors, "the poll error")
-            assert "malformed" in app.app_errors[0].message
-            await rendered(pilot)  # the poller came back
+            await wait_until(pilot, lambda: app.errors, "the poll error")
+            assert "malformed" in app.errors[0].message
+            await rendered(pilot)  # reading came back
             assert jobs_table(app).row_count == len(engine.store.jobs())
     finally:
         engine.close()
@@ -284,10 +284,10 @@ async def test_unchanged_rows_are_not_rewritten(env) -> None:
             return original(self, row_key, column_key, value, update_width=update_width)
 
         table.update_cell = counting.__get__(table)  # type: ignore[method-assign]
-        app.poller.invalidate()
+        app.refresh_jobs()
         await rendered(pilot)
         assert updates == []
         engine.store.change_priority(ids["processing"], 7)
-        app.poller.invalidate()
+        app.refresh_jobs()
         await rendered(pilot)
         assert updates == [(str(ids["processing"]), "prio")]

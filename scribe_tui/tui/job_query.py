@@ -112,7 +112,7 @@ def parse_filter(query: str) -> JobFilter:
 
 @dataclass(frozen=True)
 class JobQuery:
-    """The filter, the sort order and the window size: everything the poller needs."""
+    """The filter, the sort order and the window size: everything the state reader needs."""
 
     filter: JobFilter = JobFilter()
     sort_index: int = 0

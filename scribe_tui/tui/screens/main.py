@@ -1,16 +1,21 @@
 """The main screen: the Jobs, Throughput, Failures, Workers and Providers panes, the filter
-line, and the keys that act on the queue (retry, cancel, priority, pause, scale, add)."""
+line, and the keys that act on the queue (retry, cancel, priority, pause, scale, add).
+
+It is given what it needs: the engine calls its keys make and the clock. The app binds its
+``state`` and ``errors`` reactives to the screen's; the screen tells the app what it wants
+(another query, a job's detail, the add form) with messages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Protocol, cast
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
@@ -18,29 +23,15 @@ from scribe_tui.store import FAILED_JOB_STATUSES
 from scribe_tui.tui.engine_calls import EngineCalls
 from scribe_tui.tui.failure_log import FailureEntry
 from scribe_tui.tui.job_query import FilterError, JobQuery, parse_filter
-from scribe_tui.tui.palette import PaletteCommand, main_screen_commands
-from scribe_tui.tui.poller import JobsWindow, PollResult
+from scribe_tui.tui.state import EngineState, JobsWindow
 from scribe_tui.tui.widgets.failures_table import FailuresTable
 from scribe_tui.tui.widgets.filter_bar import FilterBar
-from scribe_tui.tui.widgets.jobs_table import JobsTable
+from scribe_tui.tui.widgets.jobs_table import OPEN_JOB, JobsTable
 from scribe_tui.tui.widgets.providers_table import ProvidersTable
 from scribe_tui.tui.widgets.throughput import ThroughputPanel
 from scribe_tui.tui.widgets.workers_table import WorkersTable, workers_subtitle
 
 PRIORITY_STEP = 5
-
-
-class MainScreenHost(Protocol):
-    """What the main screen uses of the app that shows it (``ScribeApp``)."""
-
-    commands: EngineCalls
-    app_errors: tuple[FailureEntry, ...]
-    clock: Callable[[], float]
-
-    def set_query(self, query: JobQuery) -> None: ...
-    def open_detail(self, job_id: int) -> None: ...
-    def open_add_documents(self) -> None: ...
-    def refresh_now(self) -> None: ...
 
 
 def pane(widget_id: str, title: str) -> Vertical:
@@ -49,37 +40,59 @@ def pane(widget_id: str, title: str) -> Vertical:
     return container
 
 
-class MainScreen(Screen):
+class MainScreen(Screen[None]):
+    SHOWS_ENGINE_STATE = True
     AUTO_FOCUS = "#jobs-table"
     BINDINGS = [
-        Binding("r", "retry_selected", "Retry", id="retry"),
-        Binding("R", "retry_all", "Retry all", id="retry-all"),
-        Binding("c", "cancel_selected", "Cancel", id="cancel"),
-        Binding("p", "priority(1)", "Prio+", id="priority-up"),
-        Binding("P", "priority(-1)", "Prio-", id="priority-down"),
-        Binding("space", "toggle_pause", "Pause", id="pause"),
-        Binding("plus", "scale(1)", "Worker", id="workers-up", key_display="+"),
-        Binding("minus", "scale(-1)", "Worker", id="workers-down", key_display="-"),
-        Binding("enter", "open_detail", "Detail", id="job-detail"),
-        Binding("a", "add_documents", "Add", id="add-documents"),
-        Binding("slash", "open_filter", "Filter", id="filter", key_display="/"),
-        Binding("s", "cycle_sort", "Sort", id="sort"),
-        Binding("f", "failures_only", "Failed", id="failures-only"),
+        Binding("r", "retry_selected", "Retry", id="retry",
+                tooltip="Retry the selected job (failed, dead or cancelled)"),
+        Binding("R", "retry_all", "Retry all", id="retry-all", tooltip="Retry every failed and dead job"),
+        Binding("c", "cancel_selected", "Cancel", id="cancel", tooltip="Cancel the selected job"),
+        Binding("p", "priority(1)", "Prio+", id="priority-up",
+                tooltip=f"Raise the selected job's priority by {PRIORITY_STEP}"),
+        Binding("P", "priority(-1)", "Prio-", id="priority-down",
+                tooltip=f"Lower the selected job's priority by {PRIORITY_STEP}"),
+        Binding("space", "toggle_pause", "Pause", id="pause",
+                tooltip="Pause or resume dispatch (chunks in flight finish)"),
+        Binding("plus", "scale(1)", "Worker+", id="workers-up", key_display="+",
+                tooltip="One more worker process (the target)"),
+        Binding("minus", "scale(-1)", "Worker-", id="workers-down", key_display="-",
+                tooltip="One worker process fewer (the target)"),
+        Binding("enter", "open_detail", OPEN_JOB.description, id=OPEN_JOB.id, tooltip=OPEN_JOB.tooltip),
+        Binding("a", "add_documents", "Add", id="add-documents", tooltip="Add documents to translate"),
+        Binding("slash", "open_filter", "Filter", id="filter", key_display="/",
+                tooltip="Filter the Jobs table: status:failed,dead lang:he words"),
+        Binding("s", "cycle_sort", "Sort", id="sort", tooltip="Cycle the Jobs table's sort order"),
+        Binding("f", "failures_only", "Failed", id="failures-only",
+                tooltip="Show only failed and dead jobs (again: every job)"),
     ]
 
-    def __init__(self) -> None:
+    state: var[EngineState | None] = var(None, always_update=True, init=False)
+    """The latest read of the engine (bound to the app's)."""
+    errors: var[tuple[FailureEntry, ...]] = var((), init=False)
+    """The app's own errors, newest first (bound to the app's)."""
+
+    class QueryChanged(Message):
+        """The Jobs table wants other rows: a new filter or sort order."""
+
+        def __init__(self, query: JobQuery) -> None:
+            super().__init__()
+            self.query = query
+
+    class DetailRequested(Message):
+        def __init__(self, job_id: int) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    class AddRequested(Message):
+        """Open the Add documents form."""
+
+    def __init__(self, engine_calls: EngineCalls, *, clock: Callable[[], float]) -> None:
         super().__init__()
+        self.engine_calls = engine_calls
+        self.clock = clock
         self.query_state = JobQuery()
-        self.last_result: PollResult | None = None
         self._window: JobsWindow | None = None
-
-    @property
-    def scribe(self) -> MainScreenHost:
-        return cast(MainScreenHost, self.app)
-
-    def palette_commands(self) -> list[PaletteCommand]:
-        """The command palette's commands for this screen's state (``tui.palette`` asks)."""
-        return list(main_screen_commands(self, self.app))
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -99,26 +112,31 @@ class MainScreen(Screen):
         yield Footer(compact=True)
 
     # ---- rendering ------------------------------------------------------------------------
-    def show(self, result: PollResult) -> None:
-        """Render one poll (called by the app on the UI thread)."""
-        self.last_result = result
-        now = self.scribe.clock()
-        snapshot = result.snapshot
-        if result.jobs is not None and result.query == self.query_state:
-            self._window = result.jobs
+    def watch_state(self, state: EngineState | None) -> None:
+        if state is None or not self.is_mounted:
+            return
+        now = self.clock()
+        snapshot = state.snapshot
+        if state.query == self.query_state:
+            self._window = state.jobs
         if self._window is not None:  # unchanged rows still get a fresh elapsed time
             self.query_one(JobsTable).show(self._window.rows, now)
-        self._update_jobs_subtitle(result.total)
+        self._update_jobs_subtitle(state.total)
         self.query_one(ThroughputPanel).show(snapshot)
         self.query_one(ProvidersTable).show(snapshot.providers)
         self.query_one(WorkersTable).show(snapshot.workers)
-        self.show_failures(result.failures)
+        self._show_failures()
         self.query_one("#workers-pane").border_subtitle = workers_subtitle(snapshot.workers, snapshot.target_workers)
-        self.query_one("#failures-pane").border_subtitle = f"{len(result.failures)} recent"
+        self.query_one("#failures-pane").border_subtitle = f"{len(state.failures)} recent"
 
-    def show_failures(self, failures: tuple[FailureEntry, ...]) -> None:
+    def watch_errors(self) -> None:
+        if self.is_mounted:
+            self._show_failures()
+
+    def _show_failures(self) -> None:
         """The app's own errors first, then the engine's failures."""
-        self.query_one(FailuresTable).show(self.scribe.app_errors + failures, self.scribe.clock())
+        failures = self.state.failures if self.state else ()
+        self.query_one(FailuresTable).show(self.errors + failures, self.clock())
 
     def _update_jobs_subtitle(self, total: int) -> None:
         shown = self.query_one(JobsTable).row_count
@@ -132,8 +150,20 @@ class MainScreen(Screen):
     def set_query(self, query: JobQuery) -> None:
         self.query_state = query
         self._window = None
-        self.scribe.set_query(query)
-        self._update_jobs_subtitle(self.last_result.total if self.last_result else 0)
+        self.post_message(self.QueryChanged(query))
+        self._update_jobs_subtitle(self.state.total if self.state else 0)
+
+    # ---- keys -----------------------------------------------------------------------------
+    def command_titles(self) -> Mapping[str, str]:
+        """The palette's names for this screen's commands in its current state."""
+        paused = bool(self.state and self.state.snapshot.paused)
+        titles = {"pause": "Resume dispatch" if paused else "Pause dispatch"}
+        job_id = self.selected_job_id
+        if job_id is not None:
+            titles |= {"retry": f"Retry job {job_id}", "cancel": f"Cancel job {job_id}",
+                       "priority-up": f"Raise priority of job {job_id}",
+                       "priority-down": f"Lower priority of job {job_id}", "job-detail": f"Open job {job_id}"}
+        return titles
 
     # ---- selection ------------------------------------------------------------------------
     @property
@@ -152,32 +182,31 @@ class MainScreen(Screen):
     # ---- actions --------------------------------------------------------------------------
     def action_retry_selected(self) -> None:
         if (job_id := self._require_job()) is not None:
-            self.scribe.commands.retry(job_id)
+            self.engine_calls.retry(job_id)
 
     def action_retry_all(self) -> None:
-        self.scribe.commands.retry_all()
+        self.engine_calls.retry_all()
 
     def action_cancel_selected(self) -> None:
         if (job_id := self._require_job()) is not None:
-            self.scribe.commands.cancel(job_id)
+            self.engine_calls.cancel(job_id)
 
     def action_priority(self, direction: int) -> None:
         if (job_id := self._require_job()) is not None:
-            self.scribe.commands.change_priority(job_id, direction * PRIORITY_STEP)
+            self.engine_calls.change_priority(job_id, direction * PRIORITY_STEP)
 
     def action_toggle_pause(self) -> None:
-        snapshot = self.last_result.snapshot if self.last_result else None
-        self.scribe.commands.set_paused(not (snapshot and snapshot.paused))
+        self.engine_calls.set_paused(not (self.state and self.state.snapshot.paused))
 
     def action_scale(self, delta: int) -> None:
-        self.scribe.commands.scale(delta)
+        self.engine_calls.scale(delta)
 
     def action_open_detail(self) -> None:
         if (job_id := self._require_job()) is not None:
-            self.scribe.open_detail(job_id)
+            self.post_message(self.DetailRequested(job_id))
 
     def action_add_documents(self) -> None:
-        self.scribe.open_add_documents()
+        self.post_message(self.AddRequested())
 
     def action_open_filter(self) -> None:
         self.query_one(FilterBar).open(self.query_state.filter.describe())
@@ -211,7 +240,3 @@ class MainScreen(Screen):
     @on(FilterBar.Closed)
     def _filter_closed(self) -> None:
         self.query_one(JobsTable).focus()
-
-    def on_screen_resume(self) -> None:
-        """Polls are not rendered while another screen is on top: catch up at once."""
-        self.scribe.refresh_now()

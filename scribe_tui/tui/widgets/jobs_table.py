@@ -13,20 +13,12 @@ from scribe_tui.tui import formatting
 from scribe_tui.tui.failure_log import split_job_error
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
 
-STATUS_STYLES = {
-    "queued": "",
-    "processing": "bold $accent",
-    "completed": "$success",
-    "failed": "bold $error",
-    "dead": "bold $error reverse",
-    "cancelled": "$warning",
-}
+STATUS_TONES = {"processing": "running", "completed": "ok", "failed": "error", "dead": "dead", "cancelled": "warning"}
+OPEN_JOB = Binding("enter", "select_cursor", "Detail", id="job-detail",
+                   tooltip="Open the selected job: chunks, source and translation")
+"""Enter on a job's row opens it (the Jobs and the Failures tables, and the main screen)."""
 ERROR_WIDTH = 42
 DOCUMENT_WIDTH = 24
-
-
-def status_cell(status: str, styles: dict[str, str]) -> Text:
-    return Text(status, style=styles.get(status, ""))
 
 
 def error_summary(row: JobRow, now: float) -> str:
@@ -40,12 +32,12 @@ def error_summary(row: JobRow, now: float) -> str:
     return ""
 
 
-def job_cells(row: JobRow, now: float, styles: dict[str, str]) -> tuple:
+def job_cells(row: JobRow, now: float, status: Text) -> tuple:
     return (
         str(row.id),
         formatting.one_line(PurePath(row.path).name, DOCUMENT_WIDTH),
         row.target_language,
-        status_cell(row.status, styles),
+        status,
         f"{row.chunks_done}/{row.chunks_total}",
         str(row.effective_priority),
         str(row.attempts),
@@ -56,7 +48,7 @@ def job_cells(row: JobRow, now: float, styles: dict[str, str]) -> tuple:
 
 
 class JobsTable(KeyedTable):
-    BINDINGS = [Binding("enter", "select_cursor", "Detail", id="job-detail")]
+    BINDINGS = [OPEN_JOB]
     COLUMNS = (
         Column("id", "id", 5),
         Column("document", "document", DOCUMENT_WIDTH),
@@ -71,20 +63,11 @@ class JobsTable(KeyedTable):
     )
 
     def show(self, jobs: Sequence[JobRow], now: float) -> bool:
-        styles = self._resolved_styles()
-        rows: list[Row] = [(str(job.id), job_cells(job, now, styles)) for job in jobs]
+        rows: list[Row] = [(str(job.id), job_cells(job, now, self.toned(job.status, STATUS_TONES.get(job.status))))
+                           for job in jobs]
         return self.sync(rows)
 
     @property
     def selected_job_id(self) -> int | None:
         key = self.selected_key
         return int(key) if key is not None else None
-
-    def _resolved_styles(self) -> dict[str, str]:
-        """Status styles with theme variables replaced by the current theme's colours."""
-        variables = self.app.theme_variables
-        resolved = {}
-        for status, style in STATUS_STYLES.items():
-            words = [variables.get(word[1:], word) if word.startswith("$") else word for word in style.split()]
-            resolved[status] = " ".join(words)
-        return resolved

@@ -1,6 +1,10 @@
 """A DataTable kept in step with a list of keyed rows: cells updated only when their value
 changed, stale rows removed, new rows added, the order followed, the cursor kept on the
-same row by key — all inside one ``app.batch_update()``."""
+same row by key — all inside one ``app.batch_update()``.
+
+Cells are plain text (never parsed as markup: paths and error messages may hold brackets);
+a cell that tells a state is toned — ok, running, warning, error, dead — through the
+table's component classes, which take their colours from the theme."""
 
 from __future__ import annotations
 
@@ -22,16 +26,34 @@ class Column:
 Row = tuple[str, Sequence[CellType]]
 """A row key and its cells, one per column, in column order."""
 
+TONES = ("ok", "running", "warning", "error", "dead", "app-error")
+"""How a state reads: done well, under way, needs an eye, failed, failed for good, our own error."""
+
 
 class KeyedTable(DataTable):
     """Subclasses set ``COLUMNS``; ``sync(rows)`` makes the table show exactly ``rows``."""
 
+    COMPONENT_CLASSES = {f"keyed-table--{tone}" for tone in TONES}
+    DEFAULT_CSS = """
+    KeyedTable > .keyed-table--ok { color: $success; }
+    KeyedTable > .keyed-table--running { color: $accent; text-style: bold; }
+    KeyedTable > .keyed-table--warning { color: $warning; }
+    KeyedTable > .keyed-table--error { color: $error; text-style: bold; }
+    KeyedTable > .keyed-table--dead { color: $error; text-style: bold reverse; }
+    KeyedTable > .keyed-table--app-error { color: $secondary; text-style: bold; }
+    """
     COLUMNS: tuple[Column, ...] = ()
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
         for column in self.COLUMNS:
             self.add_column(column.label, key=column.key, width=column.width)
+
+    def toned(self, text: str, tone: str | None) -> Text:
+        """``text`` in the theme's colour for ``tone`` (one of TONES; None: plain)."""
+        if not tone:
+            return Text(text)
+        return Text(text, style=self.get_component_rich_style(f"keyed-table--{tone}", partial=True))
 
     @property
     def selected_key(self) -> str | None:
@@ -69,7 +91,8 @@ class KeyedTable(DataTable):
     def _update_and_add(self, rows: Sequence[Row]) -> bool:
         changed = False
         column_keys = list(self.columns)
-        for key, cells in rows:
+        for key, raw_cells in rows:
+            cells = [Text(cell) if isinstance(cell, str) else cell for cell in raw_cells]
             if key not in self.rows:
                 self.add_row(*cells, key=key)
                 changed = True

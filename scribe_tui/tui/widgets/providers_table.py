@@ -12,7 +12,7 @@ from scribe_tui.tui import formatting
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
 
 LIMITS_WIDTH = 26
-CIRCUIT_STYLES = {"closed": "green", "half_open": "yellow", "open": "bold red", "disabled": "bold red reverse"}
+CIRCUIT_TONES = {"closed": "ok", "half_open": "warning", "open": "error", "disabled": "dead"}
 
 
 def limit_usage(provider: ProviderInfo) -> str:
@@ -24,10 +24,10 @@ def limit_usage(provider: ProviderInfo) -> str:
     return " · ".join(parts) or "no limits"
 
 
-def provider_cells(provider: ProviderInfo) -> tuple:
+def provider_cells(provider: ProviderInfo, circuit: Text) -> tuple:
     return (
         provider.name,
-        Text(provider.circuit, style=CIRCUIT_STYLES.get(provider.circuit, "")),
+        circuit,
         formatting.one_line(limit_usage(provider), LIMITS_WIDTH),
         formatting.count(provider.requests),
         formatting.count(provider.rate_limited),
@@ -50,5 +50,6 @@ class ProvidersTable(KeyedTable):
     )
 
     def show(self, providers: Sequence[ProviderInfo]) -> bool:
-        rows: list[Row] = [(p.name, provider_cells(p)) for p in providers]
+        rows: list[Row] = [(p.name, provider_cells(p, self.toned(p.circuit, CIRCUIT_TONES.get(p.circuit))))
+                           for p in providers]
         return self.sync(rows)
