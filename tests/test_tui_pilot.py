@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from scribe_tui.tui.app import ScribeApp
-from scribe_tui.tui.screens.main import MainScreen
 from scribe_tui.tui.widgets.failures_table import FailuresTable
 from tests.tui_fakes import rendered, select_job, settled, wait_until
 from tests.tui_pilot_support import SIZE, jobs_table, make_app, queue_env
