@@ -49,9 +49,10 @@ async def test_help_lists_the_active_bindings_with_their_sentences(env) -> None:
         ids = [bound.id for bound in app.screen.keys]
         assert ids[0] == "job-detail"  # the focused Jobs table's own binding comes first
         assert {"retry", "retry-all", "pause", "workers-up", "workers-down", "quit", "help"} <= set(ids)
+        assert "next-pane" not in ids  # the small panes all show at this size: no key to switch them
         markdown = app.screen.query_one("Markdown").source
         for binding in [*MainScreen.BINDINGS, *ScribeApp.BINDINGS]:
-            assert binding.tooltip in markdown
+            assert binding.id == "next-pane" or binding.tooltip in markdown
 
 
 async def test_a_keymap_moves_a_key_for_the_key_help_and_palette(tmp_path: Path) -> None:

@@ -127,7 +127,8 @@ async def test_q_quits_at_once_and_leaves_the_work_queued(env) -> None:
         await pilot.press("q")
         await wait_until(pilot, lambda: app._exit, "the app to exit")
     assert app.return_code == 0
-    assert app.quit_message == f"{unfinished} jobs left queued; they resume next time"
+    assert app.quit_message == (f"{unfinished} jobs (1 of them started) stay queued and resume "
+                                "the next time scribe-tui runs here")
     assert {j.id: j.status for j in engine.store.jobs()} == before
 
 

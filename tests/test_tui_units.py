@@ -206,3 +206,78 @@ def test_the_tui_takes_its_colours_from_the_theme() -> None:
     found = [f"{path.name}: {match.group(0)}" for path in tui.rglob("*.py")
              for match in COLOUR_LITERAL.finditer(path.read_text(encoding="utf-8"))]
     assert not found
+
+
+# ---- fitting the width -------------------------------------------------------------------------
+
+def test_columns_drop_in_order_then_share_the_spare_width() -> None:
+    from scribe_tui.tui.widgets.columns import Column, fit_columns
+
+    columns = (Column("id", "id", 4), Column("path", "path", 10, grow=1), Column("who", "who", 6, drop=2),
+               Column("when", "when", 6, drop=1), Column("error", "error", 10, grow=3))
+    wide = fit_columns(columns, 100)
+    assert [p.column.key for p in wide] == ["id", "path", "who", "when", "error"]
+    assert sum(p.width + 2 for p in wide) == 100 and [p.width for p in wide] == [4, 10 + 13, 6, 6, 10 + 41]
+    exact = fit_columns(columns, 46)  # everything at its width, nothing to share
+    assert [p.width for p in exact] == [4, 10, 6, 6, 10]
+    narrow = fit_columns(columns, 40)  # "when" goes first
+    assert [p.column.key for p in narrow] == ["id", "path", "who", "error"] and narrow[1].index == 1
+    assert [p.column.key for p in fit_columns(columns, 20)] == ["id", "path", "error"]  # never below the rest
+
+
+def test_the_status_line_keeps_every_count_at_80_columns() -> None:
+    from scribe_tui.engine.api import Snapshot
+    from scribe_tui.tui.summary import state_line
+
+    counts = {"queued": 9_500, "processing": 12, "completed": 412, "failed": 31, "dead": 4, "cancelled": 7}
+    snapshot = Snapshot(ts=NOW, counts=counts, chunk_counts={}, languages={}, workers=(), target_workers=1,
+                        paused=True, attached=False, chunks_per_min=(), tokens_per_min=(), rate_limit_per_min=None,
+                        eta_s=None, providers=(), totals={})
+    assert state_line(snapshot, 200).startswith("scribe-tui · supervisor · PAUSED · queued 9,500 · processing 12")
+    for width in (120, 100, 80):
+        line = state_line(snapshot, width)
+        assert len(line) <= width
+        for number in ("9,500", "12", "412", "31", "4", "7"):
+            assert f" {number}" in line, (width, line)
+    assert "cancelled 7" in state_line(snapshot)
+
+
+def test_quitting_says_what_stays_queued() -> None:
+    from scribe_tui.engine.api import Snapshot
+    from scribe_tui.tui.summary import quit_message
+
+    def snapshot(attached: bool = False, **counts: int) -> Snapshot:
+        return Snapshot(ts=NOW, counts=counts, chunk_counts={}, languages={}, workers=(), target_workers=1,
+                        paused=False, attached=attached, chunks_per_min=(), tokens_per_min=(),
+                        rate_limit_per_min=None, eta_s=None, providers=(), totals={})
+
+    assert quit_message(snapshot(queued=1)) == "1 job stays queued and resumes the next time scribe-tui runs here"
+    assert quit_message(snapshot(queued=5, processing=2)).startswith("7 jobs (2 of them started) stay queued")
+    assert quit_message(snapshot(completed=3)) == "Nothing stays queued: every job has finished"
+    assert "2 jobs failed (scribe-tui jobs retry --failed" in quit_message(snapshot(completed=3, failed=1, dead=1))
+    monitor = quit_message(snapshot(attached=True, queued=4))
+    assert monitor == "Monitor closed; the supervisor on this data directory carries on (4 jobs still to run)"
+    assert "queued" not in monitor
+    assert "nothing left to run" in quit_message(snapshot(attached=True, completed=2))
+
+
+def test_the_footer_keeps_help_quit_and_the_palette_and_pairs_together() -> None:
+    from textual.widgets._footer import FooterKey
+
+    from scribe_tui.tui.widgets.key_footer import fitting, key_width
+
+    keys = [FooterKey("space", "space", "Pause", "toggle_pause"), FooterKey("r", "r", "Retry", "retry_selected"),
+            FooterKey("p", "p", "Prio+", "priority(1)"), FooterKey("P", "P", "Prio-", "priority(-1)"),
+            FooterKey("q", "q", "Quit", "quit"), FooterKey("?", "?", "Help", "help"),
+            FooterKey("ctrl+p", "^p", "palette", "command_palette", classes="-command-palette")]
+    kept = {4, 5, 6}
+    everything = sum(key_width(key) for key in keys)
+    assert fitting(keys, kept, everything) == keys[:4] + keys[4:]
+    one_short = fitting(keys, kept, everything - 1)  # p and P go together
+    assert [key.description for key in one_short] == ["Pause", "Retry", "Quit", "Help", "palette"]
+    assert [key.description for key in fitting(keys, kept, 10)] == ["Quit", "Help", "palette"]
+
+
+def test_a_jobs_tries_count_its_successful_requests() -> None:
+    assert formatting.job_tries(chunks_done=4, failed_attempts=0) == 4  # was shown as 0
+    assert formatting.job_tries(chunks_done=1, failed_attempts=2) == 3

@@ -181,11 +181,13 @@ class ScribeApp(App[int]):
         self.errors = (entry, *self.errors)[:APP_ERRORS_KEPT]
 
     def _notice(self, notice: Notice) -> None:
+        """Errors and warnings are toasts; an info notice announces a state the screen already
+        shows (dispatch paused: the status line says PAUSED), and a command says what it did in
+        a toast of its own, so one key press is one toast."""
         if notice.level == "error":
             self.report_error("engine", RuntimeError(notice.message))
-            return
-        severity = "warning" if notice.level == "warning" else "information"
-        self.notify(notice.message, severity=severity, timeout=6, markup=False)
+        elif notice.level == "warning":
+            self.notify(notice.message, severity="warning", timeout=6, markup=False)
 
     # ---- what the screens ask for ---------------------------------------------------------
     @on(MainScreen.QueryChanged)

@@ -62,3 +62,8 @@ def keymap_errors(keymap: Mapping[str, str], known: set[str]) -> list[str]:
         elif not keys.strip():
             errors.append(f"keymap.{binding_id}: give a key, e.g. {binding_id} = \"ctrl+r\"")
     return errors
+
+
+def key_for(app: App[object], screen: Screen[object], binding_id: str, default: str) -> str:
+    """The key that runs ``binding_id`` on ``screen`` now (remapped or not), or ``default``."""
+    return next((bound.key for bound in bound_keys(app, screen) if bound.id == binding_id), default)

@@ -47,6 +47,7 @@ class AddDocumentsScreen(ModalScreen[AddRequest | None]):
 
     AddDocumentsScreen #add-form {
         width: 80;
+        max-width: 100%;
         height: auto;
         border: thick $primary;
         background: $surface;

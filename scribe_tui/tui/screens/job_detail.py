@@ -27,7 +27,8 @@ def job_summary(job: JobRow) -> str:
     name = PurePath(job.path).name
     lines = [
         f"Job {job.id} · {name} → {language_name(job.target_language)} ({job.target_language}) · {job.status}",
-        (f"{job.chunks_done}/{job.chunks_total} chunks · {job.attempts} attempts · {job.provider}/{job.model} · "
+        (f"{job.chunks_done}/{job.chunks_total} chunks · {formatting.job_tries(job.chunks_done, job.attempts)} tries "
+         f"({job.attempts} failed) · {job.provider}/{job.model} · "
          f"tokens {formatting.count(job.tokens_in)} in, {formatting.count(job.tokens_out)} out · "
          f"{formatting.usd(job.cost_usd)} · priority {job.effective_priority}"),
     ]

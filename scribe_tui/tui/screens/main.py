@@ -1,6 +1,9 @@
 """The main screen: the Jobs, Throughput, Failures, Workers and Providers panes, the filter
 line, and the keys that act on the queue (retry, cancel, priority, pause, scale, add).
 
+In a terminal narrower than WIDE_FROM or shorter than TALL_FROM the screen is compact: the
+four small panes take turns under tabs (``t`` shows the next) below the Jobs table.
+
 It is given what it needs: the engine calls its keys make and the clock. The app binds its
 ``state`` and ``errors`` reactives to the screen's; the screen tells the app what it wants
 (another query, a job's detail, the add form) with messages."""
@@ -13,25 +16,33 @@ from dataclasses import replace
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual import events
+from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Input, Static, Tab, Tabs
 
 from scribe_tui.store import FAILED_JOB_STATUSES
 from scribe_tui.tui.engine_calls import EngineCalls
 from scribe_tui.tui.failure_log import FailureEntry
 from scribe_tui.tui.job_query import FilterError, JobQuery, parse_filter
+from scribe_tui.tui.keys import key_for
 from scribe_tui.tui.state import EngineState, JobsWindow
 from scribe_tui.tui.widgets.failures_table import FailuresTable
 from scribe_tui.tui.widgets.filter_bar import FilterBar
 from scribe_tui.tui.widgets.jobs_table import OPEN_JOB, JobsTable
+from scribe_tui.tui.widgets.key_footer import KeyFooter
 from scribe_tui.tui.widgets.providers_table import ProvidersTable
+from scribe_tui.tui.widgets.status_line import StatusLine
 from scribe_tui.tui.widgets.throughput import ThroughputPanel
 from scribe_tui.tui.widgets.workers_table import WorkersTable, workers_subtitle
 
 PRIORITY_STEP = 5
+WIDE_FROM = 110  # columns: all five panes side by side from here
+TALL_FROM = 34  # rows
+SMALL_PANES = (("throughput", "Throughput"), ("providers", "Providers"), ("workers", "Workers"),
+               ("failures", "Failures"))
 
 
 def pane(widget_id: str, title: str) -> Vertical:
@@ -43,28 +54,30 @@ def pane(widget_id: str, title: str) -> Vertical:
 class MainScreen(Screen[None]):
     SHOWS_ENGINE_STATE = True
     AUTO_FOCUS = "#jobs-table"
-    BINDINGS = [
+    BINDINGS = [  # in the order a narrow footer keeps them
+        Binding("t", "next_pane", "Pane", id="next-pane",
+                tooltip="Show the next small pane: Throughput, Providers, Workers, Failures (compact layout)"),
+        Binding("space", "toggle_pause", "Pause", id="pause",
+                tooltip="Pause or resume dispatch (chunks in flight finish)"),
         Binding("r", "retry_selected", "Retry", id="retry",
                 tooltip="Retry the selected job (failed, dead or cancelled)"),
-        Binding("R", "retry_all", "Retry all", id="retry-all", tooltip="Retry every failed and dead job"),
         Binding("c", "cancel_selected", "Cancel", id="cancel", tooltip="Cancel the selected job"),
+        Binding("a", "add_documents", "Add", id="add-documents", tooltip="Add documents to translate"),
+        Binding("slash", "open_filter", "Filter", id="filter", key_display="/",
+                tooltip="Filter the Jobs table: status:failed,dead lang:he words"),
+        Binding("f", "failures_only", "Failed", id="failures-only",
+                tooltip="Show only failed and dead jobs (again: every job)"),
+        Binding("s", "cycle_sort", "Sort", id="sort", tooltip="Cycle the Jobs table's sort order"),
+        Binding("R", "retry_all", "Retry all", id="retry-all", tooltip="Retry every failed and dead job"),
         Binding("p", "priority(1)", "Prio+", id="priority-up",
                 tooltip=f"Raise the selected job's priority by {PRIORITY_STEP}"),
         Binding("P", "priority(-1)", "Prio-", id="priority-down",
                 tooltip=f"Lower the selected job's priority by {PRIORITY_STEP}"),
-        Binding("space", "toggle_pause", "Pause", id="pause",
-                tooltip="Pause or resume dispatch (chunks in flight finish)"),
         Binding("plus", "scale(1)", "Worker+", id="workers-up", key_display="+",
                 tooltip="One more worker process (the target)"),
         Binding("minus", "scale(-1)", "Worker-", id="workers-down", key_display="-",
                 tooltip="One worker process fewer (the target)"),
         Binding("enter", "open_detail", OPEN_JOB.description, id=OPEN_JOB.id, tooltip=OPEN_JOB.tooltip),
-        Binding("a", "add_documents", "Add", id="add-documents", tooltip="Add documents to translate"),
-        Binding("slash", "open_filter", "Filter", id="filter", key_display="/",
-                tooltip="Filter the Jobs table: status:failed,dead lang:he words"),
-        Binding("s", "cycle_sort", "Sort", id="sort", tooltip="Cycle the Jobs table's sort order"),
-        Binding("f", "failures_only", "Failed", id="failures-only",
-                tooltip="Show only failed and dead jobs (again: every job)"),
     ]
 
     state: var[EngineState | None] = var(None, always_update=True, init=False)
@@ -95,21 +108,45 @@ class MainScreen(Screen[None]):
         self._window: JobsWindow | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False)
+        yield StatusLine(id="status-line")
         yield FilterBar(id="filter-bar")
         with pane("jobs-pane", "Jobs"):
             yield JobsTable(id="jobs-table")
-        with Horizontal(id="middle-row"):
+            yield Static(id="jobs-empty", markup=False)
+        yield Tabs(*(Tab(title, id=f"tab-{name}") for name, title in SMALL_PANES), id="pane-tabs")
+        with Container(id="small-panes"):
             with pane("throughput-pane", "Throughput"):
                 yield ThroughputPanel(id="throughput")
             with pane("providers-pane", "Providers"):
                 yield ProvidersTable(id="providers-table")
-        with Horizontal(id="bottom-row"):
             with pane("workers-pane", "Workers"):
                 yield WorkersTable(id="workers-table")
             with pane("failures-pane", "Failures"):
                 yield FailuresTable(id="failures-table")
-        yield Footer(compact=True)
+        yield KeyFooter()
+
+    # ---- layout ---------------------------------------------------------------------------
+    @property
+    def compact(self) -> bool:
+        return self.has_class("-compact")
+
+    def on_resize(self, event: events.Resize) -> None:
+        compact = event.size.width < WIDE_FROM or event.size.height < TALL_FROM
+        if compact != self.compact:
+            self.set_class(compact, "-compact")
+            self.refresh_bindings()  # the next-pane key exists in the compact layout only
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def _pane_chosen(self, event: Tabs.TabActivated) -> None:
+        shown = f"{event.tab.id.removeprefix('tab-')}-pane" if event.tab and event.tab.id else ""
+        for name, _ in SMALL_PANES:
+            self.query_one(f"#{name}-pane").set_class(f"{name}-pane" == shown, "-shown")
+
+    def action_next_pane(self) -> None:
+        self.query_one("#pane-tabs", Tabs).action_next_tab()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.compact if action == "next_pane" else True
 
     # ---- rendering ------------------------------------------------------------------------
     def watch_state(self, state: EngineState | None) -> None:
@@ -122,12 +159,16 @@ class MainScreen(Screen[None]):
         if self._window is not None:  # unchanged rows still get a fresh elapsed time
             self.query_one(JobsTable).show(self._window.rows, now)
         self._update_jobs_subtitle(state.total)
+        self._show_empty_hint(state.total)
+        self.query_one(StatusLine).show(snapshot)
         self.query_one(ThroughputPanel).show(snapshot)
         self.query_one(ProvidersTable).show(snapshot.providers)
         self.query_one(WorkersTable).show(snapshot.workers)
         self._show_failures()
         self.query_one("#workers-pane").border_subtitle = workers_subtitle(snapshot.workers, snapshot.target_workers)
         self.query_one("#failures-pane").border_subtitle = f"{len(state.failures)} recent"
+        failures = len(state.failures) + len(self.errors)
+        self.query_one("#tab-failures", Tab).label = f"Failures {failures}" if failures else "Failures"
 
     def watch_errors(self) -> None:
         if self.is_mounted:
@@ -137,6 +178,20 @@ class MainScreen(Screen[None]):
         """The app's own errors first, then the engine's failures."""
         failures = self.state.failures if self.state else ()
         self.query_one(FailuresTable).show(self.errors + failures, self.clock())
+
+    def _show_empty_hint(self, total: int) -> None:
+        """No rows: say why, and what to press."""
+        empty = self._window is not None and not self._window.rows
+        self.query_one("#jobs-pane").set_class(empty, "-empty")
+        if not empty:
+            return
+        if total == 0:
+            hint = (f"No jobs yet: press {key_for(self.app, self, 'add-documents', 'a')} to add documents "
+                    "(or start scribe-tui with PATH --to LANGS)")
+        else:
+            hint = (f"No job matches {self.query_state.filter.describe()}: "
+                    f"{key_for(self.app, self, 'filter', '/')} changes the filter")
+        self.query_one("#jobs-empty", Static).update(hint)
 
     def _update_jobs_subtitle(self, total: int) -> None:
         shown = self.query_one(JobsTable).row_count

@@ -21,10 +21,10 @@ def task_cells(task: TaskRow, status: Text) -> tuple:
     return (
         str(task.idx),
         status,
-        str(task.attempts),
+        str(task.attempts + (task.status == "done")),
         provider,
         f"{formatting.count(task.tokens_in)}/{formatting.count(task.tokens_out)}",
-        formatting.one_line(error, 60),
+        formatting.one_line(error),
     )
 
 
@@ -33,9 +33,9 @@ class ChunksTable(KeyedTable):
         Column("chunk", "chunk", 5),
         Column("status", "status", 9),
         Column("tries", "attempts", 5),
-        Column("provider", "provider", 16),
-        Column("tokens in/out", "tokens", 13),
-        Column("last error", "error", 60),
+        Column("provider", "provider", 12, grow=1),
+        Column("tokens in/out", "tokens", 13, drop=1),
+        Column("last error", "error", 20, grow=4),
     )
 
     def show(self, tasks: Sequence[TaskRow]) -> bool:

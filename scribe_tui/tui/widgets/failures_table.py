@@ -12,8 +12,6 @@ from scribe_tui.tui.failure_log import FailureEntry
 from scribe_tui.tui.widgets.jobs_table import OPEN_JOB
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
 
-ERROR_CLASS_WIDTH = 14
-MESSAGE_WIDTH = 20
 KIND_TONES = {"retrying": "warning", "failed": "error", "dead": "dead", "error": "app-error"}
 
 
@@ -23,8 +21,8 @@ def failure_cells(entry: FailureEntry, now: float, kind: Text) -> tuple:
         str(entry.job_id) if entry.job_id else "-",
         "-" if entry.chunk_index is None else str(entry.chunk_index),
         kind,
-        formatting.one_line(entry.error_class, ERROR_CLASS_WIDTH),
-        formatting.one_line(entry.message, MESSAGE_WIDTH),
+        formatting.one_line(entry.error_class),
+        formatting.one_line(entry.message),
         str(entry.attempts) if entry.attempts else "-",
         formatting.relative(entry.next_retry_at, now) if entry.next_retry_at else "-",
     )
@@ -41,11 +39,11 @@ class FailuresTable(KeyedTable):
     COLUMNS = (
         Column("when", "when", 8),
         Column("job", "job", 5),
-        Column("chunk", "chunk", 5),
+        Column("chunk", "chunk", 5, drop=2),
         Column("state", "kind", 8),
-        Column("error", "error_class", ERROR_CLASS_WIDTH),
-        Column("message", "message", MESSAGE_WIDTH),
-        Column("tries", "attempts", 5),
+        Column("error", "error_class", 10, grow=1),
+        Column("message", "message", 16, grow=4),
+        Column("tries", "attempts", 5, drop=1),
         Column("next try", "next_retry", 8),
     )
 

@@ -14,11 +14,10 @@ from scribe_tui.tui.failure_log import split_job_error
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
 
 STATUS_TONES = {"processing": "running", "completed": "ok", "failed": "error", "dead": "dead", "cancelled": "warning"}
-OPEN_JOB = Binding("enter", "select_cursor", "Detail", id="job-detail",
+OPEN_JOB = Binding("enter", "select_cursor", "Detail", id="job-detail", show=False,
                    tooltip="Open the selected job: chunks, source and translation")
-"""Enter on a job's row opens it (the Jobs and the Failures tables, and the main screen)."""
-ERROR_WIDTH = 42
-DOCUMENT_WIDTH = 24
+"""Enter on a job's row opens it (the Jobs and the Failures tables, and the main screen); the
+footer leaves it out, as it leaves out the arrow keys: its room goes to keys one must learn."""
 
 
 def error_summary(row: JobRow, now: float) -> str:
@@ -26,7 +25,7 @@ def error_summary(row: JobRow, now: float) -> str:
     if row.status in FAILED_JOB_STATUSES:
         chunk, error_class, message = split_job_error(row.error_message or row.document_error)
         where = f"chunk {chunk}: " if chunk is not None else ""
-        return formatting.one_line(f"{where}{error_class}: {message}", ERROR_WIDTH)
+        return formatting.one_line(f"{where}{error_class}: {message}")
     if row.wait_reason and row.status in UNFINISHED_JOB_STATUSES:
         return f"waiting: {row.wait_reason} ({formatting.relative(row.wait_until, now)})"
     return ""
@@ -35,12 +34,12 @@ def error_summary(row: JobRow, now: float) -> str:
 def job_cells(row: JobRow, now: float, status: Text) -> tuple:
     return (
         str(row.id),
-        formatting.one_line(PurePath(row.path).name, DOCUMENT_WIDTH),
+        formatting.one_line(PurePath(row.path).name),
         row.target_language,
         status,
         f"{row.chunks_done}/{row.chunks_total}",
         str(row.effective_priority),
-        str(row.attempts),
+        str(formatting.job_tries(row.chunks_done, row.attempts)),
         row.provider,
         formatting.elapsed(row.started_at, row.completed_at, now),
         error_summary(row, now),
@@ -51,15 +50,15 @@ class JobsTable(KeyedTable):
     BINDINGS = [OPEN_JOB]
     COLUMNS = (
         Column("id", "id", 5),
-        Column("document", "document", DOCUMENT_WIDTH),
-        Column("lang", "lang", 5),
+        Column("document", "document", 14, grow=2),
+        Column("lang", "lang", 4),
         Column("status", "status", 10),
         Column("chunks", "chunks", 7),
-        Column("prio", "prio", 4),
-        Column("tries", "attempts", 5),
-        Column("provider", "provider", 8),
-        Column("elapsed", "elapsed", 7),
-        Column("error / waiting for", "error", ERROR_WIDTH),
+        Column("prio", "prio", 4, drop=3),
+        Column("tries", "attempts", 5, drop=4),
+        Column("provider", "provider", 8, drop=1),
+        Column("elapsed", "elapsed", 7, drop=2),
+        Column("error / waiting", "error", 18, grow=3),
     )
 
     def show(self, jobs: Sequence[JobRow], now: float) -> bool:

@@ -1,6 +1,8 @@
 """A DataTable kept in step with a list of keyed rows: cells updated only when their value
 changed, stale rows removed, new rows added, the order followed, the cursor kept on the
-same row by key — all inside one ``app.batch_update()``.
+same row by key — all inside one ``app.batch_update()``. Its columns fit its width
+(``widgets.columns``), the growing ones as wide as their longest text where there is room:
+rebuilt with the rows it shows when it is resized or its text asks for other widths.
 
 Cells are plain text (never parsed as markup: paths and error messages may hold brackets);
 a cell that tells a state is toned — ok, running, warning, error, dead — through the
@@ -9,19 +11,18 @@ table's component classes, which take their colours from the theme."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellType, RowDoesNotExist
 
+from scribe_tui.tui.widgets.columns import Column, Placed, fit_columns
 
-@dataclass(frozen=True)
-class Column:
-    label: str
-    key: str
-    width: int | None = None
+__all__ = ["Column", "KeyedTable", "Row"]
 
+SCROLLBAR = 1  # the vertical scrollbar's width, kept free whether it shows or not
 
 Row = tuple[str, Sequence[CellType]]
 """A row key and its cells, one per column, in column order."""
@@ -46,14 +47,46 @@ class KeyedTable(DataTable):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
-        for column in self.COLUMNS:
-            self.add_column(column.label, key=column.key, width=column.width)
+        self._rows: Sequence[Row] = ()
+        self._width = sum(c.width + 2 * self.cell_padding for c in self.COLUMNS)  # until it is laid out
+        self._wants: dict[str, int] = {}
+        self._placed: tuple[Placed, ...] = ()
+        self._place(fit_columns(self.COLUMNS, self._width, self.cell_padding))
 
     def toned(self, text: str, tone: str | None) -> Text:
         """``text`` in the theme's colour for ``tone`` (one of TONES; None: plain)."""
-        if not tone:
-            return Text(text)
-        return Text(text, style=self.get_component_rich_style(f"keyed-table--{tone}", partial=True))
+        style = self.get_component_rich_style(f"keyed-table--{tone}", partial=True) if tone else ""
+        return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+    # ---- columns --------------------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self._width = event.size.width - SCROLLBAR
+        self._fit(self.selected_key, self.cursor_row)
+
+    def _fit(self, selected: str | None, selected_index: int) -> bool:
+        """Lay the columns out again if the width or the text asks for it; True if it did."""
+        placed = fit_columns(self.COLUMNS, self._width, self.cell_padding, self._wants)
+        if placed == self._placed:
+            return False
+        self.clear(columns=True)
+        self._place(placed)
+        self._sync(self._rows, selected, selected_index)
+        return True
+
+    def _wanted_widths(self, rows: Sequence[Row]) -> dict[str, int]:
+        """The longest text of each growing column."""
+        return {column.key: max((_cell_width(cells[index]) for _, cells in rows), default=0)
+                for index, column in enumerate(self.COLUMNS) if column.grow}
+
+    def _place(self, placed: tuple[Placed, ...]) -> None:
+        self._placed = placed
+        for place in placed:
+            self.add_column(place.column.label, key=place.column.key, width=place.width)
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """The keys of the columns the table's width has room for."""
+        return tuple(place.column.key for place in self._placed)
 
     @property
     def selected_key(self) -> str | None:
@@ -67,11 +100,15 @@ class KeyedTable(DataTable):
         return row_key.value
 
     def sync(self, rows: Sequence[Row]) -> bool:
-        """Show exactly ``rows`` in this order; True if anything changed."""
+        """Show exactly ``rows`` (cells for every one of COLUMNS) in this order; True if anything changed."""
+        self._rows = rows
+        self._wants = self._wanted_widths(rows)
+        selected, selected_index = self.selected_key, self.cursor_row
+        return self._fit(selected, selected_index) or self._sync(rows, selected, selected_index)
+
+    def _sync(self, rows: Sequence[Row], selected: str | None, selected_index: int) -> bool:
         wanted = {key: cells for key, cells in rows}
         order = [key for key, _ in rows]
-        selected = self.selected_key
-        selected_index = self.cursor_row
         with self.app.batch_update():
             changed = self._remove_stale(wanted)
             current = [row.key.value for row in self.ordered_rows]
@@ -91,8 +128,8 @@ class KeyedTable(DataTable):
     def _update_and_add(self, rows: Sequence[Row]) -> bool:
         changed = False
         column_keys = list(self.columns)
-        for key, raw_cells in rows:
-            cells = [Text(cell) if isinstance(cell, str) else cell for cell in raw_cells]
+        for key, all_cells in rows:
+            cells = [_as_text(all_cells[place.index]) for place in self._placed]
             if key not in self.rows:
                 self.add_row(*cells, key=key)
                 changed = True
@@ -115,6 +152,17 @@ class KeyedTable(DataTable):
             index = 0
         if index != self.cursor_row:
             self.move_cursor(row=index, animate=False)
+
+
+def _cell_width(cell: CellType) -> int:
+    if isinstance(cell, Text):
+        return cell.cell_len
+    return cell_len(cell) if isinstance(cell, str) else 0
+
+
+def _as_text(cell: CellType) -> CellType:
+    """A string cell as plain text on one line, cut with an ellipsis (never read as markup)."""
+    return Text(cell, no_wrap=True, overflow="ellipsis") if isinstance(cell, str) else cell
 
 
 def _same(old: CellType, new: CellType) -> bool:

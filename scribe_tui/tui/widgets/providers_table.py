@@ -11,16 +11,13 @@ from scribe_tui.engine.api import ProviderInfo
 from scribe_tui.tui import formatting
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
 
-LIMITS_WIDTH = 26
 CIRCUIT_TONES = {"closed": "ok", "half_open": "warning", "open": "error", "disabled": "dead"}
 
 
 def limit_usage(provider: ProviderInfo) -> str:
-    """``600/minute 41% · 150000 tokens/minute 12%``."""
-    parts = []
-    for text, used, amount in provider.limit_usage:
-        share = f"{100 * used / amount:.0f}%" if amount else f"{used}"
-        parts.append(f"{text} {share}")
+    """``150000 tokens/minute 92% · 600/minute 41%``: the most used limit, the one that binds, first."""
+    used_share = sorted(provider.limit_usage, key=lambda limit: -(limit[1] / limit[2] if limit[2] else 0))
+    parts = [f"{text} {100 * used / amount:.0f}%" if amount else f"{text} {used}" for text, used, amount in used_share]
     return " · ".join(parts) or "no limits"
 
 
@@ -28,7 +25,7 @@ def provider_cells(provider: ProviderInfo, circuit: Text) -> tuple:
     return (
         provider.name,
         circuit,
-        formatting.one_line(limit_usage(provider), LIMITS_WIDTH),
+        limit_usage(provider),
         formatting.count(provider.requests),
         formatting.count(provider.rate_limited),
         formatting.millis(provider.latency_p50_ms),
@@ -39,14 +36,14 @@ def provider_cells(provider: ProviderInfo, circuit: Text) -> tuple:
 
 class ProvidersTable(KeyedTable):
     COLUMNS = (
-        Column("provider", "provider", 8),
+        Column("provider", "provider", 8, grow=1),
         Column("circuit", "circuit", 9),
-        Column("limit usage", "limits", LIMITS_WIDTH),
+        Column("limit usage", "limits", 16, grow=5),
         Column("reqs", "requests", 5),
         Column("429s", "rate_limited", 4),
-        Column("p50", "p50", 6),
-        Column("p95", "p95", 6),
-        Column("spend", "spend", 7),
+        Column("p50", "p50", 6, drop=2),
+        Column("p95", "p95", 6, drop=1),
+        Column("spend", "spend", 7, drop=3),
     )
 
     def show(self, providers: Sequence[ProviderInfo]) -> bool:
