@@ -13,10 +13,10 @@ import pytest
 
 from scribe_tui.engine.api import JobFinished, RetryScheduled
 from scribe_tui.errors import UsageError
-from scribe_tui.store import JobRow
+from scribe_tui.store import JobPage, JobRow
 from scribe_tui.tui import formatting
 from scribe_tui.tui.failure_log import FailureLog, split_job_error
-from scribe_tui.tui.job_query import SORT_ORDERS, FilterError, JobFilter, JobQuery, order_and_window, parse_filter
+from scribe_tui.tui.job_query import SORT_ORDERS, FilterError, JobFilter, JobQuery, parse_filter
 from scribe_tui.tui.launch import initial_request
 from scribe_tui.tui.path_suggester import complete_path
 from scribe_tui.tui.reader import StateReader, matching_count
@@ -55,20 +55,15 @@ def test_parse_filter_refuses_unknown_names(text: str) -> None:
         parse_filter(text)
 
 
-def test_sort_orders_cycle_and_window() -> None:
-    rows = [job_row(id=i, priority=p, chunks_done=d, started_at=s)
-            for i, p, d, s in [(1, 0, 4, NOW - 50), (2, 9, 0, None), (3, 5, 2, NOW - 90)]]
-    query = JobQuery(window=2)
+def test_sort_orders_cycle_and_become_store_pages() -> None:
+    query = JobQuery(filter=parse_filter("status:failed lang:he lecture"), window=7)
     seen = []
     for _ in SORT_ORDERS:
-        seen.append((query.order.name, [r.id for r in order_and_window(rows, query)]))
+        seen.append(query.order)
         query = query.next_sort()
-    assert query.order.name == "id"
-    as_dict = dict(seen)
-    assert as_dict["id"] == [1, 2]
-    assert as_dict["priority"] == [2, 3]
-    assert as_dict["progress"] == [1, 3]
-    assert as_dict["started"] == [3, 1]
+    assert query.order == "id" and seen == ["id", "priority", "status", "document", "progress", "tries", "started"]
+    assert query.next_sort().page() == JobPage(statuses=("failed",), languages=("he",), text="lecture",
+                                               order="priority", limit=7)
 
 
 # ---- failures ---------------------------------------------------------------------------------
@@ -173,7 +168,7 @@ def test_the_reader_reads_the_window_again_only_when_something_changed(tmp_path:
         cancelled = reader.read(5, ReadRequest(JobQuery(filter=parse_filter("status:cancelled"), window=5))).state
         assert {r.id for r in cancelled.jobs.rows} == {ids["processing"], ids["cancelled"]}
         texty = reader.read(6, ReadRequest(JobQuery(filter=parse_filter("lecture-0"), window=5))).state.jobs
-        assert len(texty.rows) == 5 and texty.more
+        assert len(texty.rows) == 5 and texty.matched == len(engine.store.jobs(text="lecture-0"))
         assert {e.job_id for e in third.failures} == {ids["failed"], ids["dead"]}
         detail = reader.read(7, ReadRequest(query, detail_job_id=ids["failed"])).state.detail
         assert detail is not None and detail.job.id == ids["failed"] and len(detail.tasks) == detail.job.chunks_total

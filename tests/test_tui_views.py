@@ -21,6 +21,7 @@ from tests.tui_fakes import (
     NOW,
     FakeEngine,
     demo_scripted,
+    fixed_clock,
     make_settings,
     populate,
     rendered,
@@ -29,7 +30,7 @@ from tests.tui_fakes import (
     wait_until,
     write_documents,
 )
-from tests.tui_pilot_support import SIZE, jobs_table, make_app, queue_env, shown_ids
+from tests.tui_pilot_support import SIZE, RecordingApp, jobs_table, make_app, queue_env, shown_ids
 
 
 @pytest.fixture
@@ -186,7 +187,7 @@ async def test_the_add_screen_refuses_a_missing_path_and_an_unknown_language(env
         await pilot.press("enter")
         assert "unknown language code 'xx'" in str(app.screen.query_one("#add-error").render())
         await pilot.press("escape")
-        assert isinstance(app.screen, MainScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
     assert not [c for c in engine.calls if c[0] == "enqueue" and c[1][0][0].name == "docs"]
 
 
@@ -202,7 +203,7 @@ async def test_question_mark_opens_help_with_every_key(env) -> None:
                      "unfinished jobs stay queued", "**Failures**", "**Providers**"):
             assert text in markdown
         await pilot.press("escape")
-        assert isinstance(app.screen, MainScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
 
 
 async def test_events_feed_the_failures_pane_and_notices_notify(env) -> None:
@@ -291,3 +292,59 @@ async def test_unchanged_rows_are_not_rewritten(env) -> None:
         app.refresh_jobs()
         await rendered(pilot)
         assert updates == [(str(ids["processing"]), "prio")]
+
+
+async def walk_to(pilot, job_id: int, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Press ``key`` until the cursor is on ``job_id`` (a key at the window's end waits for the next rows)."""
+    async def arrived() -> bool:
+        if jobs_table(pilot.app).selected_job_id == job_id:
+            return True
+        await pilot.press(key)
+        return False
+
+    for _ in range(200):
+        if await arrived():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"the cursor never reached job {job_id}")
+
+
+async def test_the_window_moves_along_with_the_cursor(env) -> None:
+    """Only a window of the matching jobs is read and shown; it follows the cursor."""
+    engine, settings, ids = env
+    every = sorted(job.id for job in engine.store.jobs())
+    app = RecordingApp(engine, settings, clock=fixed_clock, poll_interval_s=0.5, jobs_window=5)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        assert shown_ids(app) == every[:5]
+        assert "5 shown of 12 matching" in str(app.screen.query_one("#jobs-pane").border_subtitle)
+        await pilot.press("down", "down", "down", "down")  # on the last row of the window: it moves on
+        await wait_until(pilot, lambda: shown_ids(app) == every[2:7], "the next rows")
+        assert jobs_table(app).selected_job_id == every[4]  # the cursor stayed on its job
+        assert "rows 3–7 of 12 matching" in str(app.screen.query_one("#jobs-pane").border_subtitle)
+        await walk_to(pilot, every[-1], "down")  # through every window to the last job
+        await walk_to(pilot, every[0], "up")
+        assert shown_ids(app) == every[:5]
+        await pilot.press("s")  # a new order starts at the top
+        await wait_until(pilot, lambda: app.state is not None and app.state.query.order == "priority", "the sort")
+        assert app.state.query.offset == 0
+
+
+async def test_rows_that_did_not_change_are_not_compared_again(env) -> None:
+    engine, settings, ids = env
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        table = jobs_table(app)
+        compared: list[str] = []
+        original = table.get_row
+
+        def counting(row_key):  # type: ignore[no-untyped-def]
+            compared.append(str(getattr(row_key, "value", row_key)))
+            return original(row_key)
+
+        table.get_row = counting  # type: ignore[method-assign]
+        app.refresh_jobs()
+        await rendered(pilot)
+        # only the running job's cells read the clock; every other row is the same tuple as before
+        assert compared and set(compared) == {str(ids["processing"])}

@@ -236,8 +236,9 @@ def demo_scripted() -> Scripted:
 
 # ---- waiting for the app in pilot tests -----------------------------------------------------------
 
-async def wait_until(pilot, predicate, what: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Let the app run until ``predicate()`` holds (a timeout is a failure, not a speed check)."""
+async def wait_until(pilot, predicate, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until ``predicate()`` holds (a timeout is a failure, not a speed check:
+    generous, for a machine loaded by other test runs)."""
     import time
 
     deadline = time.monotonic() + timeout

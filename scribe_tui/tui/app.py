@@ -25,7 +25,7 @@ from scribe_tui.config import Settings
 from scribe_tui.engine.api import Notice
 from scribe_tui.tui.engine_calls import AddRequest, Call, EngineCalls
 from scribe_tui.tui.failure_log import FailureEntry
-from scribe_tui.tui.job_query import JobQuery
+from scribe_tui.tui.job_query import WINDOW, JobQuery
 from scribe_tui.tui.keys import binding_ids, bound_keys, keymap_errors
 from scribe_tui.tui.palette import BindingCommands
 from scribe_tui.tui.reader import StateReader
@@ -63,8 +63,9 @@ class ScribeApp(App[int]):
     """The app's own errors (a failed command, a failed read), newest first."""
 
     def __init__(self, api: EngineWithStore, settings: Settings, *, clock: Callable[[], float] = time.time,
-                 poll_interval_s: float = 0.5, initial_request: AddRequest | None = None):
+                 poll_interval_s: float = 0.5, initial_request: AddRequest | None = None, jobs_window: int = WINDOW):
         super().__init__()
+        self.jobs_window = jobs_window
         self.initial_request = initial_request
         self.api = api
         self.settings = settings
@@ -73,7 +74,7 @@ class ScribeApp(App[int]):
         self.read_restart_s = READ_RESTART_S
         self.reader = StateReader(api)
         self.engine_calls = EngineCalls(api, self)
-        self.jobs_query = JobQuery()
+        self.jobs_query = JobQuery(window=jobs_window)
         self.detail_job_id: int | None = None
         self.read_seq = 0  # the number of the latest read started
         self.calls_done_seq = 0  # the latest read started when an engine call finished
@@ -81,10 +82,12 @@ class ScribeApp(App[int]):
         self._reading = False
         self._read_again = False  # something changed while a read ran: read again at once
         self._fresh = True  # the next read re-reads the Jobs window whatever the counts say
+        self._jobs_only = False  # the next read is of the Jobs window only (the query changed)
         self._timer: Timer | None = None
 
     def get_default_screen(self) -> Screen:
-        return MainScreen(self.engine_calls, clock=self.clock).data_bind(ScribeApp.state, ScribeApp.errors)
+        screen = MainScreen(self.engine_calls, clock=self.clock, window=self.jobs_window)
+        return screen.data_bind(ScribeApp.state, ScribeApp.errors)
 
     def on_mount(self) -> None:
         self.set_keymap(dict(self.settings.keymap))
@@ -113,8 +116,8 @@ class ScribeApp(App[int]):
             return
         self._reading = True
         self.read_seq += 1
-        request = ReadRequest(self.jobs_query, self.detail_job_id, fresh=self._fresh)
-        self._fresh = False
+        request = ReadRequest(self.jobs_query, self.detail_job_id, fresh=self._fresh, jobs_only=self._jobs_only)
+        self._fresh = self._jobs_only = False
         self.read_engine(self.read_seq, request)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=READ_GROUP, description="reading the engine's state")
@@ -142,7 +145,9 @@ class ScribeApp(App[int]):
         else:
             self._arm(0)
 
-    def refresh_jobs(self) -> None:
+    def refresh_jobs(self, *, jobs_only: bool = False) -> None:
+        """Read the Jobs window again at once (only it, when nothing but the query changed)."""
+        self._jobs_only = jobs_only and (self._jobs_only or not self._fresh)
         self._fresh = True
         self.refresh_now()
 
@@ -193,7 +198,7 @@ class ScribeApp(App[int]):
     @on(MainScreen.QueryChanged)
     def _query_changed(self, message: MainScreen.QueryChanged) -> None:
         self.jobs_query = message.query
-        self.refresh_jobs()
+        self.refresh_jobs(jobs_only=True)
 
     @on(MainScreen.DetailRequested)
     def _detail_requested(self, message: MainScreen.DetailRequested) -> None:

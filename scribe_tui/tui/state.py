@@ -30,18 +30,20 @@ class JobDetail:
 @dataclass(frozen=True)
 class JobsWindow:
     rows: tuple[JobRow, ...]  # in display order
-    matched: int  # jobs matching the filter (at least this many when ``more``)
-    more: bool = False  # more jobs match than were counted (a text filter over a full window)
+    matched: int  # jobs matching the filter
+    offset: int = 0  # how many matching jobs come before the first row
 
 
 @dataclass(frozen=True)
 class ReadRequest:
-    """What one read fetches: the Jobs query, the job open in the detail screen, and
-    whether the Jobs window must be read again even if no count moved (after a command)."""
+    """What one read fetches: the Jobs query, the job open in the detail screen, whether the
+    Jobs window must be read again even if no count moved (after a command), and whether the
+    Jobs window is all that is needed (the query changed: the rest of the last read stands)."""
 
     query: JobQuery
     detail_job_id: int | None = None
     fresh: bool = False
+    jobs_only: bool = False
 
 
 @dataclass(frozen=True)

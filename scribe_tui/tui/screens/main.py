@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Input, Static, Tab, Tabs
 from scribe_tui.store import FAILED_JOB_STATUSES
 from scribe_tui.tui.engine_calls import EngineCalls
 from scribe_tui.tui.failure_log import FailureEntry
-from scribe_tui.tui.job_query import FilterError, JobQuery, parse_filter
+from scribe_tui.tui.job_query import WINDOW, FilterError, JobQuery, parse_filter
 from scribe_tui.tui.keys import key_for
 from scribe_tui.tui.state import EngineState, JobsWindow
 from scribe_tui.tui.widgets.failures_table import FailuresTable
@@ -100,11 +100,11 @@ class MainScreen(Screen[None]):
     class AddRequested(Message):
         """Open the Add documents form."""
 
-    def __init__(self, engine_calls: EngineCalls, *, clock: Callable[[], float]) -> None:
+    def __init__(self, engine_calls: EngineCalls, *, clock: Callable[[], float], window: int = WINDOW) -> None:
         super().__init__()
         self.engine_calls = engine_calls
         self.clock = clock
-        self.query_state = JobQuery()
+        self.query_state = JobQuery(window=window)
         self._window: JobsWindow | None = None
 
     def compose(self) -> ComposeResult:
@@ -196,15 +196,20 @@ class MainScreen(Screen[None]):
     def _update_jobs_subtitle(self, total: int) -> None:
         shown = self.query_one(JobsTable).row_count
         window = self._window
-        matched = f"{window.matched:,}{'+' if window.more else ''}" if window else "?"
-        parts = [f"{shown:,} shown of {matched} matching · {total:,} jobs", f"sort: {self.query_state.order.name}"]
+        matched = f"{window.matched:,}" if window else "?"
+        first = window.offset + 1 if window and shown else 0
+        rows = f"{shown:,} shown" if first <= 1 else f"rows {first:,}–{first + shown - 1:,}"
+        parts = [f"{rows} of {matched} matching · {total:,} jobs", f"sort: {self.query_state.order}"]
         if self.query_state.filter.active:
             parts.append(f"filter: {self.query_state.filter.describe()}")
         self.query_one("#jobs-pane").border_subtitle = " · ".join(parts)
 
-    def set_query(self, query: JobQuery) -> None:
+    def set_query(self, query: JobQuery, *, keep_rows: bool = False) -> None:
+        """Ask for other rows; the rows shown stay until they come (their count too when the
+        window only moves)."""
         self.query_state = query
-        self._window = None
+        if not keep_rows:
+            self._window = None
         self.post_message(self.QueryChanged(query))
         self._update_jobs_subtitle(self.state.total if self.state else 0)
 
@@ -268,7 +273,7 @@ class MainScreen(Screen[None]):
 
     def action_cycle_sort(self) -> None:
         self.set_query(self.query_state.next_sort())
-        self.notify(f"Sorted by {self.query_state.order.name}", timeout=2)
+        self.notify(f"Sorted by {self.query_state.order}", timeout=2)
 
     def action_failures_only(self) -> None:
         current = self.query_state.filter
@@ -276,6 +281,19 @@ class MainScreen(Screen[None]):
         self.set_query(self.query_state.with_filter(replace(current, statuses=statuses)))
 
     # ---- events ---------------------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#jobs-table")
+    def _cursor_moved(self) -> None:
+        """Near either end of the window, move the window along (the cursor stays on its job).
+        The cursor is read now, not from the event: rows taken off the top while the window
+        moved also sent events, with rows the cursor has left since."""
+        window = self._window
+        if window is None or self.state is None or self.state.query != self.query_state:
+            return  # the rows of the current query are still on their way
+        cursor = self.query_one(JobsTable).cursor_row
+        scrolled = self.query_state.scrolled(cursor, len(window.rows), window.matched)
+        if scrolled is not None:
+            self.set_query(scrolled, keep_rows=True)
+
     @on(DataTable.RowSelected, "#jobs-table, #failures-table")
     def _row_chosen(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -1,4 +1,6 @@
-"""The Jobs table: one row per (document, language) job, keyed by job id."""
+"""The Jobs table: one row per (document, language) job, keyed by job id. A job that did not
+change since the last read keeps its cells (the same tuple, which the table skips without
+comparing), unless a cell reads the clock (a running job's elapsed time, a wait's countdown)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from textual.binding import Binding
 from scribe_tui.store import FAILED_JOB_STATUSES, UNFINISHED_JOB_STATUSES, JobRow
 from scribe_tui.tui import formatting
 from scribe_tui.tui.failure_log import split_job_error
-from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
+from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable
 
 STATUS_TONES = {"processing": "running", "completed": "ok", "failed": "error", "dead": "dead", "cancelled": "warning"}
 OPEN_JOB = Binding("enter", "select_cursor", "Detail", id="job-detail", show=False,
@@ -29,6 +31,12 @@ def error_summary(row: JobRow, now: float) -> str:
     if row.wait_reason and row.status in UNFINISHED_JOB_STATUSES:
         return f"waiting: {row.wait_reason} ({formatting.relative(row.wait_until, now)})"
     return ""
+
+
+def reads_the_clock(row: JobRow) -> bool:
+    """Whether the job's cells change with time alone: elapsed while running, a wait's countdown."""
+    running = bool(row.started_at) and not row.completed_at
+    return running or bool(row.wait_reason and row.status in UNFINISHED_JOB_STATUSES)
 
 
 def job_cells(row: JobRow, now: float, status: Text) -> tuple:
@@ -61,10 +69,23 @@ class JobsTable(KeyedTable):
         Column("error / waiting", "error", 18, grow=3),
     )
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._cells: dict[int, tuple[JobRow, tuple]] = {}  # job id -> the row and the cells last shown
+
     def show(self, jobs: Sequence[JobRow], now: float) -> bool:
-        rows: list[Row] = [(str(job.id), job_cells(job, now, self.toned(job.status, STATUS_TONES.get(job.status))))
-                           for job in jobs]
-        return self.sync(rows)
+        cells = {job.id: self._cells_of(job, now) for job in jobs}
+        self._cells = {job.id: (job, cells[job.id]) for job in jobs}
+        return self.sync([(str(job.id), cells[job.id]) for job in jobs])
+
+    def _cells_of(self, job: JobRow, now: float) -> tuple:
+        last = self._cells.get(job.id)
+        if last is not None and last[0] == job and not reads_the_clock(job):
+            return last[1]
+        return job_cells(job, now, self.toned(job.status, STATUS_TONES.get(job.status)))
+
+    def styles_changed(self) -> None:
+        self._cells.clear()
 
     @property
     def selected_job_id(self) -> int | None:

@@ -23,6 +23,9 @@ from scribe_tui.tui.widgets.columns import Column, Placed, fit_columns
 __all__ = ["Column", "KeyedTable", "Row"]
 
 SCROLLBAR = 1  # the vertical scrollbar's width, kept free whether it shows or not
+STALE_ROWS_REMOVED_ONE_BY_ONE = 8
+"""More stale rows than this and the table is cleared and filled again: DataTable.remove_row
+re-indexes every row, so removing 250 of 500 rows one by one took 3.8 s."""
 
 Row = tuple[str, Sequence[CellType]]
 """A row key and its cells, one per column, in column order."""
@@ -48,6 +51,7 @@ class KeyedTable(DataTable):
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
         self._rows: Sequence[Row] = ()
+        self._given: dict[str, Sequence[CellType]] = {}  # row key -> the cells it was last given (by identity)
         self._width = sum(c.width + 2 * self.cell_padding for c in self.COLUMNS)  # until it is laid out
         self._wants: dict[str, int] = {}
         self._placed: tuple[Placed, ...] = ()
@@ -57,6 +61,16 @@ class KeyedTable(DataTable):
         """``text`` in the theme's colour for ``tone`` (one of TONES; None: plain)."""
         style = self.get_component_rich_style(f"keyed-table--{tone}", partial=True) if tone else ""
         return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    def _theme_changed(self) -> None:
+        self._given.clear()  # toned cells are rebuilt with the new theme's colours
+        self.styles_changed()
+
+    def styles_changed(self) -> None:
+        """Toned cells now look different: a subclass that keeps cells forgets them."""
 
     # ---- columns --------------------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:
@@ -69,6 +83,7 @@ class KeyedTable(DataTable):
         if placed == self._placed:
             return False
         self.clear(columns=True)
+        self._given.clear()
         self._place(placed)
         self._sync(self._rows, selected, selected_index)
         return True
@@ -107,28 +122,31 @@ class KeyedTable(DataTable):
         return self._fit(selected, selected_index) or self._sync(rows, selected, selected_index)
 
     def _sync(self, rows: Sequence[Row], selected: str | None, selected_index: int) -> bool:
-        wanted = {key: cells for key, cells in rows}
         order = [key for key, _ in rows]
         with self.app.batch_update():
-            changed = self._remove_stale(wanted)
             current = [row.key.value for row in self.ordered_rows]
-            if [key for key in current if key in wanted] != [key for key in order if key in current]:
+            stale = _stale_rows(current, order)
+            if stale is None:  # start over: one clear, where removing many rows one by one re-indexes all each time
                 self.clear()
-                changed = True
+                self._given.clear()
+                changed = bool(current)
+            else:
+                for key in stale:
+                    self.remove_row(key)
+                changed = bool(stale)
             changed |= self._update_and_add(rows)
             self._restore_cursor(selected, selected_index)
         return changed
 
-    def _remove_stale(self, wanted: dict[str, Sequence[CellType]]) -> bool:
-        stale = [row_key for row_key in self.rows if row_key.value not in wanted]
-        for row_key in stale:
-            self.remove_row(row_key)
-        return bool(stale)
-
     def _update_and_add(self, rows: Sequence[Row]) -> bool:
         changed = False
         column_keys = list(self.columns)
+        given = self._given
+        self._given = {}
         for key, all_cells in rows:
+            self._given[key] = all_cells
+            if given.get(key) is all_cells:
+                continue  # the very cells the row already shows
             cells = [_as_text(all_cells[place.index]) for place in self._placed]
             if key not in self.rows:
                 self.add_row(*cells, key=key)
@@ -152,6 +170,17 @@ class KeyedTable(DataTable):
             index = 0
         if index != self.cursor_row:
             self.move_cursor(row=index, animate=False)
+
+
+def _stale_rows(current: list[str], order: list[str]) -> list[str] | None:
+    """The rows to remove so that ``current`` becomes ``order`` by appending the new rows; None
+    when that cannot be done, or only by removing more than STALE_ROWS_REMOVED_ONE_BY_ONE."""
+    wanted = set(order)
+    stale = [key for key in current if key not in wanted]
+    kept = [key for key in current if key in wanted]
+    if len(stale) > STALE_ROWS_REMOVED_ONE_BY_ONE or order[: len(kept)] != kept:
+        return None
+    return stale
 
 
 def _cell_width(cell: CellType) -> int:
