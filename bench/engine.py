@@ -98,19 +98,20 @@ def write_docs(root: Path, count: int, paragraphs: int = 1) -> Path:
     return root
 
 
-def config_file(tmp: Path, sim_url: str, *, limits: list[str], concurrency: int, workers: int | str) -> Path:
+def config_file(tmp: Path, sim_url: str, *, limits: list[str], concurrency: int, workers: int | str,
+                max_tokens: int = 50, provider: str = "sim") -> Path:
     path = tmp / "config.toml"
     path.write_text(f"""
-default_provider = "sim"
+default_provider = "{provider}"
 workers = {json.dumps(workers)}
 data_dir = "{tmp / 'data'}"
 output_dir = "{tmp / 'out'}"
 [chunking]
-max_tokens = 50
+max_tokens = {max_tokens}
 context_tokens = 10
 [cache]
 dir = "{tmp / 'cache'}"
-[providers.sim]
+[providers.{provider}]
 kind = "openai"
 base_url = "{sim_url}/v1"
 model = "bench"
@@ -122,6 +123,31 @@ timeout_s = 30
     return path
 
 
+def run_batch(config: Path, corpus: Path) -> tuple[float, float, dict[str, float]]:
+    """Translate ``corpus`` into Hebrew with a supervisor built from ``config``: (wall s from
+    launch, work s from the first chunk dispatched to the last output written, totals)."""
+    settings = load_settings(config)
+    configure_logging(settings.resolved_data_dir(), level="warning")  # keep stdout for the figures
+    supervisor = Supervisor(settings, read_cache=False)
+    supervisor.enqueue([corpus], ["he"])
+    first: list[float] = []
+    last: list[float] = []
+
+    def on_event(event: api.Event) -> None:
+        if isinstance(event, api.ChunkStarted) and not first:
+            first.append(time.perf_counter())
+        elif isinstance(event, api.JobFinished):
+            last[:] = [time.perf_counter()]
+
+    supervisor.add_listener(on_event)
+    started = time.perf_counter()
+    with supervisor:
+        supervisor.wait_until_drained()
+        totals = supervisor.totals()
+    wall = time.perf_counter() - started
+    return wall, (last[0] - first[0]) if first and last else wall, totals
+
+
 def run_case(name: str, *, docs: int, paragraphs: int, latency_ms: float, limits: list[str],
              concurrency: int, workers: int | str, bound_s: float | None) -> Result:
     sim = start_simulator_process(SimulatorConfig(latency_ms=latency_ms, limits=tuple(limits)))
@@ -131,33 +157,14 @@ def run_case(name: str, *, docs: int, paragraphs: int, latency_ms: float, limits
         with tempfile.TemporaryDirectory(prefix="scribe-bench-") as tmpdir:
             tmp = Path(tmpdir)
             corpus = write_docs(tmp / "corpus", docs, paragraphs)
-            settings = load_settings(config_file(tmp, sim.url, limits=limits, concurrency=concurrency, workers=workers))
-            configure_logging(tmp / "data", level="warning")  # keep stdout for the figures
-            supervisor = Supervisor(settings, read_cache=False)
-            supervisor.enqueue([corpus], ["he"])
-            first: list[float] = []
-            last: list[float] = []
-
-            def on_event(event: api.Event) -> None:
-                if isinstance(event, api.ChunkStarted) and not first:
-                    first.append(time.perf_counter())
-                elif isinstance(event, api.JobFinished):
-                    last[:] = [time.perf_counter()]
-
-            supervisor.add_listener(on_event)
-            started = time.perf_counter()
-            with supervisor:
-                supervisor.wait_until_drained()
-                totals = supervisor.totals()
-            wall = time.perf_counter() - started
-            chunks = int(totals["chunks_done"])
-            work = (last[0] - first[0]) if first and last else wall
+            config = config_file(tmp, sim.url, limits=limits, concurrency=concurrency, workers=workers)
+            wall, work, totals = run_batch(config, corpus)
         stats = sim.stats()
     finally:
         sampler.stop.set()
         sim.stop()
-    return Result(name, chunks, wall, work, bound_s, int(totals["rate_limited"]), int(stats.get("rate_limited", 0)),
-                  sampler.peak)
+    return Result(name, int(totals["chunks_done"]), wall, work, bound_s, int(totals["rate_limited"]),
+                  int(stats.get("rate_limited", 0)), sampler.peak)
 
 
 def ideal_bound(requests: int, *, latency_s: float, concurrency: int, windows: tuple[tuple[int, float], ...] = ()) -> float:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scribe_tui.cache import TranslationCache  # noqa: E402
 from scribe_tui.config import ProviderConfig, Settings  # noqa: E402
-from scribe_tui.limits.buckets import ProviderLimiter  # noqa: E402
+from scribe_tui.limits.buckets import Admission, ProviderLimiter  # noqa: E402
 from scribe_tui.limits.gateway import Gateway, Translated  # noqa: E402
 from scribe_tui.providers.base import Estimate, TranslationRequest, TranslationResult, Usage  # noqa: E402
 
@@ -46,7 +46,7 @@ def _acquire_loop(data_dir: str, seconds: float, raw: bool, barrier: Any, result
             if raw:  # pyrate-limiter alone (file lock + count + insert + commit)
                 ok = await kind.limiter.try_acquire_async("bench", 1, timeout=5)
             else:  # our acquire: the wait prediction read first, then the same acquisition
-                ok = await limiter.acquire(ONE) is None
+                ok = isinstance(await limiter.acquire(ONE), Admission)
             count += bool(ok)
         limiter.close()
         return count

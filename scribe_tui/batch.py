@@ -4,6 +4,7 @@ supervisor until the queue drains, print the summary, exit with the contract's c
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import sys
@@ -70,45 +71,40 @@ def _enqueue_only(args: argparse.Namespace) -> int:
     ctx.settings.require_api_keys([args.provider or ctx.settings.default_provider])
     commands = StoreCommands(ctx.settings)
     report, job_ids = _enqueue(commands.store, ctx, args, languages)
+    rewrite_missing_outputs(commands.store, job_ids)
     _print_enqueue_report(report, job_ids, ctx.json)
     return EXIT_OK if not report.errors else EXIT_FAILED
 
 
 def _enqueue(store: Any, ctx: CommandContext, args: argparse.Namespace, languages: list[str]) -> tuple[Any, list[int]]:
-    from scribe_tui.engine.api import EnqueueReport
-    from scribe_tui.engine.intake import enqueue_paths
+    from scribe_tui.engine.intake import enqueue_items, enqueue_paths
 
-    reports: list[EnqueueReport] = []
-    job_ids: list[int] = []
+    reports, job_ids = [], []
+    options = {"provider": args.provider, "output_dir": args.output_dir}
     if args.paths:
         report, ids = enqueue_paths(store, ctx.settings, args.paths, languages, priority=PRIORITIES[args.priority],
-                                    provider=args.provider, output_dir=args.output_dir)
+                                    **options)
         reports.append(report)
         job_ids += ids
     if getattr(args, "from_list", None):
-        report, ids = _enqueue_list(store, ctx, args)
-        reports.append(report)
+        items, bad = _list_items(args.from_list)
+        report, ids = enqueue_items(store, ctx.settings, items, **options)
+        reports.append(dataclasses.replace(report, errors=report.errors + bad))
         job_ids += ids
     return _merge(reports), job_ids
 
 
-def _enqueue_list(store: Any, ctx: CommandContext, args: argparse.Namespace) -> tuple[Any, list[int]]:
-    from scribe_tui.engine.api import EnqueueReport
-    from scribe_tui.engine.intake import enqueue_paths
+def _list_items(list_file: Path) -> tuple[list[Any], tuple[tuple[str, str], ...]]:
+    """The jobs a --from-list file asks for (one layout for the whole list) and its bad rows."""
+    from scribe_tui.engine.intake import IntakeItem, sources_for_rows
     from scribe_tui.job_list import read_job_list
 
-    rows, bad = read_job_list(args.from_list)
+    rows, bad = read_job_list(list_file)
     for line, reason in bad:
-        print(f"scribe-tui: {args.from_list}:{line}: {reason}", file=sys.stderr)
-    reports, ids = [], []
-    for row in rows:
-        report, row_ids = enqueue_paths(store, ctx.settings, [row.path], [row.language], priority=row.priority,
-                                        provider=args.provider, output_dir=args.output_dir)
-        reports.append(report)
-        ids += row_ids
-    merged = _merge(reports)
-    errors = merged.errors + tuple((f"{args.from_list}:{line}", reason) for line, reason in bad)
-    return EnqueueReport(merged.documents, merged.jobs_created, merged.jobs_existing, merged.skipped, errors), ids
+        print(f"scribe-tui: {list_file}:{line}: {reason}", file=sys.stderr)
+    sources = sources_for_rows([row.path for row in rows])
+    items = [IntakeItem(source, row.language, row.priority) for row in rows for source in sources[row.path]]
+    return items, tuple((f"{list_file}:{line}", reason) for line, reason in bad)
 
 
 def _merge(reports: list[Any]) -> Any:
@@ -117,25 +113,50 @@ def _merge(reports: list[Any]) -> Any:
     return EnqueueReport(
         documents=sum(r.documents for r in reports), jobs_created=sum(r.jobs_created for r in reports),
         jobs_existing=sum(r.jobs_existing for r in reports),
-        skipped=tuple(s for r in reports for s in r.skipped), errors=tuple(e for r in reports for e in r.errors))
+        skipped=tuple(s for r in reports for s in r.skipped), errors=tuple(e for r in reports for e in r.errors),
+        retargeted=sum(r.retargeted for r in reports), converted=tuple(c for r in reports for c in r.converted),
+        symlinks=tuple(s for r in reports for s in r.symlinks))
 
 
 def _print_enqueue_report(report: Any, job_ids: list[int], as_json: bool) -> None:
     if as_json:
         print(json.dumps({"documents": report.documents, "jobs_created": report.jobs_created,
                           "jobs_existing": report.jobs_existing, "job_ids": sorted(set(job_ids)),
-                          "skipped": list(report.skipped), "errors": [list(e) for e in report.errors]}))
+                          "retargeted": report.retargeted, "skipped": list(report.skipped),
+                          "symlinks_skipped": list(report.symlinks), "converted": converted_list(report),
+                          "errors": [list(e) for e in report.errors]}))
         return
     print(f"enqueued {report.jobs_created} new job(s) for {report.documents} document(s)"
           f" ({report.jobs_existing} already queued or done)", file=sys.stderr)
     _print_rejections(report)
 
 
+def converted_list(report: Any) -> list[dict[str, str]]:
+    return [{"path": path, "encoding": encoding} for path, encoding in report.converted]
+
+
 def _print_rejections(report: Any) -> None:
     if report.skipped:
         print(f"skipped {len(report.skipped)} file(s) with unsupported extensions", file=sys.stderr)
+    if report.symlinks:
+        print(f"skipped {len(report.symlinks)} symbolic link(s) inside directories (not followed; name a link "
+              f"as a PATH to translate its target): {', '.join(report.symlinks)}", file=sys.stderr)
+    if report.retargeted:
+        print(f"{report.retargeted} job(s) already in the queue now write to this run's output directory",
+              file=sys.stderr)
     for path, reason in report.errors:
         print(f"scribe-tui: {path}: {reason}", file=sys.stderr)
+
+
+def rewrite_missing_outputs(store: Any, job_ids: list[int]) -> None:
+    """A completed job whose output file is missing (deleted, or the job was just re-targeted
+    by -o) is written again from the store; no request is sent."""
+    from scribe_tui.engine.output import assemble
+
+    for job_id in set(job_ids):
+        job = store.job(job_id)
+        if job is not None and job.status == "completed" and job.output_path and not Path(job.output_path).exists():
+            assemble(store, job_id)
 
 
 class BatchRun:
@@ -161,7 +182,7 @@ class BatchRun:
         _print_rejections(report)
         scope |= set(job_ids)
         self.scope = scope
-        self._rewrite_missing_outputs(store, job_ids)
+        rewrite_missing_outputs(store, job_ids)
         previous = self._install_signal_handlers()
         observers = Observers(supervisor, settings)
         try:
@@ -172,6 +193,7 @@ class BatchRun:
             self._restore_signal_handlers(previous)
             observers.close_exporter()
         summary = build_summary(store, scope, supervisor.totals(), parked=supervisor.parked)
+        summary["converted"] = converted_list(report)
         observers.batch_finished(summary)
         observers.close()
         self._print_summary(summary)
@@ -188,15 +210,6 @@ class BatchRun:
                 if supervisor.wait_until_drained(timeout=0.25):
                     break
                 progress.update()
-
-    def _rewrite_missing_outputs(self, store: Any, job_ids: list[int]) -> None:
-        """A completed job whose output file was deleted is written again from the store."""
-        from scribe_tui.engine.output import assemble
-
-        for job_id in set(job_ids):
-            job = store.job(job_id)
-            if job is not None and job.status == "completed" and job.output_path and not Path(job.output_path).exists():
-                assemble(store, job_id)
 
     def _install_signal_handlers(self) -> dict[int, Any]:
         if threading.current_thread() is not threading.main_thread():

@@ -102,6 +102,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     ]
     if summary.get("output_dirs"):
         lines.append("translations in " + ", ".join(summary["output_dirs"]))
+    if summary.get("converted"):
+        files = ", ".join(f"{item['path']} ({item['encoding']})" for item in summary["converted"])
+        lines.append(f"converted {len(summary['converted'])} file(s) to UTF-8: {files}")
     if summary["cancelled"]:
         lines.append(f"{summary['cancelled']} job(s) cancelled")
     if summary["unfinished"]:

@@ -1,7 +1,9 @@
 """The translation cache: finished translations on disk (diskcache), shared by every process.
 
-A key is the sha256 of everything that decides a translation (provider kind, model, target
-language, prompt version, context, text, and the source language and glossary when set).
+A key is the sha256 of everything that decides a translation: who answers (provider kind,
+model and endpoint — the base URL, so a simulator's or a local model's output behind an
+``openai``-kind provider is never served to a run against the real API), target language,
+prompt version, context, text, and the source language and glossary when set.
 A value is stored as a JSON string of plain fields, never a pickled class, so entries survive
 code changes; an entry that cannot be read is dropped and counts as a miss. A broken cache
 never fails a translation: errors are logged and treated as misses.
@@ -27,7 +29,7 @@ from scribe_tui.providers.base import Usage
 
 log = structlog.get_logger(__name__)
 
-KEY_VERSION = 1  # bump when the key's encoding changes
+KEY_VERSION = 2  # bump when the key's encoding changes (2: the endpoint joined the key)
 _RECORD_VERSION = 1
 
 
@@ -61,10 +63,10 @@ class CachedTranslation:
 
 
 def cache_key(kind: str, model: str, target_language: str, prompt_version: str, context: str, text: str, *,
-              source_language: str = "auto", glossary: Mapping[str, str] | None = None) -> str:
+              source_language: str = "auto", glossary: Mapping[str, str] | None = None, endpoint: str = "") -> str:
     """sha256 hex of a canonical JSON encoding of every field (so no two field lists collide)."""
     canonical = json.dumps(
-        [KEY_VERSION, kind, model, target_language, prompt_version, source_language,
+        [KEY_VERSION, kind, model, endpoint, target_language, prompt_version, source_language,
          sorted((glossary or {}).items()), context, text],
         ensure_ascii=False, separators=(",", ":"),
     )

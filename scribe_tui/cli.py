@@ -23,6 +23,7 @@ processes, failures are retried and cached translations are never paid for twice
   scribe-tui translate PATH ... --to he   same as --batch; with --async only enqueue
   scribe-tui jobs list|retry|cancel       manage the queue
   scribe-tui status | progress | metrics | health | simulate
+  scribe-tui gc [--older-than DAYS] [--dry-run]   purge finished jobs past retention
 
 Exit codes: 0 all jobs completed, 1 some failed or dead-lettered, 2 usage or configuration
 error, 130 interrupted (work is kept and resumes on the next run).
@@ -40,7 +41,7 @@ def _commands() -> dict[str, Command]:
     return commands
 
 
-SUBCOMMAND_NAMES = ("translate", "jobs", "status", "progress", "metrics", "health", "simulate")
+SUBCOMMAND_NAMES = ("translate", "jobs", "status", "progress", "metrics", "health", "gc", "simulate")
 
 
 def main_parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ that names the file (or variable), the key and what is wrong.
 
 from __future__ import annotations
 
+import codecs
 import os
 import tomllib
 from contextvars import ContextVar
@@ -70,6 +71,10 @@ class LogConfig(_Section):
     backups: int = Field(3, ge=0)
 
 
+class RetentionConfig(_Section):
+    days: float = Field(30.0, ge=0, description="finished jobs older than this are purged; 0 keeps everything")
+
+
 class NotifyConfig(_Section):
     webhook_url: str | None = None
 
@@ -81,6 +86,8 @@ class ProviderConfig(_Section):
     api_key_env: str | None = None
     limits: list[RateLimit] = Field(default_factory=list)
     max_concurrency: int = Field(10, ge=1, le=1000)
+    quota_reset_day: int = Field(1, ge=1, le=31, description="billing day of the month when monthly quotas reset")
+    quota_from_s: float = Field(86_400.0, gt=0, description="limits this long or longer are calendar quotas")
     timeout_s: float = Field(60.0, gt=0)
     connect_timeout_s: float = Field(5.0, gt=0)
     fallback_providers: list[str] = Field(default_factory=list)
@@ -161,8 +168,11 @@ class Settings(BaseSettings):
     workers: int | Literal["auto"] = "auto"
     max_attempts: int = Field(5, ge=1, le=100)
     output_dir: Path = Path("translated")
+    # a bigger file fails alone at enqueue; SQLite keeps a value of at most 1 GB
+    max_file_mb: float = Field(50.0, gt=0, le=900, description="a bigger file fails alone at enqueue")
     data_dir: Path | None = None
     source_language: str = "auto"
+    source_encoding: str | None = None  # for sources neither UTF-8 nor BOM-marked; None: detect
     priorities: dict[str, int] = Field(default_factory=lambda: {"he": 10, "de": 5, "en": 0})
     chunking: ChunkingConfig = ChunkingConfig()
     cache: CacheConfig = CacheConfig()
@@ -171,6 +181,7 @@ class Settings(BaseSettings):
     engine: EngineConfig = EngineConfig()
     log: LogConfig = LogConfig()
     notify: NotifyConfig = NotifyConfig()
+    retention: RetentionConfig = RetentionConfig()
     metrics_port: int | None = Field(None, ge=0, le=65535)
     keymap: dict[str, str] = Field(default_factory=dict,
                                    description="TUI key binding id -> key(s), e.g. retry = 'ctrl+r'")
@@ -187,6 +198,17 @@ class Settings(BaseSettings):
         if isinstance(value, int) and value < 1:
             raise ValueError("workers must be at least 1")
         return value
+
+    @field_validator("source_encoding")
+    @classmethod
+    def _source_encoding(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return codecs.lookup(value.strip()).name
+        except LookupError:
+            raise ValueError(f"unknown encoding {value.strip()!r} (a Python codec name such as cp1252, "
+                             "latin-1 or shift_jis)") from None
 
     @field_validator("priorities")
     @classmethod
@@ -297,7 +319,7 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
 
 # Settings that command-line flags set, and the flag to name when their value is wrong.
 FLAG_NAMES = {"default_provider": "--provider", "workers": "--workers", "output_dir": "--output-dir",
-              "data_dir": "--data-dir", "metrics_port": "--metrics-port"}
+              "data_dir": "--data-dir", "metrics_port": "--metrics-port", "source_encoding": "--encoding"}
 
 
 def _flag_for(key_or_message: str, flags: dict[str, Any]) -> str | None:

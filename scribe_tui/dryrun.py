@@ -18,16 +18,16 @@ PROMPT_OVERHEAD_TOKENS = 80
 
 
 def estimate_corpus(ctx: CommandContext, paths: Sequence[Path]) -> dict[str, Any]:
-    from scribe_tui.documents import discover, estimate_tokens, parse_document
-    from scribe_tui.engine.intake import chunk_specs
+    from scribe_tui.documents import discover, estimate_tokens
+    from scribe_tui.engine.intake import chunk_specs, read_source
 
     discovery = discover(list(paths))
     documents = chunks = tokens_in = characters = 0
     errors = []
     for source in discovery.files:
         try:
-            document = parse_document(source.path.name, source.path.read_bytes())
-        except (DocumentError, OSError) as exc:
+            document, _ = read_source(source.path, ctx.settings)
+        except DocumentError as exc:
             errors.append((str(source.path), str(exc)))
             continue
         specs = chunk_specs(document, ctx.settings)

@@ -18,9 +18,11 @@ SIM_KEY_ENV = "SCRIBE_TEST_SIM_KEY"
 
 def write_config(tmp_path: Path, *, sim_url: str | None = None, limits: tuple[str, ...] = (),
                  workers: int | str = 2, max_concurrency: int = 8, max_attempts: int = 5,
-                 extra: str = "", provider_extra: str = "", max_tokens: int = 60,
-                 default_provider: str | None = None) -> Path:
-    """A config for tests: fast retries and heartbeats, private dirs, small chunks."""
+                 extra: str = "", provider_extra: str = "", provider_keys: str = "", max_tokens: int = 60,
+                 default_provider: str | None = None, heartbeat_timeout_s: float = 30) -> Path:
+    """A config for tests: fast retries and heartbeats, private dirs, small chunks. The heartbeat
+    timeout is long: on a loaded machine a worker can take seconds to import the openai SDK,
+    and the supervisor kills a worker that has not beaten within it (even one still starting)."""
     provider = ""
     if sim_url:
         provider = f"""
@@ -33,6 +35,7 @@ limits = {json.dumps(list(limits))}
 max_concurrency = {max_concurrency}
 timeout_s = 3
 connect_timeout_s = 2
+{provider_keys}
 [providers.sim.pricing.default]
 input_per_million_tokens = 0.15
 output_per_million_tokens = 0.60
@@ -58,7 +61,7 @@ failure_threshold = 4
 cooldown_s = 0.5
 [engine]
 heartbeat_s = 0.2
-heartbeat_timeout_s = 5
+heartbeat_timeout_s = {heartbeat_timeout_s}
 lease_s = 30
 shutdown_grace_s = 2
 [providers.demo]

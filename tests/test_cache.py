@@ -102,3 +102,9 @@ def test_default_directory_comes_from_the_settings(tmp_path: Path) -> None:
         assert cache.directory.name == "scribe-tui" and tmp_path.parent in cache.directory.parents
     finally:
         cache.close()
+
+
+def test_the_endpoint_changes_the_key() -> None:
+    args = [BASE[f] for f in ("kind", "model", "target_language", "prompt_version", "context", "text")]
+    local = cache_key(*args, endpoint="http://localhost:11434/v1")
+    assert local != cache_key(*args, endpoint="https://api.openai.com/v1") and local != _key()

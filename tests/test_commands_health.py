@@ -147,3 +147,17 @@ def test_health_in_a_real_process(base, simulator):
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["healthy"] is True
     assert SIM_KEY not in result.stdout + result.stderr
+
+
+def test_verbose_health_shows_the_adaptive_concurrency_cap(base, capsys, monkeypatch, simulator):
+    from scribe_tui.limits.provider_state import ProviderStateStore
+
+    monkeypatch.setenv("SIM_TEST_KEY", SIM_KEY)
+    extra = (f'[providers.sim]\nkind = "openai"\nbase_url = "{simulator.url}/v1"\napi_key_env = "SIM_TEST_KEY"\n'
+             'max_concurrency = 12\n')
+    state = ProviderStateStore(base / "data")
+    state.execute("UPDATE provider_state SET cap = 3 WHERE name = :name", {"name": "sim"})  # lowered after overload
+    state.close()
+    code, out, _ = run_cli(capsys, "health", "--verbose", *_common(base, extra))
+    assert code == 0, out
+    assert "concurrency: 3 of 12 in flight" in out and "concurrency lowered to 3 of 12" in out

@@ -63,18 +63,45 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_explicit_files_keep_their_name_and_duplicates_are_listed_once(tmp_path: Path) -> None:
     make_tree(tmp_path, ["docs/one.txt", "docs/two.md", "docs/.secret.txt"])
+    found = discover([tmp_path / "docs" / "one.txt", tmp_path / "docs" / ".secret.txt"])
+    assert [(s.path.name, s.relative.as_posix()) for s in found.files] == [
+        ("one.txt", "one.txt"), (".secret.txt", ".secret.txt"),
+    ]
+    # A directory and a file inside it: laid out relative to their common parent, listed once.
     found = discover([tmp_path / "docs" / "one.txt", tmp_path / "docs", tmp_path / "docs" / ".secret.txt"])
     assert [(s.path.name, s.relative.as_posix()) for s in found.files] == [
-        ("one.txt", "one.txt"), ("two.md", "two.md"), (".secret.txt", ".secret.txt"),
+        ("one.txt", "docs/one.txt"), ("two.md", "docs/two.md"), (".secret.txt", "docs/.secret.txt"),
     ]
     assert found.skipped == []
 
 
-def test_symlinked_directories_are_not_followed(tmp_path: Path) -> None:
-    make_tree(tmp_path, ["real/a.txt"])
+def test_several_paths_are_laid_out_relative_to_their_common_parent(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    make_tree(tmp_path, ["a/x.txt", "b/x.txt", "c/d/y.md"])
+    monkeypatch.chdir(tmp_path)
+    found = discover([Path("a/x.txt"), Path("b/x.txt"), Path("c")])
+    assert [output_path(Path("/out"), "he", s).as_posix() for s in found.files] == [
+        "/out/he/a/x.txt", "/out/he/b/x.txt", "/out/he/c/d/y.md",
+    ]
+    assert all(s.root == tmp_path for s in found.files)
+
+
+def test_symlinks_inside_directories_are_skipped_with_a_note(tmp_path: Path) -> None:
+    make_tree(tmp_path, ["real/a.txt", "outside/secret.txt", "outside/dir/b.txt"])
     (tmp_path / "real" / "loop").symlink_to(tmp_path / "real", target_is_directory=True)
+    (tmp_path / "real" / "notes.txt").symlink_to(tmp_path / "outside" / "secret.txt")
+    (tmp_path / "real" / "more").symlink_to(tmp_path / "outside" / "dir", target_is_directory=True)
     found = discover([tmp_path / "real"])
     assert [s.relative.as_posix() for s in found.files] == ["a.txt"]
+    assert sorted(p.name for p in found.symlinks) == ["loop", "more", "notes.txt"]
+    assert found.skipped == []
+
+
+def test_a_symlink_named_as_a_path_is_followed(tmp_path: Path) -> None:
+    make_tree(tmp_path, ["outside/secret.txt"])
+    (tmp_path / "link.txt").symlink_to(tmp_path / "outside" / "secret.txt")
+    [source] = discover([tmp_path / "link.txt"]).files
+    assert source.relative == Path("link.txt")
 
 
 def test_output_path_layout(tmp_path: Path) -> None:

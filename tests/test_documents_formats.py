@@ -7,6 +7,7 @@ import json
 import pytest
 
 from scribe_tui.documents import make_chunks, parse_document, render_document
+from scribe_tui.documents.reader import utf8_source
 from scribe_tui.errors import DocumentError
 
 
@@ -94,12 +95,14 @@ def test_markdown_segments_exclude_code_and_markers() -> None:
     document = parse_document("lecture.md", LECTURE.encode())
     assert document.segments == [
         "Heading one",
-        "Intro paragraph with `inline code`\nover two lines.",
+        "Intro paragraph with ⟦1⟧\nover two lines.",
         "first item",
-        "done item\n  continues here",
+        "done item\ncontinues here",
         "numbered",
-        "> a quote",
+        "a quote",
     ]
+    assert document.protected[1] == ("`inline code`",)
+    assert document.prefixes[3] == ("  ",)
 
 
 def test_markdown_translation_keeps_structure_and_code_fences() -> None:
@@ -128,6 +131,65 @@ def test_unclosed_fence_runs_to_the_end_of_the_file() -> None:
 def test_list_continuation_is_prose_not_code() -> None:
     document = parse_document("a.md", b"- item\n\n    continued paragraph\n\n    code after prose\n")
     assert "continued paragraph" in document.segments
+
+
+def md_segments(text: str) -> list[str]:
+    return parse_document("a.md", text.encode()).segments
+
+
+def test_indented_code_inside_a_list_item_is_not_translated() -> None:
+    segments = md_segments("1. Install it:\n\n       pip install scribe-tui\n\n2. Run it.\n")
+    assert segments == ["Install it:", "Run it."]
+
+
+def test_fenced_code_inside_a_block_quote_or_an_alert_is_not_translated() -> None:
+    text = "> [!TIP]\n> Run this first:\n>\n> ```bash\n> make install\n> ```\n\n> ~~~\n> quoted code\n> ~~~\n"
+    document = parse_document("a.md", text.encode())
+    assert document.segments == ["Run this first:"]
+    out = translate(document, he).decode()
+    assert out == text.replace("Run this first:", "[he] Run this first:")
+
+
+def test_footnote_definitions_and_their_continuation_paragraphs_are_translated() -> None:
+    text = "A claim.[^note]\n\n[^note]: The source of it,\n    on two lines.\n\n    A second paragraph of the note.\n"
+    document = parse_document("a.md", text.encode())
+    assert document.segments == ["A claim.⟦1⟧", "The source of it,\non two lines.", "A second paragraph of the note."]
+    out = translate(document, he).decode()
+    assert "[^note]: [he] The source of it,\n    [he] on two lines.\n\n    [he] A second paragraph" in out
+
+
+def test_a_leading_rule_followed_by_prose_is_not_front_matter() -> None:
+    text = "---\n__Bold :)__\n\nFirst section.\n\n---\n\nSecond section.\n"
+    assert md_segments(text) == ["__Bold :)__", "First section.", "Second section."]
+    assert md_segments("---\ntitle: Real front matter\n---\n\nBody.\n") == ["Body."]
+
+
+def test_html_blocks_translate_text_nodes_and_alt_title_only() -> None:
+    text = ('<div align="center">\n  <img src="https://x.org/logo.png" alt="Our logo" width="80">\n'
+            '  <p>Hello <b>world</b>, run <code>make it</code> for {{ version }}.</p>\n'
+            '  <a href="/docs" title="Read the docs">Documentation</a>\n  <!-- keep this -->\n</div>\n')
+    document = parse_document("a.md", text.encode())
+    assert document.segments == ["Our logo", "Hello ⟦1⟧world⟦2⟧, run ⟦3⟧ for ⟦4⟧.", "Read the docs", "Documentation⟦1⟧"]
+    out = translate(document, str.upper).decode()
+    assert out == (text.replace("Our logo", "OUR LOGO").replace("Hello", "HELLO").replace("world", "WORLD")
+                   .replace(", run", ", RUN").replace(" for {{", " FOR {{").replace("Read the docs", "READ THE DOCS")
+                   .replace(">Documentation<", ">DOCUMENTATION<"))
+
+
+def test_data_uris_urls_and_inline_code_are_never_sent_and_come_back_byte_identical() -> None:
+    blob = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    text = (f"See ![chart](data:image/png;base64,{blob}) and https://example.com/a_(b)?q=1.\n"
+            "Call `render(x)` or visit <https://auto.link>.\n")
+    document = parse_document("a.md", text.encode())
+    sent = "\n".join(document.segments)
+    assert blob not in sent and "example.com" not in sent and "render(x)" not in sent and "auto.link" not in sent
+    out = translate(document, lambda t: t.upper()).decode()
+    assert f"data:image/png;base64,{blob}" in out and "https://example.com/a_(b)?q=1" in out
+    assert "`render(x)`" in out and "<https://auto.link>" in out and "SEE ![CHART]" in out
+
+
+def test_a_paragraph_of_nothing_but_a_link_is_not_sent() -> None:
+    assert md_segments("Text.\n\nhttps://example.com/only-a-url\n\n`only code`\n") == ["Text."]
 
 
 # ---- srt ---------------------------------------------------------------------------------------
@@ -213,6 +275,42 @@ def test_vtt_headers_notes_and_identifiers_are_kept() -> None:
     assert out == VTT.replace(b"Hi <b>there</b>", b"HI <B>THERE</B>").replace(b"Bye", b"BYE")
 
 
+YOUTUBE_DL_VTT = b"""WEBVTT
+Kind: captions
+Language: en
+
+00:00:00.320 --> 00:00:02.800 align:start position:0%
+so today we are going to talk
+00:00:02.800 --> 00:00:05.120 align:start position:0%
+about the weather and
+the budget
+00:00:05.120 --> 00:00:07.000 align:start position:0%
+thank you
+"""
+
+
+def test_a_vtt_cue_ends_at_the_next_timing_line_even_without_a_blank_line() -> None:
+    document = parse_document("yt.vtt", YOUTUBE_DL_VTT)
+    assert document.segments == ["so today we are going to talk", "about the weather and\nthe budget", "thank you"]
+    out = translate(document, he)
+    lines = out.decode().splitlines()
+    assert [line for line in lines if "-->" in line] == [
+        line for line in YOUTUBE_DL_VTT.decode().splitlines() if "-->" in line]
+    assert lines[5] == "[he] so today we are going to talk" and lines[-1] == "[he] thank you"
+
+
+def test_an_srt_cue_ends_at_the_next_number_and_timing_line() -> None:
+    source = b"1\n00:00:01,000 --> 00:00:02,000\nfirst\n2\n00:00:02,000 --> 00:00:03,000\nsecond\n"
+    document = parse_document("a.srt", source)
+    assert document.segments == ["first", "second"]
+    assert translate(document, he) == source.replace(b"first", b"[he] first").replace(b"second", b"[he] second")
+
+
+def test_a_bad_timing_line_in_back_to_back_cues_names_its_line() -> None:
+    with pytest.raises(DocumentError, match=r"line 5 \(cue 2\): bad timestamp"):
+        parse_document("b.vtt", b"WEBVTT\n\n00:01.000 --> 00:02.000\nhi\n00:02.000 --> nope\nthere\n")
+
+
 # ---- json --------------------------------------------------------------------------------------
 
 
@@ -252,9 +350,11 @@ def test_json_text_with_a_blank_line_round_trips() -> None:
 
 BAD_INPUT = [
     ("a.txt", b"hello\x00world", "a.txt: binary file (NUL byte at offset 5)"),
-    ("a.txt", b"caf\xe9 au lait", "a.txt: not UTF-8 (byte 0xe9 at offset 3)"),
-    ("a.txt", b"\xef\xbb\xbfok \xff", "a.txt: not UTF-8 (byte 0xff at offset 6)"),
-    ("a.txt", b"\xff\xfeh\x00i\x00", "a.txt: UTF-16 text is not supported; save the file as UTF-8"),
+    ("a.txt", bytes(range(0x80, 0x100)) * 3,
+     "a.txt: not UTF-8 (byte 0x80 at offset 0), and no other text encoding fits; name it with --encoding"),
+    ("a.txt", b"\xef\xbb\xbfok \xff", "a.txt: not valid UTF-8 (byte 0xff at offset 6)"),
+    ("a.txt", b"\xff\xfeh\x00i", "a.txt: not valid UTF-16 (byte 0x69 at offset 4)"),
+    ("a.txt", b"\xff\xfeh\x00\x00\x00", "a.txt: binary file (NUL character at offset 1)"),
     ("a.txt", b"", "a.txt: empty file"),
     ("a.md", b"  \n\n\t\n", "a.md: empty file"),
     ("a.md", b"```\ncode only\n```\n", "a.md: no translatable text"),
@@ -291,3 +391,37 @@ def test_bad_input_is_a_document_error_with_the_reason(name: str, data: bytes, r
 
 def test_extension_is_case_insensitive() -> None:
     assert parse_document("SHOUT.TXT", b"hi").format == "txt"
+
+
+# ---- encodings ---------------------------------------------------------------------------------
+
+SRT_TEXT = "1\r\n00:00:01,000 --> 00:00:02,500\r\nCafé crème, déjà vu — naïve « façade ».\r\n\r\n" \
+           "2\r\n00:00:03,000 --> 00:00:04,000\r\nשלום · Grüße\r\n"
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32", "utf-32-be"])
+def test_bom_marked_utf16_and_utf32_are_read_and_written_back_as_utf8(codec: str) -> None:
+    bom = {"utf-16-be": b"\xfe\xff", "utf-32-be": b"\x00\x00\xfe\xff"}.get(codec, b"")
+    data = bom + SRT_TEXT.encode(codec)
+    document = parse_document("film.srt", data)
+    assert document.segments == ["Café crème, déjà vu — naïve « façade ».", "שלום · Grüße"]
+    assert document.converted and document.crlf and document.bom
+    chunks = make_chunks(document.segments, 200, 10)
+    out = render_document(document, chunks, {c.index: c.text for c in chunks})
+    assert out == b"\xef\xbb\xbf" + SRT_TEXT.encode("utf-8")
+
+
+def test_a_legacy_encoding_is_detected_and_converted() -> None:
+    latin = SRT_TEXT.replace("שלום · ", "")
+    document = parse_document("film.srt", latin.encode("cp1252"))
+    assert document.encoding == "cp1252" and document.converted and not document.bom
+    assert document.segments == ["Café crème, déjà vu — naïve « façade ».", "Grüße"]
+    assert utf8_source(document, latin.encode("cp1252")) == latin.encode("utf-8")
+
+
+def test_an_encoding_named_by_the_user_replaces_detection_but_never_beats_utf8() -> None:
+    hebrew = "1\n00:00:01,000 --> 00:00:02,000\nשלום עולם, זה מבחן.\n"
+    assert parse_document("a.srt", hebrew.encode("cp1255"), encoding="cp1255").segments == ["שלום עולם, זה מבחן."]
+    assert parse_document("a.srt", hebrew.encode("utf-8"), encoding="cp1255").encoding == "utf-8"
+    with pytest.raises(DocumentError, match=r"a.srt: not valid CP1255"):
+        parse_document("a.srt", b"1\n00:00:01,000 --> 00:00:02,000\n\xfd\xfe\xff\n", encoding="cp1255")

@@ -110,7 +110,9 @@ fallback_providers = ["sim"]
             providers = {p.name: p for p in supervisor.snapshot().providers}
         assert providers["primary"].circuit in ("open", "half_open")
         assert_translated(corpus, tmp_path / "out", "de")
-        assert down.stats()["requests_total"] <= 10  # the breaker stopped the hammering
+        # The breaker stopped the hammering: the first burst (max_concurrency, 10), the cap
+        # halving to one (5, 2, 1), then failure_threshold (4) at the floor — about 22.
+        assert down.stats()["requests_total"] <= 30
     finally:
         down.stop()
         up.stop()

@@ -1,4 +1,4 @@
-"""Unit tests of the engine's pure decisions: autoscaling targets and provider routing."""
+"""Unit tests of the engine's pure decisions: autoscaling targets, provider routing, and how a 429 is counted."""
 
 from __future__ import annotations
 
@@ -83,3 +83,17 @@ def test_round_robin_alternates_among_open_providers(tmp_path: Path) -> None:
     assert picks == ["a", "b", "c", "a", "b", "c"]
     picks = [router.choose("a", {"b": 50}, now=1)[0] for _ in range(4)]
     assert "b" not in picks and set(picks) == {"a", "c"}
+
+
+def test_a_429_is_counted_apart_and_reported_for_the_metrics() -> None:
+    from scribe_tui.config import Settings
+    from scribe_tui.engine import api
+    from scribe_tui.engine.recorder import OutcomeRecorder
+    from scribe_tui.store import MetricRow
+
+    events: list[api.Event] = []
+    recorder = OutcomeRecorder(Settings(), None, None, None, events.append, max_cost_usd=None)  # type: ignore[arg-type]
+    for outcome in ("ok", "rate_limited", "rate_limited"):
+        recorder.on_metric(MetricRow(ts=0.0, provider="demo", model="m", outcome=outcome, duration_ms=1.0))
+    assert recorder.totals.requests == 3 and recorder.totals.rate_limited == 2 and recorder.totals.retries == 0
+    assert [type(e).__name__ for e in events] == ["RateLimitHit", "RateLimitHit"]

@@ -9,8 +9,9 @@ call does.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,22 @@ def make_settings(tmp_path: Path, limits: list[str] | None = None, name: str = "
 
 def request(text: str = "Hello world.", language: str = "de", context: str = "") -> TranslationRequest:
     return TranslationRequest(text=text, target_language=language, context=context)
+
+
+def in_another_process(target: Callable[..., Any], *args: Any, timeout: float = 90.0) -> Any:
+    """Run ``target(*args)`` (a module-level function) in a freshly spawned interpreter, as a
+    worker process would, and return what it returns (something picklable)."""
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    proc = ctx.Process(target=_run_and_report, args=(target, args, results))
+    proc.start()
+    try:
+        return results.get(timeout=timeout)
+    finally:
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+
+
+def _run_and_report(target: Callable[..., Any], args: tuple[Any, ...], results: Any) -> None:
+    results.put(target(*args))

@@ -29,7 +29,8 @@ from scribe_tui.providers.base import (
     RateLimited,
     RetryableError,
 )
-from tests.test_gateway_fakes import FakeProvider, make_settings, request
+from scribe_tui.limits.adaptive import PROBE_PATIENCE, SETTLE_S
+from tests.test_gateway_fakes import FakeProvider, in_another_process, make_settings, request
 
 LONG_TEXT = (
     "The first paragraph talks about the weather and goes on for a while.\n"
@@ -134,72 +135,158 @@ async def test_a_chunk_over_a_token_limit_is_split_before_any_call(tmp_path: Pat
     assert all(len(call.text) < len(LONG_TEXT) for call in provider.calls)
 
 
-async def test_a_429_pauses_the_provider_for_every_gateway(tmp_path: Path) -> None:
+def _translate_in_this_process(tmp: str) -> dict[str, object]:
+    """Another worker process: one call through its own gateway on the same data directory."""
+
+    async def main() -> dict[str, object]:
+        provider = FakeProvider()
+        gateway = Gateway(make_settings(Path(tmp)), Path(tmp) / "data", {"fake": provider}, cache=None)
+        outcome = await gateway.translate("fake", request())
+        await gateway.aclose()
+        return {"outcome": type(outcome).__name__, "reason": getattr(outcome, "reason", None),
+                "until": getattr(outcome, "until", None), "calls": len(provider.calls),
+                "error": str(getattr(outcome, "error", ""))}
+
+    return asyncio.run(main())
+
+
+async def test_a_429_pauses_the_provider_for_every_process_without_burning_an_attempt(tmp_path: Path) -> None:
     records: list[RequestRecord] = []
-    provider = FakeProvider(script=[RateLimited("slow down", status=429, retry_after_s=0.4)])
+    provider = FakeProvider(script=[RateLimited("slow down", status=429, retry_after_s=30.0)])
     first = _gateway(tmp_path, provider, records=records)
     outcome = await first.translate("fake", request(), attempt=2)
-    assert isinstance(outcome, RetryLater) and outcome.delay_s >= 0.4
+    assert isinstance(outcome, Deferred) and outcome.reason == "rate_limited"  # not a RetryLater: no attempt burnt
+    assert outcome.until == pytest.approx(time.time() + 30, abs=5)
     assert records[0].outcome == "rate_limited" and records[0].status_code == 429
-    other_provider = FakeProvider()
-    second = _gateway(tmp_path, other_provider)  # another process's gateway
-    paused = await second.translate("fake", request())
-    assert isinstance(paused, Deferred) and paused.reason == "paused"
-    assert paused.until == pytest.approx(time.time() + 0.4, abs=0.2)
-    assert other_provider.calls == []
-    await asyncio.sleep(paused.until - time.time() + 0.05)
-    assert isinstance(await second.translate("fake", request()), Translated)
+    assert isinstance(await first.translate("fake", request()), Deferred) and len(provider.calls) == 1
+    elsewhere = await asyncio.to_thread(in_another_process, _translate_in_this_process, str(tmp_path))
+    assert elsewhere["outcome"] == "Deferred" and elsewhere["reason"] == "paused"
+    assert elsewhere["until"] == pytest.approx(outcome.until, abs=1.0) and elsewhere["calls"] == 0
     await first.aclose()
-    await second.aclose()
     (status,) = [s for s in provider_snapshot(tmp_path / "data", first.settings) if s.name == "fake"]
-    assert status.rate_limited == 1 and status.requests == 2
+    assert status.rate_limited == 1 and status.requests == 1
 
 
-async def test_a_429_without_retry_after_pauses_for_the_backoff(tmp_path: Path) -> None:
-    gateway = _gateway(tmp_path, FakeProvider(script=[RateLimited("slow down", status=429)]))
-    outcome = await gateway.translate("fake", request(), attempt=1)  # 2nd failure: backoff cap 1.0 s
-    view = gateway.state.get("fake", fresh=True)
+async def test_a_429_pause_ends_and_the_next_call_goes_through(tmp_path: Path) -> None:
+    provider = FakeProvider(script=[RateLimited("slow down", status=429, retry_after_s=0.3)])
+    gateway = _gateway(tmp_path, provider)
+    paused = await gateway.translate("fake", request())
+    assert isinstance(paused, Deferred) and paused.reason == "rate_limited"
+    await asyncio.sleep(max(0.0, paused.until - time.time()) + 0.05)
+    assert isinstance(await gateway.translate("fake", request()), Translated)
     await gateway.aclose()
-    assert isinstance(outcome, RetryLater) and outcome.delay_s >= 1.0
-    assert view.paused_until == pytest.approx(time.time() + 1.0, abs=0.3)
 
 
-async def test_breaker_opens_defers_without_calling_then_probes_and_closes(tmp_path: Path) -> None:
-    outage = [RetryableError("unavailable", status=503)] * 3
+async def test_a_429_without_retry_after_pauses_for_a_backoff_that_grows(tmp_path: Path) -> None:
+    script = [RateLimited("slow down", status=429)] * 2
+    gateway = _gateway(tmp_path, FakeProvider(script=script))
+    before_first = time.time()
+    first = await gateway.translate("fake", request(), attempt=4)
+    gateway._lanes["fake"].paused_until = 0.0  # as if the pause had run out
+    await gateway.books.run(lambda: gateway._book_state.execute(
+        "UPDATE provider_state SET paused_until = 0 WHERE name = :name", {"name": "fake"}))
+    before_second = time.time()
+    second = await gateway.translate("fake", request(), attempt=4)
+    after = time.time()
+    await gateway.aclose()
+    assert isinstance(first, Deferred) and isinstance(second, Deferred)
+    # base 0.5 s, then 1.0 s: the run of 429s decides, not the chunk's attempts (4 burnt: 8 s)
+    assert before_first + 0.5 <= first.until <= before_second + 0.5
+    assert before_second + 1.0 <= second.until <= after + 1.0
+
+
+class SteppedClock:
+    """Wall time plus whatever the test skips ahead (a retry's backoff, without waiting)."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.skipped
+
+    def skip(self, seconds: float = SETTLE_S + 0.05) -> None:
+        self.skipped += seconds
+
+
+async def test_the_breaker_opens_only_after_failures_at_the_floor_of_the_cap(tmp_path: Path) -> None:
+    outage = [RetryableError("unavailable", status=503)] * 6
     provider = FakeProvider(script=outage)
-    gateway = _gateway(tmp_path, provider)  # threshold 3, cool-down 0.3 s
-    for attempt in range(3):
+    clock = SteppedClock()
+    gateway = _gateway(tmp_path, provider, clock=clock, provider_options={"max_concurrency": 4})  # threshold 3
+    caps = []
+    for attempt in range(5):
+        if attempt:
+            clock.skip()  # the chunk's backoff: by then the last change of the cap has settled
         assert isinstance(await gateway.translate("fake", request(f"t{attempt}"), attempt=attempt), RetryLater)
-    deferred = await gateway.translate("fake", request("t3"))
+        caps.append(gateway.state.get("fake", fresh=True).cap)
+    assert caps == [2, 1, 1, 1, 1]  # halved to the floor; then the failures at the floor count
+    assert gateway.state.get("fake", fresh=True).circuit == "open"  # 3 at the floor
+    deferred = await gateway.translate("fake", request("t5"))
     assert isinstance(deferred, Deferred) and deferred.reason == "circuit_open"
-    assert len(provider.calls) == 3  # no request while open
-    await asyncio.sleep(deferred.until - time.time() + 0.05)
-    probe = await gateway.translate("fake", request("t3"))
-    assert isinstance(probe, Translated)
+    assert len(provider.calls) == 5  # no request while open
+    clock.skip(deferred.until - clock() + 0.01)
+    probe = await gateway.translate("fake", request("t5"))
+    assert isinstance(probe, RetryLater)  # the probe failed too (the 6th scripted 503): open again
+    clock.skip(gateway.state.get("fake", fresh=True).open_until - clock() + 0.01)
+    assert isinstance(await gateway.translate("fake", request("t6")), Translated)
+    await gateway.books.drain()  # a success's bookkeeping is not waited for by the call
     assert gateway.state.get("fake", fresh=True).circuit == "closed"
     await gateway.aclose()
+
+
+async def test_failures_right_after_the_cap_changed_do_not_count_again(tmp_path: Path) -> None:
+    provider = FakeProvider(script=[RetryableError("unavailable", status=503)] * 3)
+    gateway = _gateway(tmp_path, provider, provider_options={"max_concurrency": 8})
+    for attempt in range(3):  # back to back: sent before the first halving could reach dispatch
+        assert isinstance(await gateway.translate("fake", request(f"t{attempt}"), attempt=attempt), RetryLater)
+    view = gateway.state.get("fake", fresh=True)
+    await gateway.aclose()
+    assert view.cap == 4 and view.consecutive_failures == 0
+
+
+async def test_a_burst_of_failures_from_one_instant_halves_the_cap_once_and_never_opens(tmp_path: Path) -> None:
+    provider = FakeProvider(script=[RetryableError("busy", status=503)] * 8, latency_s=0.05)
+    gateway = _gateway(tmp_path, provider, provider_options={"max_concurrency": 8})
+    outcomes = await asyncio.gather(*(gateway.translate("fake", request(f"b{i}")) for i in range(8)))
+    view = gateway.state.get("fake", fresh=True)
+    await gateway.aclose()
+    assert all(isinstance(o, RetryLater) for o in outcomes)
+    assert view.cap == 4 and view.circuit == "closed" and view.consecutive_failures == 0
+
+
+async def test_sustained_success_raises_the_cap_a_window_at_a_time_and_slowly_back_to_the_ceiling(
+        tmp_path: Path) -> None:
+    provider = FakeProvider(script=[RetryableError("busy", status=503)])
+    gateway = _gateway(tmp_path, provider, provider_options={"max_concurrency": 8})
+    await gateway.translate("fake", request("fails"))  # overloaded at 8: halved to 4, 8 remembered
+    caps = []
+    for i in range(4 + 5 + 6 + 7 * PROBE_PATIENCE):
+        assert isinstance(await gateway.translate("fake", request(f"ok{i}")), Translated)
+        await gateway.books.drain()
+        caps.append(gateway.state.get("fake", fresh=True).cap)
+    await gateway.aclose()
+    assert caps[3] == 5 and caps[8] == 6 and caps[14] == 7  # one window of successes per step…
+    assert caps[-2] == 7 and caps[-1] == 0  # …but PROBE_PATIENCE windows for the step to the ceiling
 
 
 async def test_rate_limits_and_client_errors_do_not_trip_the_breaker(tmp_path: Path) -> None:
     script = [RateLimited("slow", status=429, retry_after_s=0.0), ChunkRejected("bad", status=400)] * 3
     gateway = _gateway(tmp_path, FakeProvider(script=script))
     outcomes = [await gateway.translate("fake", request(f"x{i}")) for i in range(6)]
-    assert [type(o).__name__ for o in outcomes] == ["RetryLater", "Unretryable"] * 3
-    assert gateway.state.get("fake", fresh=True).consecutive_failures == 0
+    assert [type(o).__name__ for o in outcomes] == ["Deferred", "Unretryable"] * 3
+    view = gateway.state.get("fake", fresh=True)
+    assert view.consecutive_failures == 0 and view.cap == 0
     await gateway.aclose()
 
 
-async def test_401_disables_the_provider_everywhere(tmp_path: Path) -> None:
+async def test_401_disables_the_provider_in_every_process(tmp_path: Path) -> None:
     provider = FakeProvider(script=[ProviderUnavailable("invalid api key", status=401)])
     first = _gateway(tmp_path, provider)
     outcome = await first.translate("fake", request())
     assert isinstance(outcome, ProviderDisabled) and outcome.error.status == 401
-    other = FakeProvider()
-    second = _gateway(tmp_path, other)
-    again = await second.translate("fake", request())
-    assert isinstance(again, ProviderDisabled) and "401" in str(again.error) and other.calls == []
+    elsewhere = await asyncio.to_thread(in_another_process, _translate_in_this_process, str(tmp_path))
+    assert elsewhere["outcome"] == "ProviderDisabled" and "401" in str(elsewhere["error"]) and elsewhere["calls"] == 0
     await first.aclose()
-    await second.aclose()
     (status,) = [s for s in provider_snapshot(tmp_path / "data", first.settings) if s.name == "fake"]
     assert status.circuit == "disabled" and "API key" in status.note
 
@@ -215,7 +302,7 @@ async def test_a_spent_provider_quota_parks_the_work(tmp_path: Path) -> None:
     await gateway.aclose()
 
 
-async def test_a_daily_limit_parks_the_work_not_fails_it(tmp_path: Path) -> None:
+async def test_a_daily_limit_parks_the_work_until_midnight_utc(tmp_path: Path) -> None:
     provider = FakeProvider()
     gateway = _gateway(tmp_path, provider, limits=["2/day"])
     for i in range(2):
@@ -223,7 +310,7 @@ async def test_a_daily_limit_parks_the_work_not_fails_it(tmp_path: Path) -> None
     parked = await gateway.translate("fake", request("text 3"))
     await gateway.aclose()
     assert isinstance(parked, Deferred) and parked.reason == "quota_parked"
-    assert parked.until == pytest.approx(time.time() + 86_400, abs=5)
+    assert parked.until == (time.time() // 86_400 + 1) * 86_400  # the next 00:00 UTC
     assert len(provider.calls) == 2
 
 
@@ -232,13 +319,13 @@ async def test_a_reply_that_fails_validation_is_retried_and_never_cached(tmp_pat
     provider = FakeProvider()
     gateway = _gateway(tmp_path, provider, cache=cache)
 
-    def reject(text: str) -> None:
+    def reject(source: str, reply: str) -> None:
         raise ValueError("segment count differs")
 
     outcome = await gateway.translate("fake", request(), validate=reject)
     assert isinstance(outcome, RetryLater) and "segment count differs" in str(outcome.error)
     assert len(cache) == 0
-    assert isinstance(await gateway.translate("fake", request(), validate=lambda text: None), Translated)
+    assert isinstance(await gateway.translate("fake", request(), validate=lambda source, reply: None), Translated)
     assert len(cache) == 1
     await gateway.aclose()
 
@@ -277,14 +364,13 @@ async def test_the_bulkhead_caps_calls_in_flight(tmp_path: Path) -> None:
 
 
 async def test_cancellation_hands_back_a_claimed_probe(tmp_path: Path) -> None:
-    provider = FakeProvider(script=[RetryableError("down", status=503)] * 3, latency_s=0.0)
+    provider = FakeProvider(latency_s=5.0)
     gateway = _gateway(tmp_path, provider)
-    for i in range(3):
-        await gateway.translate("fake", request(f"x{i}"))
-    await asyncio.sleep(0.35)
-    provider.latency_s = 5.0
+    gateway.state.execute("UPDATE provider_state SET circuit = 'open', open_until = :t WHERE name = :name",
+                          {"name": "fake", "t": time.time() - 1})  # an open circuit whose cool-down is over
     task = asyncio.create_task(gateway.translate("fake", request("probe")))
-    await asyncio.sleep(0.05)
+    while not provider.calls:  # the probe is in flight
+        await asyncio.sleep(0.01)
     assert gateway.state.get("fake", fresh=True).circuit == "half_open"
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -302,4 +388,90 @@ async def test_unknown_provider_is_a_clear_error(tmp_path: Path) -> None:
     outcome = await gateway.translate("demo", request())
     assert isinstance(outcome, ProviderDisabled) and "not available" in str(outcome.error)
     assert gateway.state.get("demo", fresh=True).disabled_reason is None
+    await gateway.aclose()
+
+
+async def test_a_locked_state_file_after_a_paid_reply_costs_neither_the_reply_nor_the_event_loop(
+        tmp_path: Path, cache: TranslationCache) -> None:
+    """Issue 9 item 4: the bookkeeping after a reply (breaker, cap, counters) cannot write
+    because another process holds the state file's write lock. The paid reply is still
+    returned and cached, no attempt is burnt, and the event loop keeps running meanwhile."""
+    import sqlite3
+
+    from scribe_tui.limits.provider_state import state_path
+
+    provider = FakeProvider()
+    gateway = _gateway(tmp_path, provider, cache=cache)
+    gateway.prepare()
+    gateway.state.execute("UPDATE provider_state SET consecutive_failures = 1 WHERE name = :name", {"name": "fake"})
+    locker = sqlite3.connect(state_path(tmp_path / "data"), isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")  # every write now waits for the 5 s busy timeout, then fails
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        started = time.monotonic()
+        outcome = await gateway.translate("fake", request("Paid for."))
+        waited = time.monotonic() - started
+        await asyncio.sleep(1.0)  # the bookkeeping thread is stuck on the lock meanwhile
+    finally:
+        ticking.cancel()
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert isinstance(outcome, Translated) and not outcome.cached  # not a RetryLater: no attempt burnt
+    assert cache.get(gateway._key(gateway._lane("fake"), request("Paid for."))) is not None
+    assert waited < 1.0 and ticks >= 40  # the event loop ran all along (about 100 ticks of 10 ms)
+    await gateway.aclose()
+    assert len(provider.calls) == 1
+
+
+class ShapeBreaker(FakeProvider):
+    """Swaps case like FakeProvider, but merges the blocks of any text holding more than two."""
+
+    async def translate(self, request):
+        result = await super().translate(request)
+        if request.text.count("\n\n") >= 2:
+            result = dataclasses.replace(result, text=result.text.replace("\n\n", "\n", 1))
+        return result
+
+
+def blocks_kept(source: str, reply: str) -> None:
+    if source.count("\n\n") != reply.count("\n\n"):
+        raise ValueError(f"expected {source.count(chr(10) * 2) + 1} blocks")
+
+
+async def test_a_reply_of_the_wrong_shape_is_sent_again_as_halves(tmp_path: Path, cache: TranslationCache) -> None:
+    provider = ShapeBreaker()
+    gateway = _gateway(tmp_path, provider, cache=cache)
+    text = "First block.\n\nSecond block.\n\nThird block.\n\nFourth block."
+    outcome = await gateway.translate("fake", request(text), validate=blocks_kept)
+    assert isinstance(outcome, Translated) and outcome.result.text == text.swapcase()
+    assert [call.text for call in provider.calls] == [text, "First block.\n\nSecond block.",
+                                                      "Third block.\n\nFourth block."]
+    # Asked again without the whole in the cache: the whole is not paid for a second time,
+    # the halves come from the cache.
+    provider.calls.clear()
+    cache.delete(gateway._key(gateway._lane("fake"), request(text)))
+    again = await gateway.translate("fake", request(text), validate=blocks_kept, attempt=1)
+    assert isinstance(again, Translated) and provider.calls == []
+    await gateway.aclose()
+
+
+async def test_a_piece_that_cannot_be_cut_is_retried_later_naming_the_problem(tmp_path: Path) -> None:
+    def never(source: str, reply: str) -> None:
+        raise ValueError("a line went missing")
+
+    provider = FakeProvider()
+    gateway = _gateway(tmp_path, provider)
+    outcome = await gateway.translate("fake", request("One line.\nTwo lines."), validate=never)
+    assert isinstance(outcome, RetryLater)
+    assert str(outcome.error) == ("malformed reply: a line went missing (in a piece of 1 line(s) that cannot be "
+                                  "split further)")
+    assert [call.text for call in provider.calls] == ["One line.\nTwo lines.", "One line."]
     await gateway.aclose()

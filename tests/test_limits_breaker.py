@@ -12,6 +12,7 @@ import pytest
 
 from scribe_tui.limits.breaker import CircuitBreaker, Permit, circuit_label
 from scribe_tui.limits.provider_state import ProviderStateStore, read_provider_states
+from tests.test_gateway_fakes import in_another_process
 
 
 class Clock:
@@ -152,15 +153,33 @@ def test_only_one_probe_across_processes(tmp_path: Path) -> None:
 # ---- shared provider state ------------------------------------------------------------------------
 
 
-def test_a_pause_is_seen_by_another_process_handle(tmp_path: Path) -> None:
+def _read_pause(data_dir: str) -> tuple[float, str]:
+    """Another process: what its own handle on the shared state says."""
+    store = ProviderStateStore(Path(data_dir))
+    view = store.get("p")
+    store.close()
+    return view.paused_until, view.pause_reason
+
+
+def test_a_pause_is_seen_by_another_process(tmp_path: Path) -> None:
+    writer = ProviderStateStore(tmp_path)
+    try:
+        until = time.time() + 30
+        writer.pause("p", until, "rate limited")
+        assert in_another_process(_read_pause, str(tmp_path)) == (until, "rate limited")
+        writer.pause("p", time.time() + 5, "shorter")  # a pause is never shortened
+        assert in_another_process(_read_pause, str(tmp_path))[0] == until
+    finally:
+        writer.close()
+
+
+def test_a_handles_read_cache_is_stale_only_until_a_fresh_read(tmp_path: Path) -> None:
     writer, reader = ProviderStateStore(tmp_path), ProviderStateStore(tmp_path, cache_ttl_s=60.0)
     try:
         assert not reader.get("p").paused(time.time())  # now cached for a minute
         writer.pause("p", time.time() + 30, "rate limited")
         assert not reader.get("p").paused(time.time())  # the cache is allowed to be stale…
         assert reader.get("p", fresh=True).paused(time.time())  # …but only until it is re-read
-        writer.pause("p", time.time() + 5, "shorter")  # a pause is never shortened
-        assert reader.get("p", fresh=True).paused_until > time.time() + 25
     finally:
         writer.close()
         reader.close()

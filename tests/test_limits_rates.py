@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from pyrate_limiter import Rate
 from pyrate_limiter.utils import validate_rate_list
 
-from scribe_tui.limits.rates import normalise_rates, plan_kind, unit_for, widened_span_ms
 from scribe_tui.limit_spec import parse_limit
+from scribe_tui.limits.rates import normalise_rates, plan_kind, unit_for
 
 
 def _implied(span: int, amount: int, out: list[tuple[int, int]]) -> bool:
@@ -77,17 +77,17 @@ def test_plan_divides_between_processes_and_keeps_at_least_one() -> None:
     limits = [parse_limit("8/minute"), parse_limit("3/day")]
     plan = plan_kind("requests", limits, divisor=4)
     assert plan is not None
-    assert plan.rates == ((86_400_250, 1),)  # 1 a day per process already implies 2 a minute
-    assert [limit.amount for limit in plan.limits] == [2, 1]
+    assert plan.rates == ((60_000, 2),)
+    assert [limit.amount for limit in plan.limits] == [2] and [limit.amount for limit in plan.quotas] == [1]
     assert plan_kind("tokens", limits) is None
 
 
-def test_windows_are_widened_by_a_margin_for_arrival_jitter() -> None:
-    assert widened_span_ms(1_000) == 1_200
-    assert widened_span_ms(60_000) == 60_250
-    assert widened_span_ms(10) == 12
-    plan = plan_kind("requests", [parse_limit("15/1s")])
-    assert plan is not None and plan.rates == ((1_200, 15),)
+def test_windows_are_not_widened_and_long_spans_are_quotas() -> None:
+    plan = plan_kind("requests", [parse_limit("15/1s"), parse_limit("100/day"), parse_limit("90/day")])
+    assert plan is not None and plan.rates == ((1_000, 15),)  # held until the reply instead (holds.py)
+    assert [str(limit) for limit in plan.quotas] == ["90/day"]  # one counter per period: the strictest
+    short = plan_kind("requests", [parse_limit("3/20s")], quota_from_s=20)
+    assert short is not None and short.rates == () and [str(q) for q in short.quotas] == ["3/20s"]
 
 
 def test_table_names_carry_the_unit() -> None:

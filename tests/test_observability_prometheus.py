@@ -17,6 +17,7 @@ from scribe_tui.engine.api import (
     ChunkStarted,
     JobFinished,
     ProviderInfo,
+    RateLimitHit,
     RateLimitWait,
     RetryScheduled,
     Snapshot,
@@ -55,7 +56,8 @@ def _snapshot(counts: dict[str, int], circuit: str = "closed") -> Snapshot:
     worker = WorkerInfo(worker_id="w1", pid=123, state="busy", in_flight=4, heartbeat_age_s=0.5, restarts=1)
     provider = ProviderInfo(name="demo", kind="demo", model="demo-pseudo", circuit=circuit, paused_until=None,
                             limit_usage=(("600/minute", 120, 600),), requests=10, rate_limited=1,
-                            latency_p50_ms=200, latency_p95_ms=400, cost_usd=0.01)
+                            latency_p50_ms=200, latency_p95_ms=400, cost_usd=0.01, concurrency_cap=3,
+                            max_concurrency=10)
     return Snapshot(ts=0, counts=counts, chunk_counts={"queued": 7, "done": 3}, languages={"he": counts},
                     workers=(worker,), target_workers=2, paused=False, attached=False,
                     chunks_per_min=(1.0, 12.0), tokens_per_min=(100.0, 900.0), rate_limit_per_min=600,
@@ -71,10 +73,9 @@ def feed_events(exporter: MetricsExporter) -> None:
         ChunkDone(job_id=1, task_id=11, chunk_index=1, provider="demo", tokens_in=0, tokens_out=0,
                   characters=0, cost_usd=0.0, cached=True, duration_ms=1),
         ChunkStarted(job_id=2, task_id=20, chunk_index=0, worker_id="w1", provider="openai"),
-        RetryScheduled(job_id=2, task_id=20, chunk_index=0, delay_s=2.0, error_class="RateLimited",
-                       message="429", attempts=1),
+        RateLimitHit(provider="openai"),  # a 429 is counted, never an attempt
         RetryScheduled(job_id=2, task_id=20, chunk_index=0, delay_s=4.0, error_class="RetryableError",
-                       message="503", attempts=2),
+                       message="503", attempts=1),
         ChunkFailed(job_id=2, task_id=20, chunk_index=0, error_class="RetryableError", message="503",
                     attempts=5, dead=True),
         RateLimitWait(provider="openai", until=0.0, reason="circuit_open"),
@@ -93,7 +94,7 @@ def test_counters_and_histogram_from_events(exporter):
     assert value(s, "scribe_requests_total", provider="openai", outcome="rate_limited") == 1
     assert value(s, "scribe_requests_total", provider="openai", outcome="error") == 2
     assert value(s, "scribe_rate_limited_total", provider="openai") == 1
-    assert value(s, "scribe_retries_total", provider="openai", error_class="RateLimited") == 1
+    assert value(s, "scribe_retries_total", provider="openai", error_class="RetryableError") == 1
     assert value(s, "scribe_chunk_failures_total", provider="openai", error_class="RetryableError", dead="true") == 1
     assert value(s, "scribe_request_latency_seconds_count", provider="demo") == 1
     assert value(s, "scribe_request_latency_seconds_sum", provider="demo") == pytest.approx(0.25)
@@ -123,6 +124,8 @@ def test_gauges_from_snapshots(exporter):
     assert value(s, "scribe_circuit_state", provider="demo", state="closed") == 1
     assert value(s, "scribe_circuit_state", provider="demo", state="open") == 0
     assert value(s, "scribe_limiter_used", provider="demo", limit="600/minute") == 120
+    assert value(s, "scribe_concurrency_cap", provider="demo") == 3  # the adaptive cap, next to its maximum
+    assert value(s, "scribe_concurrency_max", provider="demo") == 10
     assert value(s, "scribe_limiter_amount", provider="demo", limit="600/minute") == 600
 
     exporter.update(_snapshot({"queued": 1}, circuit="open"))

@@ -54,3 +54,16 @@ def test_generic_status_mapping(status: int, error: type) -> None:
     assert mapped.status == status and mapped.provider == "p" and "went wrong" in str(mapped)
     if status == 429:
         assert mapped.retry_after_s == 7.0
+
+
+def test_limit_report_reads_the_providers_view_of_its_limits() -> None:
+    from scribe_tui.providers.http import limit_report
+
+    report = limit_report({"x-ratelimit-remaining-requests": "59", "x-ratelimit-reset-requests": "1s",
+                           "x-ratelimit-remaining-tokens": "149000", "x-ratelimit-reset-tokens": "6m0s",
+                           "openai-processing-ms": "850"})
+    assert report is not None
+    assert dict(report.remaining) == {"requests": 59, "tokens": 149000}
+    assert dict(report.reset_s) == {"requests": 1.0, "tokens": 360.0} and report.processing_s == 0.85
+    assert limit_report({"content-type": "application/json"}) is None
+    assert limit_report({"x-ratelimit-remaining-requests": "many"}) is None

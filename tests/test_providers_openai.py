@@ -117,8 +117,11 @@ async def test_a_full_window_as_each_server_answers_it(sim: SimulatorServer, mon
         await provider.aclose()
     if profile == "ollama":  # 503 "server busy", no hint when to come back
         assert caught.value.status == 503 and caught.value.retry_after_s is None
-    else:  # Retry-After (OpenAI) or RetryInfo.retryDelay in the body (Gemini)
-        assert caught.value.status == 429 and caught.value.retry_after_s in (6.0, 7.0)
+    else:  # Retry-After (OpenAI) or RetryInfo.retryDelay in the body (Gemini): at most the window, however
+        retry_after = caught.value.retry_after_s  # slow the machine made the second request
+        assert caught.value.status == 429 and retry_after is not None and 0.0 < retry_after <= 7.0
+        if profile == "openai":
+            assert retry_after == int(retry_after) >= 1  # whole seconds
 
 
 async def test_daily_limit_is_parked_for_about_a_day(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch,

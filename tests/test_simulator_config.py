@@ -37,3 +37,25 @@ def test_cli_shorthand_spreads_the_fail_rate() -> None:
                                "quota": 0.0, "slow": 0.0}
     with pytest.raises(ValueError):
         SimulatorConfig.from_options(fail_rate=2.0)
+
+
+def test_overload_modes_are_validated() -> None:
+    import pytest
+
+    from scribe_tui.simulator import SimulatorConfig
+
+    for bad in ({"max_in_flight": 0}, {"max_connections": 0}, {"arrival_delay_ms": -1}, {"reply_token_factor": 0}):
+        with pytest.raises(ValueError):
+            SimulatorConfig(**bad)
+    assert SimulatorConfig().with_changes({"max_in_flight": 6, "arrival_delay_ms": 1000}).max_in_flight == 6
+
+
+def test_a_mangle_is_one_of_the_known_kinds() -> None:
+    from scribe_tui.simulator.mangle import MANGLES, mangle_text
+
+    assert SimulatorConfig(mangle="drop_line").with_changes({"mangle": "add_fence"}).mangle == "add_fence"
+    with pytest.raises(ValueError, match="mangle must be one of"):
+        SimulatorConfig(mangle="shred")
+    assert {kind: mangle_text(kind, "a ⟦1⟧\n\nb\nc") for kind in MANGLES} == {
+        "drop_line": "a ⟦1⟧\n\nb", "merge_blocks": "a ⟦1⟧\nb\nc", "add_fence": "```\na ⟦1⟧\n\nb\nc",
+        "add_timing": "a ⟦1⟧\n00:00:01.000 --> 00:00:02.000\n\nb\nc", "drop_placeholder": "a \n\nb\nc"}

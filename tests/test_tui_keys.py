@@ -50,7 +50,9 @@ async def test_help_lists_the_active_bindings_with_their_sentences(env) -> None:
         assert ids[0] == "job-detail"  # the focused Jobs table's own binding comes first
         assert {"retry", "retry-all", "pause", "workers-up", "workers-down", "quit", "help"} <= set(ids)
         assert "next-pane" not in ids  # the small panes all show at this size: no key to switch them
-        markdown = app.screen.query_one("Markdown").source
+        help_text = app.screen.query_one("Markdown")
+        await wait_until(pilot, lambda: help_text.source, "the help text")  # the Markdown widget fills in on mount
+        markdown = help_text.source
         for binding in [*MainScreen.BINDINGS, *ScribeApp.BINDINGS]:
             assert binding.id == "next-pane" or binding.tooltip in markdown
 

@@ -171,3 +171,17 @@ async def test_completed_jobs_show_their_tries(env) -> None:
         completed = engine.store.job(ids["completed"])
         assert completed.attempts == 0 and completed.chunks_done == 4
         assert str(jobs_table(app).get_cell(str(ids["completed"]), "attempts")) == "4"
+
+
+async def test_the_providers_pane_shows_the_adaptive_concurrency_cap(env) -> None:
+    """``cap`` is the requests allowed in flight now of the configured maximum; lowered, it is a warning."""
+    engine, settings, _ = env
+    app = RecordingApp(engine, settings)
+    async with app.run_test(size=LARGE) as pilot:
+        await rendered(pilot)
+        providers = app.screen.query_one(ProvidersTable)
+        assert "cap" in providers.shown_columns
+        full, lowered = providers.get_cell("demo", "cap"), providers.get_cell("openai", "cap")
+        assert (full.plain, lowered.plain) == ("10/10", "1/10")
+        warning = providers.get_component_rich_style("keyed-table--warning", partial=True)
+        assert lowered.style == warning and full.style != warning

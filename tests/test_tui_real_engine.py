@@ -94,7 +94,7 @@ async def test_dead_letters_show_in_failures_and_R_requeues_them(supervisor: Sup
     supervisor.enqueue(write_documents(tmp_path / "docs", 2, paragraphs=1), ["de"])
     app = app_for(supervisor, supervisor.settings)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: store.job_counts()["dead"] == 2, "both jobs dead-lettered", timeout=30)
+        await wait_until(pilot, lambda: store.job_counts()["dead"] == 2, "both jobs dead-lettered", timeout=60)
         failures = app.screen.query_one(FailuresTable)
         await wait_until(pilot, lambda: sum(str(failures.get_cell(r.key, "kind")) == "dead"
                                             for r in failures.ordered_rows) == 2, "two dead rows")

@@ -198,7 +198,9 @@ async def test_question_mark_opens_help_with_every_key(env) -> None:
         await rendered(pilot)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
-        markdown = app.screen.query_one("Markdown").source
+        help_text = app.screen.query_one("Markdown")
+        await wait_until(pilot, lambda: help_text.source, "the help text")  # the Markdown widget fills in on mount
+        markdown = help_text.source
         for text in ("Retry the selected job", "Retry every failed and dead job", "Pause or resume",
                      "unfinished jobs stay queued", "**Failures**", "**Providers**"):
             assert text in markdown

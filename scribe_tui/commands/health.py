@@ -57,11 +57,27 @@ def run_checks(args: argparse.Namespace) -> tuple[list[CheckResult], bool]:
         results.append(check_cache(settings))
     results.append(check_limiter(data_dir))
     if settings is not None:
-        results.extend(check_providers(settings))
+        results.extend(with_limit_state(check_providers(settings), settings, data_dir))
     if store is not None:
         results.append(check_supervisor(store, data_dir))
         store.close()
     return results, ctx is not None
+
+
+def with_limit_state(results: list[CheckResult], settings: Settings, data_dir: Path) -> list[CheckResult]:
+    """Each provider's shared limit state next to its check: the adaptive concurrency cap,
+    the circuit, and a pause or note when there is one (shown with --verbose and --json)."""
+    from scribe_tui.limits.snapshot import provider_snapshot
+
+    states = {f"provider {status.name}": status for status in provider_snapshot(data_dir, settings)}
+    for result in results:
+        status = states.get(result.name)
+        if status is not None:
+            result.details["concurrency"] = f"{status.concurrency_cap} of {status.max_concurrency} in flight"
+            result.details["circuit"] = status.circuit
+            result.details["limits"] = ", ".join(f"{text}: {used}/{amount}" for text, used, amount in status.limit_usage)
+            result.details["note"] = status.note
+    return results
 
 
 def healthy(results: list[CheckResult]) -> bool:

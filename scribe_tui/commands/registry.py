@@ -1,10 +1,10 @@
 """The operator commands the CLI dispatches to: ``jobs``, ``status``, ``progress``,
-``metrics``, ``health`` and ``simulate``, each a ``Command`` (name, help, register, run)."""
+``metrics``, ``health``, ``gc`` and ``simulate``, each a ``Command`` (name, help, register, run)."""
 
 from __future__ import annotations
 
 from scribe_tui.arguments import Command
-from scribe_tui.commands import health, jobs, metrics, progress, simulate, status
+from scribe_tui.commands import gc, health, jobs, metrics, progress, simulate, status
 
 
 def commands() -> dict[str, Command]:
@@ -19,6 +19,8 @@ def commands() -> dict[str, Command]:
                            metrics.register, metrics.run),
         "health": Command("health", "check config, store, cache, limiter storage, providers and supervisor (-v: details); exit 1 if unhealthy",
                           health.register, health.run),
+        "gc": Command("gc", "purge finished jobs' translations, sources and old metrics (--dry-run, --older-than DAYS)",
+                      gc.register, gc.run),
         "simulate": Command("simulate", "run the demo translation server (OpenAI, DeepL, Microsoft dialects) on 127.0.0.1",
                             simulate.register, simulate.run),
     }

@@ -22,6 +22,7 @@ from scribe_tui.documents.chunking import Chunk, split_translation
 from scribe_tui.documents.decoding import encode_text
 from scribe_tui.documents.json_transcript import escape_json_string
 from scribe_tui.documents.model import Document
+from scribe_tui.documents.placeholders import add_prefixes, restore
 from scribe_tui.errors import DocumentError
 
 _BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
@@ -45,11 +46,16 @@ def fill_template(document: Document, texts: Sequence[str]) -> bytes:
 
 def _slot(document: Document, position: int, text: str) -> str:
     source = document.segments[position]
-    if text == source:
-        return document.raw_segments[position] if document.format == "json" else text
-    text = _tidy(document, source, text)
+    if text == source and document.format == "json":
+        return document.raw_segments[position]
+    if text != source:
+        text = _tidy(document, source, text)
     if document.format == "json":
         return escape_json_string(text)
+    if document.protected:
+        text = restore(text, document.protected[position])
+    if document.prefixes:
+        text = add_prefixes(text, document.prefixes[position])
     return text
 
 

@@ -5,6 +5,11 @@ the target with ``os.replace``; the directory is fsynced too (where the OS allow
 directories are created. A new file gets the usual permissions (0666 less the umask); a
 replaced file keeps its mode. On any failure the temporary file is removed and a
 ``DocumentError`` names the path and the reason.
+
+The umask is read once, where Linux shows it (``/proc/self/status``) without changing it;
+elsewhere it is probed under a lock, set to the most private value for that instant, so a
+file another thread creates meanwhile is never more open than it should be. (Probing by
+setting 022 raced writer threads: one could read another's 022 back and leave it set.)
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from scribe_tui.errors import DocumentError
 
 _umask: int | None = None
+_umask_lock = threading.Lock()
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -55,9 +62,23 @@ def _mode_for(path: Path) -> int:
 def _current_umask() -> int:
     global _umask
     if _umask is None:
-        _umask = os.umask(0o022)
-        os.umask(_umask)
+        with _umask_lock:
+            if _umask is None:
+                _umask = _read_umask()
     return _umask
+
+
+def _read_umask() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_directory(directory: Path) -> None:

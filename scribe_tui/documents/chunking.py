@@ -17,6 +17,7 @@ whitespace at all, e.g. CJK, it is cut between characters). The first chunk's co
 No chunk needs another's translation, so all can run in parallel.
 
 All fields are plain ints and strings: ``Chunk(**stored_fields)`` rebuilds a stored chunk.
+``make_chunks`` leaves ``format`` empty; whoever stores the chunks records it (intake).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Chunk:
     part: int = 0  # which piece of ``first_segment`` this is, when it was split
     part_count: int = 1  # how many pieces ``first_segment`` was split into (1: not split)
     joiner: str = ""  # whitespace between this piece and the next one in the source
+    format: str = ""  # the document's format, for checking replies ("" when not known)
 
 
 @dataclass(frozen=True)

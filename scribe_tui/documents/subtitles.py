@@ -5,6 +5,10 @@ STYLE and REGION blocks stay in the template. A cue's text lines form one segmen
 line breaks inside it. Text that follows a blank line inside a cue (common in the wild,
 though not allowed by either format) is kept as a segment of its own.
 
+A cue ends at any line containing ``-->``, blank line or not (the WebVTT parsing rules;
+youtube-dl writes cues back to back that way): that line is the next cue's timing line, and
+in .srt a bare number just before it is the next cue's number.
+
 Broken input is refused naming the line: a timing line that does not parse, a cue number
 with no timing line, a block that is not a cue, a .vtt file without the WEBVTT line.
 """
@@ -34,12 +38,10 @@ def parse_srt(text: str) -> TemplateBuilder:
     for block in _blocks(split_lines(text), builder):
         number, first, _ = block[0]
         if _CUE_NUMBER.match(first):
-            cues += 1
             _require_timing(block, 1, _SRT_TIMING, f"cue {first.strip()}")
-            _cue(builder, block, text_from=2)
+            cues += _cues(builder, block, 1, _SRT_TIMING, numbered=True, first_cue=cues + 1)
         elif _SRT_TIMING.match(first):
-            cues += 1
-            _cue(builder, block, text_from=1)
+            cues += _cues(builder, block, 0, _SRT_TIMING, numbered=True, first_cue=cues + 1)
         elif "-->" in first:
             raise ParseProblem(f"line {number} (cue {cues + 1}): bad timestamp {first.strip()!r}")
         elif cues:
@@ -62,14 +64,31 @@ def parse_vtt(text: str) -> TemplateBuilder:
             continue
         timing = next((i for i, (_, content, _) in enumerate(block[:2]) if "-->" in content), None)
         if timing is not None:
-            cues += 1
-            _require_timing(block, timing, _VTT_TIMING, f"cue {cues}")
-            _cue(builder, block, text_from=timing + 1)
+            _require_timing(block, timing, _VTT_TIMING, f"cue {cues + 1}")
+            cues += _cues(builder, block, timing, _VTT_TIMING, numbered=False, first_cue=cues + 1)
         elif cues:
             _cue(builder, block, text_from=0)
         else:
             raise ParseProblem(f"line {number}: expected a cue timing line, found {_clip(first)!r}")
     return builder
+
+
+def _cues(builder: TemplateBuilder, block: list[Line], timing: int, pattern: re.Pattern[str], *,
+          numbered: bool, first_cue: int) -> int:
+    """The cues of a block whose first timing line is ``block[timing]``; how many there were.
+    Every later line holding "-->" starts another cue (with the bare number before it, in .srt)."""
+    bounds = [(0, timing)]  # (first line, timing line) of each cue
+    for position in range(timing + 1, len(block)):
+        if "-->" in block[position][1]:
+            number = position - 1
+            has_number = numbered and number > bounds[-1][1] and _CUE_NUMBER.match(block[number][1])
+            bounds.append((number if has_number else position, position))
+    for cue, (start, at) in enumerate(bounds):
+        end = bounds[cue + 1][0] if cue + 1 < len(bounds) else len(block)
+        run = block[start:end]
+        _require_timing(run, at - start, pattern, f"cue {first_cue + cue}")
+        _cue(builder, run, text_from=at - start + 1)
+    return len(bounds)
 
 
 def _blocks(lines: list[tuple[str, str]], builder: TemplateBuilder) -> Iterator[list[Line]]:

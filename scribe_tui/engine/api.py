@@ -87,6 +87,13 @@ class RateLimitWait(Event):
 
 
 @dataclass(frozen=True)
+class RateLimitHit(Event):
+    """A provider answered 429: counted apart from failures, it never costs an attempt."""
+
+    provider: str
+
+
+@dataclass(frozen=True)
 class JobFinished(Event):
     job_id: int
     status: str  # completed | failed | dead | cancelled
@@ -136,6 +143,8 @@ class ProviderInfo:
     latency_p95_ms: float | None
     cost_usd: float
     note: str = ""
+    concurrency_cap: int = 0  # the adaptive cap on requests in flight (0: unknown)
+    max_concurrency: int = 0
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,9 @@ class EnqueueReport:
     jobs_existing: int
     skipped: tuple[str, ...]  # unsupported files inside directories
     errors: tuple[tuple[str, str], ...]  # (path, reason) documents that failed to read
+    retargeted: int = 0  # existing jobs pointed at this enqueue's output path
+    converted: tuple[tuple[str, str], ...] = ()  # (path, encoding) sources converted to UTF-8
+    symlinks: tuple[str, ...] = ()  # symbolic links inside directories, not followed
 
 
 class SupervisorAPI(Protocol):

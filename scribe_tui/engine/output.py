@@ -21,7 +21,13 @@ def assemble(store: JobStore, job_id: int, target: Path | None = None) -> Path:
     document = parse_document(Path(path).name, source)
     chunks = [Chunk(index=spec.idx, text=spec.text, context=spec.context, **spec.meta)
               for spec in store.chunk_specs(job.document_id)]
-    data = render_document(document, chunks, store.translations(job_id))
+    try:
+        data = render_document(document, chunks, store.translations(job_id))
+    except DocumentError as exc:
+        if "do not match the document" in str(exc) or "are not covered" in str(exc):
+            raise DocumentError(f"{exc} (the chunks were cut by an older scribe-tui, whose reading of this "
+                                f"format differs: cancel job {job_id} and enqueue a fresh copy of the file)") from None
+        raise
     destination = Path(target or job.output_path)
     try:
         write_atomic(destination, data)

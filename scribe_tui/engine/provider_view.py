@@ -1,5 +1,6 @@
 """The engine's view of each provider's shared state (written by the limits layer in any
-process): when it can be used again, why not, and how fast it answers."""
+process): when it can be used again, why not, and how many requests it may have in flight
+(the adaptive concurrency cap)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from scribe_tui.config import Settings
 
-REFRESH_S = 0.2
+REFRESH_S = 0.05  # the concurrency cap must reach dispatch quickly (limits/adaptive.py)
 
 
 class ProviderView:
@@ -54,6 +55,14 @@ class ProviderView:
             parked_until, _ = self._parked.get(name, (0.0, ""))
             blocked[name] = max(until, parked_until if parked_until > now else 0.0)
         return blocked
+
+    def concurrency_cap(self, provider: str) -> int:
+        """The provider's adaptive cap on requests in flight, across all workers."""
+        from scribe_tui.limits.adaptive import current_cap
+
+        config = self.settings.providers[provider]
+        state = self._refresh().get(provider)
+        return config.max_concurrency if state is None else current_cap(state, config.max_concurrency)
 
     def reason(self, provider: str, now: float | None = None) -> str:
         now = time.time() if now is None else now

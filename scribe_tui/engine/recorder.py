@@ -105,6 +105,7 @@ class OutcomeRecorder:
 
     def _on_retry(self, out: TaskOutcome, order: TaskOrder) -> None:
         self.totals.retries += 1
+        self.providers.invalidate()  # a failure may have lowered the provider's concurrency cap
         attempts = order.attempt + 1
         self._results.append(TaskRetry(out.task_id, error_class=out.error_class, message=out.message, delay_s=out.delay_s))
         if attempts >= self.settings.max_attempts:
@@ -115,8 +116,6 @@ class OutcomeRecorder:
             self.emit(api.RetryScheduled(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,
                                          delay_s=out.delay_s, error_class=out.error_class, message=out.message,
                                          attempts=attempts))
-        if out.error_class == "RateLimited":
-            self.note_wait(out.provider, time.time() + out.delay_s, "rate_limited")
 
     def on_metric(self, row: MetricRow) -> None:
         """A worker's request record: counted in the totals, stored with the next batch."""
@@ -126,6 +125,7 @@ class OutcomeRecorder:
             self.totals.requests += 1
         if row.outcome == "rate_limited":
             self.totals.rate_limited += 1
+            self.emit(api.RateLimitHit(provider=row.provider))
         self._metrics.append(row)
 
     def note_wait(self, provider: str, until: float, reason: str) -> None:

@@ -33,6 +33,7 @@ LEASE_BATCH = 256
 PUMP_BATCH = 2000
 HOUSEKEEPING_S = 0.25
 BATCH_WINDOW_S = 0.005
+STARTUP_GRACE_S = 60.0  # a spawned worker's first heartbeat may take this long on a busy machine
 
 
 class Runner:
@@ -161,12 +162,12 @@ class Runner:
         if now < self._idle_until:
             return
         in_flight = self.pool.in_flight_by_provider()
-        free = {name: self.settings.providers[name].max_concurrency - in_flight.get(name, 0)
-                for name in self.router.usable}
+        caps = {name: self.providers.concurrency_cap(name) for name in self.router.usable}  # AIMD, shared
+        free = {name: cap - in_flight.get(name, 0) for name, cap in caps.items()}
         limit = min(LEASE_BATCH, sum(max(0, n) for n in free.values()))
         if limit <= 0 or not self.pool.active():
             return
-        capacity = sum(self.settings.providers[name].max_concurrency for name in self.router.usable)
+        capacity = sum(caps.values())
         if limit < max(1, capacity // 4) and sum(in_flight.values()) >= max(1, capacity // 4):
             return  # plenty in flight: lease when a few slots are free, not one transaction per chunk
         leased = store.lease(self.owner, limit, self.settings.engine.lease_s)
@@ -246,7 +247,8 @@ class Runner:
         timeout = self.settings.engine.heartbeat_timeout_s
         for handle in list(self.pool.workers.values()):
             alive = handle.process.is_alive()
-            if alive and now - handle.last_beat <= timeout:
+            starting = handle.last_beat <= handle.started_at  # no heartbeat yet: still importing
+            if alive and now - handle.last_beat <= (max(timeout, STARTUP_GRACE_S) if starting else timeout):
                 continue
             if alive:
                 log.warning("worker stopped heartbeating; killing it", worker_id=handle.worker_id)

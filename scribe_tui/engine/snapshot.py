@@ -86,5 +86,5 @@ def _providers(store: JobStore, settings: Settings, data_dir: Path, now: float) 
             paused_until=status.paused_until, limit_usage=status.limit_usage, requests=int(stats.get("requests", 0)),
             rate_limited=int(stats.get("rate_limited", 0)), latency_p50_ms=stats.get("latency_p50_ms"),
             latency_p95_ms=stats.get("latency_p95_ms"), cost_usd=float(stats.get("cost_usd", 0.0)),
-            note=status.note))
+            note=status.note, concurrency_cap=status.concurrency_cap, max_concurrency=status.max_concurrency))
     return tuple(infos)

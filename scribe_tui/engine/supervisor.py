@@ -19,6 +19,7 @@ from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.engine.lockfile import SupervisorLock
 from scribe_tui.engine.pool import WorkerPool
+from scribe_tui.engine.retention import purge_expired
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.routing import Router
 from scribe_tui.engine.runner import Runner
@@ -55,10 +56,12 @@ class Supervisor(StoreCommands):
 
     # ---- lifecycle ----------------------------------------------------------------------
     def claim(self) -> None:
-        """Take the data directory's lock (AlreadyRunning if another supervisor has it)."""
+        """Take the data directory's lock (AlreadyRunning if another supervisor has it), then
+        purge finished jobs past ``[retention] days`` (before this run enqueues anything)."""
         if not self._lock.held:
             ensure_private_dir(self.data_dir)
             self._lock.acquire()
+            purge_expired(self.store, self.settings)
 
     def start(self) -> None:
         """Take the data directory's lock, start demo backends and workers, run the loop."""

@@ -1,12 +1,17 @@
 """The circuit breaker, one per provider, its state shared by every process (provider_state).
 
-closed ──(failure_threshold consecutive retryable failures)──▶ open
+closed ──(failure_threshold consecutive failures counted)──▶ open
 open ──(cooldown_s elapsed; exactly one caller claims the probe)──▶ half_open
 half_open ──probe succeeds──▶ closed        half_open ──probe fails──▶ open (a new cool-down)
 
 The probe is claimed with one conditional UPDATE, so across all processes only one call is
 let through. A probe whose process died is reclaimable once ``probe_lease_s`` has passed.
 While open, no request is sent: callers are told when to look again.
+
+Which failures count is the caller's choice (``record_failure(..., only_if=…)``): the gateway
+counts overload failures only while the adaptive concurrency cap is at its floor
+(adaptive.py), so a burst of errors from one instant lowers the cap instead of opening the
+circuit, and only sustained failure at one request at a time opens it.
 """
 
 from __future__ import annotations
@@ -92,8 +97,10 @@ class CircuitBreaker:
                 {"name": self.provider, "now": self.clock()},
             )
 
-    def record_failure(self, permit: Permit) -> ProviderStateView | None:
-        """A retryable failure (5xx, timeout, dropped connection). Returns the new state."""
+    def record_failure(self, permit: Permit, *, only_if: str = "1", sent_at: float = 0.0) -> ProviderStateView | None:
+        """A failure that counts against the provider. ``only_if`` is an SQL condition on its
+        row (with ``:sent_at``) that must hold for it to count (a probe always counts).
+        Returns the new state, or None when it did not count."""
         now = self.clock()
         if permit.is_probe:
             return self.store.execute(
@@ -107,8 +114,9 @@ class CircuitBreaker:
             f"UPDATE provider_state SET consecutive_failures = consecutive_failures + 1, "
             f"circuit = CASE WHEN {trips} THEN 'open' ELSE circuit END, "
             f"open_until = CASE WHEN {trips} THEN :now + :cool ELSE open_until END, "
-            f"updated_at = :now WHERE name = :name",
-            {"name": self.provider, "threshold": self.failure_threshold, "now": now, "cool": self.cooldown_s},
+            f"updated_at = :now WHERE name = :name AND {only_if}",
+            {"name": self.provider, "threshold": self.failure_threshold, "now": now, "cool": self.cooldown_s,
+             "sent_at": sent_at},
         )
 
     def release(self, permit: Permit) -> None:

@@ -1,30 +1,31 @@
 """The gateway: every provider call a worker process makes goes through here, one attempt at
-a time — cache lookup → shared pause / disabled check → circuit breaker → bulkhead → rate
-limiter → the provider's HTTP call (its own timeouts, plus a guard here) → retry policy.
-
-The bulkhead slot is taken *before* the rate-limit permit, so a permit is always used at
-once: a permit taken and then held back in a bulkhead queue would let requests reach the
-server in a burst that its sliding window counts as over the limit.
+a time — cache lookup → the provider's lane (lane.py: shared pause / disabled check →
+circuit breaker → bulkhead → rate limiter → HTTP call → what the reply means) → splitting
+over-long chunks → validation → cache write.
 
 ``translate`` returns an Outcome (see outcomes.py) and never raises for a provider's failure;
 the engine decides what to do with it. Results are validated (when the caller passes a
-validator) before they are cached.
+validator) before they are cached. The shared-state writes that follow each call run on one
+bookkeeping thread (bookkeeper.py), so a locked or failing state file never costs a paid
+reply, an attempt, or the event loop's time. A reply of the wrong shape (blocks merged, a
+line dropped, a fence or timing line added) is not retried as it was: the text is cut in two
+at a line break and each half is translated and validated on its own, down to single lines.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import structlog
 
 from scribe_tui.cache import CachedTranslation, TranslationCache, cache_key
-from scribe_tui.config import ProviderConfig, Settings
-from scribe_tui.limits.breaker import CircuitBreaker, Permit
-from scribe_tui.limits.buckets import ProviderLimiter, WeightOverLimit
+from scribe_tui.config import Settings
+from scribe_tui.limits.bookkeeper import Bookkeeper
+from scribe_tui.limits.buckets import ProviderLimiter
+from scribe_tui.limits.lane import Lane, TooLong
 from scribe_tui.limits.outcomes import (
     Deferred,
     Outcome,
@@ -35,16 +36,15 @@ from scribe_tui.limits.outcomes import (
     Unretryable,
 )
 from scribe_tui.limits.provider_state import ProviderStateStore
-from scribe_tui.limits.retry import RetryPolicy, classify
+from scribe_tui.limits.retry import RetryPolicy
 from scribe_tui.limits.snapshot import ProviderStatus, provider_snapshot
-from scribe_tui.limits.split import split_text
+from scribe_tui.limits.split import Split, split_text
 from scribe_tui.prompt import PROMPT_VERSION
 from scribe_tui.providers.base import (
     ContentTooLong,
     Provider,
     ProviderError,
     ProviderUnavailable,
-    RateLimited,
     RetryableError,
     TranslationRequest,
     TranslationResult,
@@ -53,35 +53,15 @@ from scribe_tui.providers.base import (
 
 log = structlog.get_logger(__name__)
 
-QUOTA_RECHECK_S = 3600.0  # a spent quota whose reset time the server did not give is re-tried hourly
 MAX_SPLIT_DEPTH = 6  # at most 2**6 pieces from one chunk
 SPLIT_CONTEXT_CHARS = 500  # the right half's context: the tail of the left half's source
 
-Validator = Callable[[str], None]
+Validator = Callable[[str, str], None]  # (source text, reply): ValueError when the reply's shape is wrong
 
 __all__ = [
     "Deferred", "Gateway", "Outcome", "ProviderDisabled", "ProviderStatus", "RequestRecord",
     "RetryLater", "Translated", "Unretryable", "provider_snapshot",
 ]
-
-
-@dataclass
-class _Lane:
-    """One provider's machinery in this process."""
-
-    name: str
-    provider: Provider
-    config: ProviderConfig
-    breaker: CircuitBreaker
-    limiter: ProviderLimiter
-    bulkhead: asyncio.Semaphore
-
-
-@dataclass(frozen=True)
-class _TooLong:
-    """Internal: the chunk must be split (the provider or a limit said it is too long)."""
-
-    error: ProviderError
 
 
 class Gateway:
@@ -101,8 +81,11 @@ class Gateway:
         self.close_providers = close_providers
         self.clock = clock
         self.policy = policy or RetryPolicy(settings.retry.base_delay_s, settings.retry.max_delay_s)
-        self.state = ProviderStateStore(self.data_dir)
-        self._lanes: dict[str, _Lane] = {}
+        self.state = ProviderStateStore(self.data_dir)  # read on the event loop
+        self.books = Bookkeeper()
+        self._book_state = ProviderStateStore(self.data_dir)  # written on the bookkeeping thread
+        self._lanes: dict[str, Lane] = {}
+        self._misshapen: set[str] = set()  # cache keys whose whole reply had the wrong shape
         self._closed = False
 
     # ---- public --------------------------------------------------------------------------------
@@ -116,7 +99,7 @@ class Gateway:
                 provider=provider_name))
         lane = self._lane(provider_name)
         touched: list[str] = []
-        outcome = await self._translate(lane, request, attempt, depth=0, touched=touched)
+        outcome = await self._translate(lane, request, attempt, depth=0, touched=touched, validate=validate)
         if validate is not None and isinstance(outcome, Translated):
             outcome = self._validated(lane, request, outcome, attempt, validate, touched)
         if isinstance(outcome, Translated) and not outcome.cached:
@@ -128,7 +111,11 @@ class Gateway:
             return
         self._closed = True
         for lane in self._lanes.values():
+            await lane.aclose()
+        self.books.close()  # finishes what is queued
+        for lane in self._lanes.values():
             lane.limiter.close()
+        self._book_state.close()
         self.state.close()
         if self.close_providers:
             for provider in self.providers.values():
@@ -138,140 +125,45 @@ class Gateway:
                     log.warning("provider close failed", provider=provider.name, error=type(exc).__name__)
 
     # ---- the pipeline --------------------------------------------------------------------------
-    async def _translate(self, lane: _Lane, request: TranslationRequest, attempt: int, *, depth: int,
-                         touched: list[str]) -> Outcome:
+    async def _translate(self, lane: Lane, request: TranslationRequest, attempt: int, *, depth: int,
+                         touched: list[str], validate: Validator | None = None) -> Outcome:
         key = self._key(lane, request)
         touched.append(key)
         if self.cache is not None and self.read_cache:
             hit = self._cache_lookup(lane, key)
-            if hit is not None:
+            if hit is not None and _shape_problem(validate, request, hit) is None:
                 return hit
-        outcome = await self._attempt(lane, request, attempt)
-        if isinstance(outcome, _TooLong):
-            return await self._split(lane, request, attempt, outcome.error, depth=depth, touched=touched)
+            if hit is not None:
+                self.cache.delete(key)  # cached before this check existed: never serve it again
+        if validate is not None and key in self._misshapen and _line_halves(request, depth) is not None:
+            # do not pay for the same wrong reply again: straight to the halves
+            return await self._reshape(lane, request, attempt, "it had the wrong shape before", depth, touched, validate)
+        outcome = await lane.attempt(request, attempt)
+        if isinstance(outcome, TooLong):
+            return await self._split(lane, request, attempt, outcome.error, depth=depth, touched=touched,
+                                     validate=validate)
+        if (problem := _shape_problem(validate, request, outcome)) is not None:
+            self._misshapen.add(key)
+            return await self._reshape(lane, request, attempt, problem, depth, touched, validate)
         if depth > 0 and isinstance(outcome, Translated):
             self._cache_write(key, lane, outcome.result)  # halves are cached as they come
         return outcome
 
-    async def _attempt(self, lane: _Lane, request: TranslationRequest, attempt: int) -> Outcome | _TooLong:
-        blocked = self._blocked(lane)
-        if blocked is not None:
-            return blocked
-        permit = lane.breaker.admit()
-        if not permit.allowed:
-            return Deferred(permit.until, "circuit_open",
-                            f"{lane.name}: circuit open after repeated failures; next try at {_clock_text(permit.until)}")
-        sent = False
-        try:
-            async with lane.bulkhead:
-                try:
-                    parked = await lane.limiter.acquire(lane.provider.estimate(request))
-                except WeightOverLimit as exc:
-                    return _TooLong(exc)
-                if parked is not None:
-                    return Deferred(parked.until, parked.reason, parked.message)
-                blocked = self._blocked(lane)  # a 429 elsewhere may have paused it while we waited
-                if blocked is not None:
-                    return blocked
-                sent = True
-                return await self._send(lane, request, attempt, permit)
-        finally:
-            if not sent:
-                lane.breaker.release(permit)
-
-    def _blocked(self, lane: _Lane) -> Outcome | None:
-        view = self.state.get(lane.name)
-        if view.disabled_reason:
-            return ProviderDisabled(ProviderUnavailable(view.disabled_reason, provider=lane.name))
-        if view.paused_until > self.clock():
-            return Deferred(view.paused_until, "paused",
-                            f"{lane.name}: paused ({view.pause_reason or 'rate limited'}) until {_clock_text(view.paused_until)}")
-        return None
-
-    async def _send(self, lane: _Lane, request: TranslationRequest, attempt: int, permit: Permit) -> Outcome | _TooLong:
-        started, t0 = self.clock(), time.perf_counter()
-        guard_s = 2 * lane.config.timeout_s + lane.config.connect_timeout_s
-        try:
-            async with asyncio.timeout(guard_s):
-                result = await lane.provider.translate(request)
-        except asyncio.CancelledError:
-            lane.breaker.release(permit)
-            raise
-        except TimeoutError:
-            error: ProviderError = RetryableError(f"no reply within {guard_s:g} s", provider=lane.name)
-        except ProviderError as exc:
-            error = exc
-        except Exception as exc:  # an adapter bug or an unwrapped library error: treat as transient
-            log.warning("provider raised an unexpected error", provider=lane.name, error_class=type(exc).__name__)
-            error = RetryableError(f"unexpected {type(exc).__name__}: {str(exc)[:200]}", provider=lane.name)
-        else:
-            return self._succeeded(lane, result, permit, started, t0)
-        return self._failed(lane, error, attempt, permit, started, t0)
-
-    def _succeeded(self, lane: _Lane, result: TranslationResult, permit: Permit, started: float, t0: float) -> Outcome:
-        usage = result.usage
-        cost = usage.cost_usd or lane.provider.cost(usage)
-        if cost != usage.cost_usd:
-            result = replace(result, usage=replace(usage, cost_usd=cost))
-        lane.breaker.record_success(permit)
-        self.state.count(lane.name, requests=1)
-        self._emit(RequestRecord(started, lane.name, result.model or lane.provider.model, "ok", None, None,
-                                 _ms_since(t0), usage.tokens_in, usage.tokens_out, usage.characters, cost))
-        return Translated(result, cached=False)
-
-    def _failed(self, lane: _Lane, error: ProviderError, attempt: int, permit: Permit, started: float,
-                t0: float) -> Outcome | _TooLong:
-        now = self.clock()
-        action = classify(error)
-        rate_limited = isinstance(error, RateLimited) or error.status == 429
-        outcome_name = "rate_limited" if rate_limited else action
-        self._emit(RequestRecord(started, lane.name, lane.provider.model, outcome_name, error.status, error.error_class,
-                                 _ms_since(t0)))
-        self.state.count(lane.name, requests=1, rate_limited=int(rate_limited),
-                         failures=int(action == "retry" and not rate_limited))
-        if rate_limited:
-            pause_s = error.retry_after_s if error.retry_after_s is not None else self.policy.backoff_cap(attempt + 1)
-            self.state.pause(lane.name, now + pause_s, "rate limited by the server")
-            lane.breaker.record_success(permit)  # the server is up; the pause handles the rest
-            if pause_s > self.settings.retry.park_after_s:  # a long window (a daily cap): park, burn nothing
-                return Deferred(now + pause_s, "rate_limited",
-                                f"{lane.name}: the server asked for a {pause_s:.0f} s wait; parked until "
-                                f"{_clock_text(now + pause_s)}")
-            return RetryLater(max(self.policy.delay(attempt + 1, error), pause_s), error)
-        if action == "retry":
-            view = lane.breaker.record_failure(permit)
-            if view is not None and view.circuit == "open" and view.open_until > now:
-                log.warning("circuit opened", provider=lane.name, failures=view.consecutive_failures,
-                            until=view.open_until)
-            return RetryLater(self.policy.delay(attempt + 1, error), error)
-        if action == "provider_fatal":
-            lane.breaker.release(permit)
-            reason = _disabled_reason(error)
-            self.state.disable(lane.name, reason)
-            log.error("provider disabled", provider=lane.name, reason=reason)
-            return ProviderDisabled(error)
-        lane.breaker.record_success(permit)  # a definite answer: the provider works
-        if action == "defer":
-            wait = error.retry_after_s if error.retry_after_s is not None else QUOTA_RECHECK_S
-            self.state.pause(lane.name, now + wait, "quota exhausted")
-            return Deferred(now + wait, "quota_parked",
-                            f"{lane.name}: quota exhausted ({error}); parked until {_clock_text(now + wait)}")
-        if action == "split":
-            return _TooLong(error)
-        return Unretryable(error)
-
     # ---- splitting over-long chunks ------------------------------------------------------------
-    async def _split(self, lane: _Lane, request: TranslationRequest, attempt: int, error: ProviderError, *,
-                     depth: int, touched: list[str]) -> Outcome:
-        parts = split_text(request.text) if depth < MAX_SPLIT_DEPTH else None
+    async def _split(self, lane: Lane, request: TranslationRequest, attempt: int, error: ProviderError, *,
+                     depth: int, touched: list[str], validate: Validator | None = None,
+                     parts: Split | None = None) -> Outcome:
+        parts = parts or (split_text(request.text) if depth < MAX_SPLIT_DEPTH else None)
         if parts is None:
             return Unretryable(ContentTooLong(f"{error} (the chunk cannot be split further)", provider=lane.name,
                                               status=error.status))
-        left = await self._translate(lane, replace(request, text=parts.left), attempt, depth=depth + 1, touched=touched)
+        left = await self._translate(lane, replace(request, text=parts.left), attempt, depth=depth + 1, touched=touched,
+                                     validate=validate)
         if not isinstance(left, Translated):
             return left
         right_request = replace(request, text=parts.right, context=_tail(parts.left))
-        right = await self._translate(lane, right_request, attempt, depth=depth + 1, touched=touched)
+        right = await self._translate(lane, right_request, attempt, depth=depth + 1, touched=touched,
+                                      validate=validate)
         if not isinstance(right, Translated):
             return right
         a, b = left.result, right.result
@@ -280,11 +172,26 @@ class Gateway:
                                    latency_ms=a.latency_ms + b.latency_ms)
         return Translated(joined, cached=left.cached and right.cached)
 
+    async def _reshape(self, lane: Lane, request: TranslationRequest, attempt: int, problem: str, depth: int,
+                       touched: list[str], validate: Validator) -> Outcome:
+        """A reply of the wrong shape: translate the text's halves (cut at a line) instead;
+        a piece that cannot be cut any further is retried later, naming the problem."""
+        error = RetryableError(f"malformed reply: {problem}", provider=lane.name)
+        parts = _line_halves(request, depth)
+        if parts is None:
+            lines = request.text.count("\n") + 1
+            error = RetryableError(f"malformed reply: {problem} (in a piece of {lines} line(s) that cannot be "
+                                   f"split further)", provider=lane.name)
+            return RetryLater(self.policy.delay(attempt + 1, error), error)
+        log.info("reply had the wrong shape; translating the halves", provider=lane.name, problem=problem[:200])
+        return await self._split(lane, request, attempt, error, depth=depth, touched=touched, validate=validate,
+                                 parts=parts)
+
     # ---- validation and the cache --------------------------------------------------------------
-    def _validated(self, lane: _Lane, request: TranslationRequest, outcome: Translated, attempt: int,
+    def _validated(self, lane: Lane, request: TranslationRequest, outcome: Translated, attempt: int,
                    validate: Validator, touched: list[str]) -> Outcome:
         try:
-            validate(outcome.result.text)
+            validate(request.text, outcome.result.text)
         except ValueError as exc:
             if self.cache is not None:
                 for key in touched:  # never serve this reply (or the halves it was built from) again
@@ -293,12 +200,12 @@ class Gateway:
             return RetryLater(self.policy.delay(attempt + 1, error), error)
         return outcome
 
-    def _key(self, lane: _Lane, request: TranslationRequest) -> str:
+    def _key(self, lane: Lane, request: TranslationRequest) -> str:
         return cache_key(lane.provider.kind, lane.provider.model, request.target_language, PROMPT_VERSION,
                          request.context, request.text, source_language=request.source_language,
-                         glossary=request.glossary)
+                         glossary=request.glossary, endpoint=getattr(lane.provider, "endpoint", ""))
 
-    def _cache_lookup(self, lane: _Lane, key: str) -> Translated | None:
+    def _cache_lookup(self, lane: Lane, key: str) -> Translated | None:
         assert self.cache is not None
         started, t0 = self.clock(), time.perf_counter()
         hit = self.cache.get(key)
@@ -311,7 +218,7 @@ class Gateway:
         result = TranslationResult(text=hit.text, usage=hit.usage, provider=lane.name, model=model, latency_ms=elapsed)
         return Translated(result, cached=True)
 
-    def _cache_write(self, key: str, lane: _Lane, result: TranslationResult) -> None:
+    def _cache_write(self, key: str, lane: Lane, result: TranslationResult) -> None:
         if self.cache is not None:
             self.cache.set(key, CachedTranslation(text=result.text, usage=result.usage,
                                                   provider=lane.name, model=result.model))
@@ -323,7 +230,7 @@ class Gateway:
         for name in self.providers:
             self._lane(name)
 
-    def _lane(self, name: str) -> _Lane:
+    def _lane(self, name: str) -> Lane:
         lane = self._lanes.get(name)
         if lane is not None:
             return lane
@@ -331,13 +238,10 @@ class Gateway:
             raise RuntimeError("the gateway is closed")
         if name not in self.providers:
             raise KeyError(f"no provider {name!r} in this gateway (have: {', '.join(self.providers) or 'none'})")
-        config = self.settings.provider(name)
-        breaker = CircuitBreaker(self.state, name, failure_threshold=self.settings.breaker.failure_threshold,
-                                 cooldown_s=self.settings.breaker.cooldown_s,
-                                 probe_lease_s=2 * config.timeout_s + config.connect_timeout_s + 5)
-        limiter = ProviderLimiter(name, config, self.data_dir, park_after_s=self.settings.retry.park_after_s,
-                                  worker_count=self.worker_count)
-        lane = _Lane(name, self.providers[name], config, breaker, limiter, asyncio.Semaphore(config.max_concurrency))
+        limiter = ProviderLimiter(name, self.settings.provider(name), self.data_dir,
+                                  park_after_s=self.settings.retry.park_after_s, worker_count=self.worker_count)
+        lane = Lane(name, self.providers[name], self.settings, limiter, state=self.state, book_state=self._book_state,
+                    books=self.books, emit=self._emit, clock=self.clock, policy=self.policy)
         self._lanes[name] = lane
         return lane
 
@@ -348,6 +252,22 @@ class Gateway:
             self.on_request(record)
         except Exception as exc:  # metrics must never break a translation
             log.warning("on_request callback failed", error_class=type(exc).__name__)
+
+
+def _line_halves(request: TranslationRequest, depth: int) -> Split | None:
+    """The text cut in two at a blank line or line break, while splitting is still allowed."""
+    return split_text(request.text, 1, within_lines=False) if depth < MAX_SPLIT_DEPTH else None
+
+
+def _shape_problem(validate: Validator | None, request: TranslationRequest, outcome: Outcome | None) -> str | None:
+    """Why ``outcome``'s reply does not fit the request's text, or None (also for no reply)."""
+    if validate is None or not isinstance(outcome, Translated):
+        return None
+    try:
+        validate(request.text, outcome.result.text)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _ms_since(t0: float) -> float:
@@ -370,11 +290,3 @@ def _tail(text: str, limit: int = SPLIT_CONTEXT_CHARS) -> str:
             return tail[cut + 1:]
     return tail
 
-
-def _disabled_reason(error: ProviderError) -> str:
-    status = f"HTTP {error.status}: " if error.status else ""
-    return f"{status}{error} — check the API key and the account's access"
-
-
-def _clock_text(epoch: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(epoch))

@@ -1,6 +1,6 @@
 """Per-provider state shared by every process through SQLite (``<data_dir>/limits/state.db``):
-the shared pause after a 429, the circuit breaker's fields, why a provider was disabled, and
-request counters for the UI.
+the shared pause after a 429, the circuit breaker's fields, the adaptive concurrency cap
+(adaptive.py), why a provider was disabled, and request counters for the UI.
 
 Every write is one statement (WAL, 5 s busy timeout), so several processes never fight over a
 read-modify-write transaction. Reads on the hot path are cached per process for
@@ -40,12 +40,20 @@ CREATE TABLE IF NOT EXISTS provider_state (
     requests INTEGER NOT NULL DEFAULT 0,
     rate_limited INTEGER NOT NULL DEFAULT 0,
     failures INTEGER NOT NULL DEFAULT 0,
-    updated_at REAL NOT NULL DEFAULT 0
+    updated_at REAL NOT NULL DEFAULT 0,
+    cap INTEGER NOT NULL DEFAULT 0,
+    cap_changed_at REAL NOT NULL DEFAULT 0,
+    cap_successes INTEGER NOT NULL DEFAULT 0,
+    cap_ceiling INTEGER NOT NULL DEFAULT 0
 )
 """
+# Columns added since the first release, with their definitions, for older state files.
+_ADDED = {"cap": "INTEGER NOT NULL DEFAULT 0", "cap_changed_at": "REAL NOT NULL DEFAULT 0",
+          "cap_successes": "INTEGER NOT NULL DEFAULT 0", "cap_ceiling": "INTEGER NOT NULL DEFAULT 0"}
 
 _COLUMNS = ("name", "paused_until", "pause_reason", "circuit", "consecutive_failures", "open_until",
-            "probe_owner", "probe_started", "disabled_reason", "requests", "rate_limited", "failures", "updated_at")
+            "probe_owner", "probe_started", "disabled_reason", "requests", "rate_limited", "failures", "updated_at",
+            "cap", "cap_changed_at", "cap_successes", "cap_ceiling")
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,10 @@ class ProviderStateView:
     rate_limited: int = 0
     failures: int = 0
     updated_at: float = 0.0
+    cap: int = 0  # the adaptive concurrency cap; 0 means max_concurrency (adaptive.py)
+    cap_changed_at: float = 0.0
+    cap_successes: int = 0
+    cap_ceiling: int = 0  # the cap that last overloaded the provider (0: none known)
 
     def paused(self, now: float) -> bool:
         return self.paused_until > now
@@ -85,11 +97,22 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(_SCHEMA)
+    _add_missing_columns(conn)
     for suffix in ("-wal", "-shm"):
         sidecar = path.with_name(path.name + suffix)
         if sidecar.exists():
             os.chmod(sidecar, 0o600)
     return conn
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    have = {row[1] for row in conn.execute("PRAGMA table_info(provider_state)")}
+    for column, definition in _ADDED.items():
+        if column not in have:
+            try:
+                conn.execute(f"ALTER TABLE provider_state ADD COLUMN {column} {definition}")
+            except sqlite3.OperationalError:  # another process added it meanwhile
+                pass
 
 
 class ProviderStateStore:
@@ -159,13 +182,15 @@ class ProviderStateStore:
         return view
 
     def clear_disabled(self, name: str | None = None) -> None:
-        """Re-enable one provider (or all): the supervisor calls this when a run starts,
-        so a key fixed between runs is tried again."""
+        """Re-enable one provider (or all) and start its concurrency cap afresh: the
+        supervisor calls this when a run starts, so a key fixed between runs is tried again
+        and an outage of an earlier run does not slow this one."""
+        fresh = "disabled_reason = NULL, cap = 0, cap_changed_at = 0, cap_successes = 0, cap_ceiling = 0"
         with self._lock:
             if name is None:
-                self._conn.execute("UPDATE provider_state SET disabled_reason = NULL")
+                self._conn.execute(f"UPDATE provider_state SET {fresh}")
             else:
-                self._conn.execute("UPDATE provider_state SET disabled_reason = NULL WHERE name = ?", (name,))
+                self._conn.execute(f"UPDATE provider_state SET {fresh} WHERE name = ?", (name,))
         self._cached.clear()
 
     # ---- counters (batched: at most one write per provider every COUNTER_FLUSH_S) ----------

@@ -7,11 +7,12 @@ weight is rounded **up** (``ceil(n / unit)``) and each limit is rounded **down**
 ``unit - 1`` per request too many. ``unit`` is 100 when every limit of the kind is at least
 10,000, 10 when at least 1,000, else 1. Requests always count 1 each.
 
-Margin. The server counts a request when it arrives; we count it when we admit it. The
-delay in between varies (a new connection, a busy event loop, the network), so two admissions
-exactly one window apart can arrive less than a window apart. Every window is therefore
-widened by a fifth of its span, at most 250 ms: stricter, never looser (a per-minute limit
-loses under 1 % of its throughput; a per-second one a sixth).
+Windows are not widened by any margin: the delay between our admission and the server's
+count is covered by holding each request's rows until its reply arrives (see holds.py).
+
+Sliding windows and quotas. Limits whose span is at least ``quota_from_s`` (a day by default)
+are quotas: fixed calendar periods counted in quotas.py, not rows in a bucket. The rest are
+sliding windows in a pyrate-limiter bucket (``rates``).
 
 Shape. A bucket's rates must have strictly increasing spans and amounts, and amount per span
 must not increase. Configured lists are made to fit without ever loosening a limit: equal
@@ -22,14 +23,14 @@ already implies that bound when the spans divide evenly).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from math import ceil
 
 from scribe_tui.limit_spec import LimitKind, RateLimit
 
 KINDS: tuple[LimitKind, ...] = ("requests", "tokens", "characters")
-QUOTA_SPAN_MS = 86_400_000
-MAX_WINDOW_MARGIN_MS = 250
+QUOTA_FROM_S = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,9 @@ class KindPlan:
 
     kind: LimitKind
     unit: int
-    rates: tuple[tuple[int, int], ...]  # (span_ms, amount in units), valid for one bucket
-    limits: tuple[RateLimit, ...]  # as configured (after any per-process division)
+    rates: tuple[tuple[int, int], ...]  # (span_ms, amount in units) of the sliding windows, valid for one bucket
+    limits: tuple[RateLimit, ...]  # the sliding-window limits as configured (after any per-process division)
+    quotas: tuple[RateLimit, ...] = ()  # the quota limits (exact amounts, after any division)
 
     @property
     def table(self) -> str:
@@ -63,27 +65,34 @@ def unit_for(kind: LimitKind, amounts: list[int]) -> int:
     return 1
 
 
-def plan_kind(kind: LimitKind, limits: list[RateLimit], divisor: int = 1) -> KindPlan | None:
-    """The bucket plan for ``kind``, or None when no limit of that kind is configured.
-    ``divisor`` splits every amount between that many processes (rounded down, at least 1)."""
-    mine = [limit for limit in limits if limit.kind == kind]
+def plan_kind(kind: LimitKind, limits: list[RateLimit], divisor: int = 1,
+              quota_from_s: float = QUOTA_FROM_S) -> KindPlan | None:
+    """The plan for ``kind``, or None when no limit of that kind is configured. ``divisor``
+    splits every amount between that many processes (rounded down, at least 1)."""
+    mine = [_divided(limit, divisor) for limit in limits if limit.kind == kind]
     if not mine:
         return None
-    amounts = [max(1, limit.amount // max(divisor, 1)) for limit in mine]
-    unit = unit_for(kind, amounts)
-    pairs = [(widened_span_ms(limit.span_ms), max(1, amount // unit)) for limit, amount in zip(mine, amounts, strict=True)]
-    divided = tuple(
-        RateLimit(kind=limit.kind, span_s=limit.span_s, amount=amount, text=_divided_text(limit, amount, divisor))
-        for limit, amount in zip(mine, amounts, strict=True)
-    )
-    return KindPlan(kind=kind, unit=unit, rates=tuple(normalise_rates(pairs)), limits=divided)
+    sliding = tuple(limit for limit in mine if limit.span_s < quota_from_s)
+    quotas = tuple(_smallest_per_span(limit for limit in mine if limit.span_s >= quota_from_s))
+    unit = unit_for(kind, [limit.amount for limit in sliding])
+    pairs = [(max(limit.span_ms, 1), max(1, limit.amount // unit)) for limit in sliding]
+    return KindPlan(kind=kind, unit=unit, rates=tuple(normalise_rates(pairs)), limits=sliding, quotas=quotas)
 
 
-def widened_span_ms(span_ms: int) -> int:
-    """The bucket's window for a limit of ``span_ms``: a little longer, to absorb the varying
-    delay between our admission and the server's arrival clock."""
-    span_ms = max(span_ms, 1)
-    return span_ms + min(MAX_WINDOW_MARGIN_MS, span_ms // 5)
+def _smallest_per_span(limits: Iterable[RateLimit]) -> list[RateLimit]:
+    """One quota per span (the strictest): a period has one counter."""
+    by_span: dict[float, RateLimit] = {}
+    for limit in limits:
+        if limit.span_s not in by_span or limit.amount < by_span[limit.span_s].amount:
+            by_span[limit.span_s] = limit
+    return sorted(by_span.values(), key=lambda limit: limit.span_s)
+
+
+def _divided(limit: RateLimit, divisor: int) -> RateLimit:
+    if divisor <= 1:
+        return limit
+    amount = max(1, limit.amount // divisor)
+    return RateLimit(kind=limit.kind, span_s=limit.span_s, amount=amount, text=_divided_text(limit, amount, divisor))
 
 
 def _divided_text(limit: RateLimit, amount: int, divisor: int) -> str:
@@ -116,6 +125,3 @@ def normalise_rates(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
         out.append((span, amount))
     return out
 
-
-def is_quota_span(span_ms: int) -> bool:
-    return span_ms >= QUOTA_SPAN_MS

@@ -18,6 +18,7 @@ from scribe_tui.providers.base import (
     ProviderError,
     ProviderUnavailable,
     QuotaExhausted,
+    RateLimited,
     RetryableError,
 )
 
@@ -82,6 +83,15 @@ def _classify_status(status: int) -> Action:
     if 400 <= status < 500:
         return "chunk_fatal"
     return "retry"
+
+
+def is_overload(error: BaseException) -> bool:
+    """A sign the provider is overloaded or out of reach, which lowers its concurrency cap: a
+    5xx or 408 reply, or a connection that was refused, reset or timed out (no status). A
+    429 is not (the rate limits answer it), nor a malformed 200 reply."""
+    if isinstance(error, RateLimited) or not isinstance(error, RetryableError):
+        return False
+    return error.status is None or error.status >= 500 or error.status == 408
 
 
 def retry_after_of(error: BaseException | None) -> float | None:

@@ -32,13 +32,14 @@ class Split:
         return left + self.separator + right
 
 
-def split_text(text: str, min_chars: int = MIN_SPLIT_CHARS) -> Split | None:
+def split_text(text: str, min_chars: int = MIN_SPLIT_CHARS, *, within_lines: bool = True) -> Split | None:
     """Two halves and the separator between them, or None when ``text`` is too short or has
-    no boundary that leaves text on both sides."""
+    no boundary that leaves text on both sides. ``within_lines=False`` cuts only at blank
+    lines and line breaks (a reply that lost a line is not helped by cutting a line in two)."""
     if len(text) < min_chars:
         return None
     middle = len(text) / 2
-    for pattern in _BOUNDARIES:
+    for pattern in _BOUNDARIES if within_lines else _BOUNDARIES[:2]:
         best: tuple[float, int, int] | None = None
         for match in pattern.finditer(text):
             group = "sep" if match.group("sep") is not None else "cjk"

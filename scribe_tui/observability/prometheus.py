@@ -19,6 +19,7 @@ from scribe_tui.engine.api import (
     ChunkStarted,
     Event,
     JobFinished,
+    RateLimitHit,
     RateLimitWait,
     RetryScheduled,
     Snapshot,
@@ -29,7 +30,6 @@ from scribe_tui.engine.api import (
 NAMESPACE = "scribe"
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
 CIRCUIT_STATES = ("closed", "open", "half_open", "disabled")
-RATE_LIMIT_ERRORS = frozenset({"RateLimited"})
 _TASKS_REMEMBERED = 50_000
 
 
@@ -67,6 +67,9 @@ class _Instruments:
         self.circuit = gauge("circuit_state", "1 for the provider's current circuit state", ("provider", "state"))
         self.limit_used = gauge("limiter_used", "Units used in the current window of a limit", ("provider", "limit"))
         self.limit_amount = gauge("limiter_amount", "Units allowed per window of a limit", ("provider", "limit"))
+        self.concurrency_cap = gauge("concurrency_cap", "Requests a provider may have in flight now (adaptive)",
+                                     ("provider",))
+        self.max_concurrency = gauge("concurrency_max", "The configured max_concurrency of a provider", ("provider",))
         self.throughput = gauge("throughput_chunks_per_minute", "Chunks completed in the last full minute")
         self.eta = gauge("eta_seconds", "Estimated time to drain the queue (-1 when unknown)")
 
@@ -142,10 +145,8 @@ class MetricsExporter:
         m.cost.labels(provider).inc(max(0.0, event.cost_usd))
 
     def _count_error(self, provider: str, error_class: str) -> None:
-        limited = error_class in RATE_LIMIT_ERRORS
-        self._m.requests.labels(provider, "rate_limited" if limited else "error").inc()
-        if limited:
-            self._m.rate_limited.labels(provider).inc()
+        """A failed attempt (429s are not attempts: they come as RateLimitHit)."""
+        self._m.requests.labels(provider, "error").inc()
 
     def _on_retry(self, event: RetryScheduled) -> None:
         provider = self._provider_of(event.task_id, forget=False)
@@ -156,6 +157,10 @@ class MetricsExporter:
         provider = self._provider_of(event.task_id, forget=True)
         self._count_error(provider, event.error_class)
         self._m.failures.labels(provider, event.error_class, "true" if event.dead else "false").inc()
+
+    def _on_rate_limit_hit(self, event: RateLimitHit) -> None:
+        self._m.requests.labels(event.provider, "rate_limited").inc()
+        self._m.rate_limited.labels(event.provider).inc()
 
     def _on_wait(self, event: RateLimitWait) -> None:
         self._m.limit_waits.labels(event.provider, event.reason).inc()
@@ -194,6 +199,9 @@ class MetricsExporter:
         used: dict[tuple[str, ...], float] = {}
         amount: dict[tuple[str, ...], float] = {}
         for provider in snapshot.providers:
+            if provider.max_concurrency:
+                self._m.concurrency_cap.labels(provider.name).set(provider.concurrency_cap)
+                self._m.max_concurrency.labels(provider.name).set(provider.max_concurrency)
             for state in CIRCUIT_STATES:
                 circuit[(provider.name, state)] = 1 if provider.circuit == state else 0
             for text, in_window, allowed in provider.limit_usage:
@@ -218,6 +226,7 @@ _EVENT_HANDLERS: dict[type, Any] = {
     ChunkDone: MetricsExporter._on_done,
     RetryScheduled: MetricsExporter._on_retry,
     ChunkFailed: MetricsExporter._on_failed,
+    RateLimitHit: MetricsExporter._on_rate_limit_hit,
     RateLimitWait: MetricsExporter._on_wait,
     JobFinished: MetricsExporter._on_job_finished,
     WorkerStarted: MetricsExporter._on_worker_started,

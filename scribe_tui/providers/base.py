@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,24 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class LimitReport:
+    """What a provider's reply said about its limits (``x-ratelimit-*`` headers): units left
+    and seconds until the window is whole again, per kind (``requests``, ``tokens``), and how
+    long it took over the request itself (``openai-processing-ms``)."""
+
+    remaining: Mapping[str, int] = field(default_factory=dict)
+    reset_s: Mapping[str, float] = field(default_factory=dict)
+    processing_s: float | None = None
+
+
+@dataclass(frozen=True)
 class TranslationResult:
     text: str
     usage: Usage
     provider: str
     model: str
     latency_ms: float = 0.0
+    report: LimitReport | None = None
 
 
 @dataclass(frozen=True)
@@ -50,11 +63,18 @@ class Estimate:
         return self.tokens_in + self.tokens_out
 
 
+def endpoint_identity(url: str) -> str:
+    """Who answers at ``url``: scheme, host and path, case and trailing slash normalised."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
 @runtime_checkable
 class Provider(Protocol):
     name: str  # the config name, e.g. "openai" or "deepl-pro"
     kind: str  # openai | deepl | microsoft | demo
     model: str
+    endpoint: str  # endpoint_identity of the server it talks to ("demo" for the built-in demo)
 
     async def translate(self, request: TranslationRequest) -> TranslationResult: ...
 
@@ -72,11 +92,12 @@ class ProviderError(Exception):
     """A call failed. ``status`` is the HTTP status when there was one."""
 
     def __init__(self, message: str, *, provider: str = "", status: int | None = None,
-                 retry_after_s: float | None = None):
+                 retry_after_s: float | None = None, report: LimitReport | None = None):
         super().__init__(message)
         self.provider = provider
         self.status = status
         self.retry_after_s = retry_after_s
+        self.report = report
 
     @property
     def error_class(self) -> str:

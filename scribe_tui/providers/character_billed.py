@@ -13,8 +13,9 @@ import httpx
 
 from scribe_tui.config import ProviderConfig
 from scribe_tui.providers.accounting import cost_of, estimate_characters, priced
-from scribe_tui.providers.base import Estimate, ProviderError, TranslationRequest, TranslationResult, Usage
-from scribe_tui.providers.http import make_async_client, send
+from scribe_tui.providers.base import (Estimate, ProviderError, TranslationRequest, TranslationResult, Usage,
+                                      endpoint_identity)
+from scribe_tui.providers.http import limit_report, make_async_client, send
 
 
 class CharacterBilledProvider:
@@ -24,6 +25,7 @@ class CharacterBilledProvider:
         self.model = config.model or model
         self._pricing = config.price()
         self._url = url
+        self.endpoint = endpoint_identity(url)
         self._client = make_async_client(config, headers=headers)
 
     async def translate(self, request: TranslationRequest) -> TranslationResult:
@@ -35,7 +37,8 @@ class CharacterBilledProvider:
         billed = self._billed_characters(response)
         usage = Usage(characters=billed if billed is not None else len(request.text))
         return TranslationResult(text=text, usage=priced(self._pricing, usage), provider=self.name, model=self.model,
-                                 latency_ms=(time.perf_counter() - started) * 1000)
+                                 latency_ms=(time.perf_counter() - started) * 1000,
+                                 report=limit_report(response.headers))
 
     def estimate(self, request: TranslationRequest) -> Estimate:
         return estimate_characters(request)

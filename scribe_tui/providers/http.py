@@ -19,6 +19,7 @@ from scribe_tui.config import ProviderConfig
 from scribe_tui.providers.base import (
     ChunkRejected,
     ContentTooLong,
+    LimitReport,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -89,6 +90,29 @@ def retry_after_from_headers(headers: Mapping[str, str]) -> float | None:
     return _reset_hint(lowered)
 
 
+def limit_report(headers: Mapping[str, str]) -> LimitReport | None:
+    """The provider's view of its limits in a reply's headers, or None when it sent none."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    remaining: dict[str, int] = {}
+    reset: dict[str, float] = {}
+    for kind in ("requests", "tokens"):
+        try:
+            remaining[kind] = max(int(float(lowered[f"x-ratelimit-remaining-{kind}"])), 0)
+        except (KeyError, ValueError):
+            continue
+        seconds = parse_duration(lowered.get(f"x-ratelimit-reset-{kind}", ""))
+        if seconds is not None:
+            reset[kind] = seconds
+    processing = None
+    try:
+        processing = max(float(lowered["openai-processing-ms"]) / 1000, 0.0)
+    except (KeyError, ValueError):
+        pass
+    if not remaining and processing is None:
+        return None
+    return LimitReport(remaining=remaining, reset_s=reset, processing_s=processing)
+
+
 def _reset_hint(headers: Mapping[str, str]) -> float | None:
     resets: dict[str, float] = {}
     for kind in ("requests", "tokens"):
@@ -123,7 +147,8 @@ def error_for_status(provider: str, status: int, headers: Mapping[str, str], mes
     413 too long, any other 4xx rejected for this chunk."""
     text = f"HTTP {status}: {short(message)}" if message else f"HTTP {status}"
     if status == 429:
-        return RateLimited(text, provider=provider, status=status, retry_after_s=retry_after_from_headers(headers))
+        return RateLimited(text, provider=provider, status=status, retry_after_s=retry_after_from_headers(headers),
+                           report=limit_report(headers))
     if status >= 500 or status == 408:
         return RetryableError(text, provider=provider, status=status, retry_after_s=retry_after_from_headers(headers))
     if status in (401, 403):

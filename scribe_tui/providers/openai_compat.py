@@ -27,8 +27,16 @@ from scribe_tui.providers.base import (
     TranslationRequest,
     TranslationResult,
     Usage,
+    endpoint_identity,
 )
-from scribe_tui.providers.http import error_for_status, make_async_client, malformed, short, transport_error
+from scribe_tui.providers.http import (
+    error_for_status,
+    limit_report,
+    make_async_client,
+    malformed,
+    short,
+    transport_error,
+)
 from scribe_tui.providers.openai_errors import read_error
 
 _TOO_LONG_CODES = frozenset({"context_length_exceeded", "string_above_max_length"})
@@ -51,6 +59,8 @@ class OpenAICompatibleProvider:
             max_retries=0,
             http_client=make_async_client(config),
         )
+        # The demo's simulator moves to a new port every run; its replies are the same.
+        self.endpoint = "demo" if config.kind == "demo" else endpoint_identity(str(self._client.base_url))
         # Resolved once here: the SDK imports its resource modules lazily on first access,
         # which would otherwise delay the first chunk of every worker by a tenth of a second.
         self._create = self._client.chat.completions.with_raw_response.create
@@ -68,7 +78,7 @@ class OpenAICompatibleProvider:
             raise self._connection_error(exc) from exc
         text, usage = self._read_reply(raw, request)
         return TranslationResult(text=text, usage=usage, provider=self.name, model=self.model,
-                                 latency_ms=(time.perf_counter() - started) * 1000)
+                                 latency_ms=(time.perf_counter() - started) * 1000, report=limit_report(raw.headers))
 
     def estimate(self, request: TranslationRequest) -> Estimate:
         return estimate_chat(request)

@@ -20,10 +20,15 @@ class ApiCall:
     targets: tuple[str, ...]  # language codes as the API received them, lower-cased
     source: str | None
     input_chars: int  # checked against max_input_chars
-    tokens: int  # weight for "tokens" limits
+    tokens: int  # weight for "tokens" limits (the prompt's, for a chat call)
     characters: int  # weight for "characters" limits
     model: str = ""
     body: Any = None  # the decoded request body, for dialect-specific replies
+    completion_tokens: int = 0  # a chat reply's tokens (also counted at arrival: the reply is known)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.tokens + self.completion_tokens
 
 
 class ApiError(Exception):

@@ -96,8 +96,9 @@ class OpenAIDialect:
         system = "\n".join(_content_text(item.get("content")) for item in messages if item.get("role") in ("system", "developer"))
         target = parse_target_language(system) or UNKNOWN_LANGUAGE
         all_chars = sum(len(_content_text(item.get("content"))) for item in messages)
-        tokens = _prompt_tokens(messages) + estimate_tokens(text)
-        return ApiCall((text,), (target,), None, all_chars, tokens, len(text), str(body.get("model", "")), body)
+        reply_tokens = estimate_tokens(pseudo_translate(text, target))
+        return ApiCall((text,), (target,), None, all_chars, _prompt_tokens(messages), len(text), str(body.get("model", "")),
+                       body, completion_tokens=reply_tokens)
 
     def too_long(self, call: ApiCall, limit: int) -> Response:
         name = self.profile.name
@@ -118,7 +119,8 @@ class OpenAIDialect:
             return None
         excess = call.input_chars - limit
         text = call.texts[0][max(excess, 0):]
-        return ApiCall((text,), call.targets, call.source, limit, call.tokens, len(text), call.model, call.body)
+        return ApiCall((text,), call.targets, call.source, limit, call.tokens, len(text), call.model, call.body,
+                       completion_tokens=call.completion_tokens)
 
     def rate_limited(self, call: ApiCall, kind: str, retry_after_s: float, headers: list[tuple[str, str]]) -> Response:
         busy = self.profile.when_busy
@@ -162,8 +164,7 @@ class OpenAIDialect:
 
     def success(self, call: ApiCall, headers: list[tuple[str, str]]) -> Response:
         reply = pseudo_translate(call.texts[0], call.targets[0])
-        prompt_tokens = _prompt_tokens(call.body["messages"])
-        completion_tokens = estimate_tokens(reply)
+        prompt_tokens, completion_tokens = call.tokens, call.completion_tokens
         payload = {
             "id": f"chatcmpl-sim-{next(_ids)}",
             "object": "chat.completion",

@@ -1,12 +1,22 @@
 """The simulator's request handling: routing, and the pipeline every translation call goes
-through — key check, parse, size check, rate limits, latency, injected fault, reply — plus
-the ``/_stats``, ``/_control`` and ``/_reset`` endpoints. Runs on one event loop; no locks.
+through — key check, parse, size check, arrival (after ``arrival_delay_ms``), overload check,
+rate limits, latency, injected fault, reply — plus the ``/_stats``, ``/_control`` and
+``/_reset`` endpoints. Runs on one event loop; no locks.
+
+Arrival is when the call is counted: a random delay of up to ``arrival_delay_ms`` before it
+models a slow network or a connection waiting for a SYN retransmission, so the client's
+admission and the server's count are apart by a varying amount. Every arrival is logged
+(``/_stats`` ``arrivals``), refused or not. Beyond ``max_in_flight`` calls in progress the
+call is answered 503 "overloaded" at once. OpenAI replies carry ``openai-processing-ms``
+(arrival to reply) as the real service does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import math
 import random
 import time
 from typing import Any
@@ -19,6 +29,7 @@ from scribe_tui.simulator.api_openai import OpenAIDialect, models_response
 from scribe_tui.simulator.config import FAULT_KINDS, SimulatorConfig
 from scribe_tui.simulator.glossaries import GlossaryStore
 from scribe_tui.simulator.http11 import DROP, Request, Response, json_response
+from scribe_tui.simulator.mangle import mangled
 from scribe_tui.simulator.stats import SimulatorStats
 from scribe_tui.simulator.windows import LimitSet
 
@@ -54,11 +65,13 @@ class SimulatorApp:
         self.stats = SimulatorStats(self.config.admissions_kept, self.config.requests_kept)
         self.glossaries = GlossaryStore()
         self.dialects = build_dialects(self.config, self.glossaries)
+        self._active = 0  # calls past their arrival and not yet answered
         self._seed_rngs(self.config.seed)
 
     def _seed_rngs(self, seed: int) -> None:
         self._fault_rng = random.Random(seed)
         self._latency_rng = random.Random(seed + 1)
+        self._arrival_rng = random.Random(seed + 2)
 
     def change(self, changes: dict[str, Any]) -> SimulatorConfig:
         """Apply a subset of the config at runtime (``POST /_control``)."""
@@ -122,23 +135,55 @@ class SimulatorApp:
             if cut is None:
                 return dialect.too_long(call, config.max_input_chars)
             call = cut
+        if config.arrival_delay_ms:
+            await self._sleep_ms(self._arrival_rng.uniform(0.0, config.arrival_delay_ms))
         now = time.monotonic()
-        decision = self.limits.admit({"requests": 1, "tokens": call.tokens, "characters": call.characters}, now)
+        self.stats.arrived(now)
+        if config.max_in_flight is not None and self._active >= config.max_in_flight:
+            self.stats.faults["overloaded"] += 1
+            return dialect.server_error(503)
+        call = self._scaled(call)
+        weights = {"requests": 1, "tokens": call.total_tokens, "characters": call.characters}
+        decision = self.limits.admit(weights, now)
         while not decision.admitted and getattr(dialect, "queues_when_busy", False) and not decision.is_quota:
             await asyncio.sleep(decision.retry_after_s)  # a queueing server (vLLM, LM Studio) waits its turn
             now = time.monotonic()
-            decision = self.limits.admit({"requests": 1, "tokens": call.tokens, "characters": call.characters}, now)
+            decision = self.limits.admit(weights, now)
         if not decision.admitted:
             return self._refused(dialect, call, decision.limit, decision.retry_after_s, now)  # type: ignore[arg-type]
         self.stats.admitted(now, call.characters)
-        await self._sleep_ms(self._latency_ms())
-        return await self._reply_or_fault(dialect, call)
+        self._active += 1
+        try:
+            await self._sleep_ms(self._latency_ms())
+            response = await self._reply_or_fault(dialect, call)
+        finally:
+            self._active -= 1
+        if _profile(dialect) == "openai" and response.status == 200:  # OpenAI's own service says it, others do not
+            processing = f"{(time.monotonic() - now) * 1000:.0f}"
+            response = dataclasses.replace(response, headers=[*response.headers, ("openai-processing-ms", processing)])
+        return response
+
+    def _scaled(self, call: ApiCall) -> ApiCall:
+        """The call with its reply's tokens times ``reply_token_factor`` (a long-winded model)."""
+        factor = self.config.reply_token_factor
+        if factor == 1.0 or not call.completion_tokens:
+            return call
+        return dataclasses.replace(call, completion_tokens=math.ceil(call.completion_tokens * factor))
+
+    def accept_connection(self, open_connections: int) -> bool:
+        """False when a new connection must be reset: ``max_connections`` are open already."""
+        limit = self.config.max_connections
+        if limit is not None and open_connections >= limit:
+            self.stats.faults["reset"] += 1
+            return False
+        return True
 
     def _refused(self, dialect: Dialect, call: ApiCall, limit: Any, retry_after_s: float, now: float) -> Response:
         if limit.is_quota:
             self.stats.quota_exhausted += 1
             return dialect.quota_exhausted(call, limit.kind, retry_after_s)
         self.stats.rate_limited += 1
+        self.stats.refusals.append(now)
         return dialect.rate_limited(call, limit.kind, retry_after_s, self._limit_headers(now))
 
     async def _reply_or_fault(self, dialect: Dialect, call: ApiCall) -> Response:
@@ -155,7 +200,7 @@ class SimulatorApp:
             return dialect.quota_exhausted(call, "requests", None)
         if fault == "slow":
             await self._sleep_ms(self.config.slow_ms)
-        return dialect.success(call, self._limit_headers(time.monotonic()))
+        return mangled(dialect.success(call, self._limit_headers(time.monotonic())), dialect.name, call, self.config)
 
     def _draw_fault(self) -> str | None:
         if self.config.fault_total() <= 0:
@@ -226,3 +271,8 @@ class SimulatorApp:
 async def _ready(response: Response) -> Response:
     """A synchronous handler's reply, as the awaitable ``_tracked`` expects."""
     return response
+
+
+def _profile(dialect: Dialect) -> str | None:
+    profile = getattr(dialect, "profile", None)
+    return getattr(profile, "name", None)

@@ -1,4 +1,8 @@
-"""What a simulator does: latency, rate limits, injected faults, key and size checks.
+"""What a simulator does: latency, rate limits, injected faults, key and size checks, and the
+network and overload modes a real server shows: a random delay before a request is counted
+(``arrival_delay_ms``), 503 "overloaded" beyond ``max_in_flight`` concurrent calls, a reset for
+a connection beyond ``max_connections`` open ones, replies ``reply_token_factor`` times longer
+in tokens than the shared estimate.
 
 ``SimulatorConfig`` is frozen; runtime changes (``POST /_control``) build a new one with
 ``with_changes``, which accepts the JSON form (limits as strings like ``"60/minute"``).
@@ -39,6 +43,8 @@ class SimulatorConfig:
     slow_ms: float = 5000.0
     api_key: str | None = None
     max_input_chars: int | None = None
+    mangle: str = ""  # a reply of the wrong shape on purpose (see mangle.py); "" for none
+    mangle_min_lines: int = 1  # ... only for texts of at least this many non-blank lines
     seed: int = 0
     admissions_kept: int = 10_000
     requests_kept: int = 50
@@ -48,23 +54,38 @@ class SimulatorConfig:
     # (0: exactly the length; a test sets it to tell what DeepL bills from what we count).
     server_profile: str = "openai"
     deepl_extra_billed: int = 0
+    # Overload and network modes (see the module docstring of app.py).
+    arrival_delay_ms: float = 0.0
+    max_in_flight: int | None = None
+    max_connections: int | None = None
+    reply_token_factor: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "limits", tuple(_as_limit(item) for item in self.limits))
+        from scribe_tui.simulator.mangle import MANGLES
+
+        if self.mangle and self.mangle not in MANGLES:
+            raise ValueError(f"mangle must be one of {', '.join(MANGLES)}, got {self.mangle!r}")
         for kind in FAULT_KINDS:
             value = getattr(self, kind)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{kind} must be a probability between 0 and 1, got {value!r}")
         if self.fault_total() > 1.0 + 1e-9:
             raise ValueError(f"fault probabilities add up to {self.fault_total():g}, more than 1")
-        if self.latency_ms < 0 or self.jitter_ms < 0 or self.slow_ms < 0:
-            raise ValueError("latency_ms, jitter_ms and slow_ms must not be negative")
+        if self.latency_ms < 0 or self.jitter_ms < 0 or self.slow_ms < 0 or self.arrival_delay_ms < 0:
+            raise ValueError("latency_ms, jitter_ms, slow_ms and arrival_delay_ms must not be negative")
         from scribe_tui.simulator.profiles import PROFILES
 
         if self.server_profile not in PROFILES:
             raise ValueError(f"server_profile must be one of {', '.join(PROFILES)}, got {self.server_profile!r}")
         if self.deepl_extra_billed < 0:
             raise ValueError("deepl_extra_billed must not be negative")
+        for name in ("max_in_flight", "max_connections"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1 (or unset), got {value!r}")
+        if self.reply_token_factor <= 0:
+            raise ValueError(f"reply_token_factor must be positive, got {self.reply_token_factor!r}")
 
     def fault_total(self) -> float:
         return sum(getattr(self, kind) for kind in FAULT_KINDS)

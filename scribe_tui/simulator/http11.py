@@ -1,6 +1,8 @@
 """A small HTTP/1.1 server on asyncio streams and h11: keep-alive, one request at a time
 per connection, many connections at once. It knows nothing of the APIs it serves: a
-handler turns a ``Request`` into a ``Response`` (or ``DROP`` to close without a reply).
+handler turns a ``Request`` into a ``Response`` (or ``DROP`` to close without a reply), and
+an optional ``accept(open_connections)`` says whether a new connection is served or reset
+at once (RST, as a server with a full accept queue and ``tcp_abort_on_overflow`` does).
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
+import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -53,13 +57,15 @@ def json_response(status: int, payload: Any, headers: list[tuple[str, str]] | No
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+Acceptor = Callable[[int], bool]
 
 
 class HttpServer:
     """Serves ``handler`` on a listening socket; ``close`` also cuts open connections."""
 
-    def __init__(self, handler: Handler):
+    def __init__(self, handler: Handler, accept: Acceptor | None = None):
         self._handler = handler
+        self._accept = accept
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
@@ -82,6 +88,9 @@ class HttpServer:
     async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if self._accept is not None and not self._accept(len(self._connections)):
+            _reset(writer)
+            return
         self._connections.add(task)
         try:
             await self._serve(reader, writer)
@@ -117,6 +126,15 @@ class HttpServer:
         except Exception as exc:  # a bug in a handler must not take the connection down silently
             return json_response(500, {"error": {"message": f"simulator error: {type(exc).__name__}: {exc}",
                                                  "type": "simulator_error"}})
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with a TCP RST (SO_LINGER 0) instead of a FIN."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
 async def _read_request(conn: h11.Connection, reader: asyncio.StreamReader) -> Request | None:

@@ -118,7 +118,7 @@ class SimulatorServer(SimulatorClient):
 async def run_until_stopped(app: SimulatorApp, host: str, port: int, stop: asyncio.Event,
                             on_listening: Callable[[int], None] | None = None) -> None:
     """Serve ``app`` on the running loop until ``stop`` is set; ``on_listening(port)`` once bound."""
-    server = HttpServer(app.handle)
+    server = HttpServer(app.handle, accept=app.accept_connection)
     bound = await server.start(host, port)
     if on_listening is not None:
         on_listening(bound)

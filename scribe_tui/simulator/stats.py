@@ -1,8 +1,10 @@
 """Counters a simulator keeps and serves as JSON on ``GET /_stats``.
 
-Only API requests count (not the ``/_…`` control endpoints). Admission times are
-``time.monotonic()`` seconds (``now`` in the same clock is part of the report) so a test can
-check that no window held more admissions than its limit. The last few requests are kept
+Only API requests count (not the ``/_…`` control endpoints). Arrival times (every translation
+call, when the server counts it, refused or not) and admission times (the calls the limits let
+through) are ``time.monotonic()`` seconds (``now`` in the same clock is part of the report), so
+a test can check what a client sent against a limit, and that no window held more admissions
+than its limit. The last few requests are kept
 with their bodies for prompt-contract checks; secret headers are redacted.
 """
 
@@ -43,6 +45,8 @@ class SimulatorStats:
         self.admitted_total = 0
         self.characters = 0
         self.admissions: deque[float] = deque(maxlen=admissions_kept)
+        self.arrivals: deque[float] = deque(maxlen=admissions_kept)
+        self.refusals: deque[float] = deque(maxlen=admissions_kept)  # arrivals answered 429
         self.recent: deque[dict[str, Any]] = deque(maxlen=requests_kept)
 
     def begin(self, endpoint: str, request: Request) -> None:
@@ -62,6 +66,9 @@ class SimulatorStats:
         """``status`` None means the connection was dropped without a reply."""
         self.in_flight -= 1
         self.per_status["dropped" if status is None else status] += 1  # type: ignore[index]
+
+    def arrived(self, now: float) -> None:
+        self.arrivals.append(now)
 
     def admitted(self, now: float, characters: int) -> None:
         self.admissions.append(now)
@@ -84,5 +91,7 @@ class SimulatorStats:
             "admitted": self.admitted_total,
             "characters": self.characters,
             "admissions": list(self.admissions),
+            "arrivals": list(self.arrivals),
+            "refusals": list(self.refusals),
             "recent_requests": list(self.recent),
         }

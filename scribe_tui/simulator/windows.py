@@ -64,9 +64,11 @@ class SlidingWindow:
             self._used += weight
 
     def reset_in(self, now: float) -> float:
-        """Seconds until the oldest admission in the window leaves it (0 when empty)."""
+        """Seconds until the window is empty again, its newest admission gone (0 when empty):
+        OpenAI's ``x-ratelimit-reset-*``, "the time until the rate limit resets to its
+        initial state"."""
         self._expire(now)
-        return max(self._events[0][0] + self.limit.span_s - now, 0.0) if self._events else 0.0
+        return max(self._events[-1][0] + self.limit.span_s - now, 0.0) if self._events else 0.0
 
 
 def _severity(wait: float, limit: RateLimit) -> tuple[bool, float]:

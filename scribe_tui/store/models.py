@@ -242,6 +242,42 @@ class TaskRow:
 
 
 @dataclass(frozen=True)
+class OutputClaim:
+    """A job that writes (or may write) ``output_path``: what a new job's output must not collide with."""
+
+    job_id: int
+    output_path: str
+    status: str
+    path: str  # the document's source path
+    content_hash: str
+    language: str
+    provider: str
+    model: str
+    readable: bool  # False for a document that could not be read: its job never writes
+
+    def same_job(self, path: str, content_hash: str, language: str, provider: str, model: str) -> bool:
+        return (self.path, self.content_hash, self.language, self.provider, self.model) == (
+            path, content_hash, language, provider, model)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a retention purge removed (or, for a dry run, would remove)."""
+
+    cutoff: float  # epoch seconds: finished before this
+    jobs: int = 0
+    documents: int = 0
+    source_bytes: int = 0
+    translations: int = 0
+    metrics: int = 0
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ("cutoff", "jobs", "documents", "source_bytes",
+                                                       "translations", "metrics", "dry_run")}
+
+
+@dataclass(frozen=True)
 class WorkerRow:
     worker_id: str
     pid: int

@@ -66,6 +66,11 @@ class CommandOps(SQLiteBase):
             sync_job_live(db, targets)
         return targets
 
+    def set_output_path(self, job_id: int, output_path: str) -> None:
+        """Point a job at another output path (an enqueue with another ``-o``); the writer uses
+        the job's path when it assembles, so a live job simply writes there."""
+        self._execute("UPDATE jobs SET output_path = ? WHERE id = ?", (output_path, job_id))
+
     def change_priority(self, job_id: int, delta: int) -> int | None:
         """Add ``delta`` to a job's own priority; the new priority, or None for an unknown job."""
         with self._write() as db:

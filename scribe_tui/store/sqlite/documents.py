@@ -50,6 +50,8 @@ class DocumentOps(SQLiteBase):
                 return document_id
         except sqlite3.IntegrityError as error:
             raise StoreError(f"{path}: cannot store its chunks: {error}") from error
+        except sqlite3.DataError as error:  # a value over SQLite's size limit (1 GB by default)
+            raise StoreError(f"{path}: too big to store ({error})") from error
 
     def add_failed_job(self, path: str, language: str, provider: str, model: str, error: str, *,
                        output_path: str, content_hash: str | None = None, format: str | None = None) -> int:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Collection
 from dataclasses import fields
 from typing import Any
 
-from scribe_tui.store.models import JobRow, JobStatus, TaskRow, TaskStatus
+from scribe_tui.store.models import JobRow, JobStatus, OutputClaim, TaskRow, TaskStatus
 from scribe_tui.store.sqlite.connection import SQLiteBase, id_list
 from scribe_tui.store.sqlite.transitions import LIVE_SQL, RUNNABLE_SQL
 
@@ -59,6 +60,20 @@ class QueryOps(SQLiteBase):
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         params += [-1 if limit is None else limit, offset]
         return [job_row(r) for r in self._rows(_JOB_SELECT + where + " ORDER BY j.id LIMIT ? OFFSET ?", params)]
+
+    def output_claims(self, output_paths: Collection[str]) -> list[OutputClaim]:
+        """Every job whose output path is one of ``output_paths`` (one query, whatever their number)."""
+        if not output_paths:
+            return []
+        rows = self._rows(
+            """SELECT j.id, j.output_path, j.status, d.path, d.content_hash, j.target_language, j.provider,
+                      j.model, d.error IS NULL AS readable
+               FROM jobs j JOIN documents d ON d.id = j.document_id
+               WHERE j.output_path IN (SELECT value FROM json_each(?)) ORDER BY j.id""",
+            (json.dumps(sorted(set(output_paths))),))
+        return [OutputClaim(job_id=r["id"], output_path=r["output_path"], status=r["status"], path=r["path"],
+                            content_hash=r["content_hash"], language=r["target_language"], provider=r["provider"],
+                            model=r["model"], readable=bool(r["readable"])) for r in rows]
 
     def tasks_of_job(self, job_id: int) -> list[TaskRow]:
         rows = self._rows(

@@ -11,13 +11,14 @@ from scribe_tui.store.sqlite.listing import ListingOps
 from scribe_tui.store.sqlite.queries import QueryOps
 from scribe_tui.store.sqlite.queue import QueueOps
 from scribe_tui.store.sqlite.results import ResultOps
+from scribe_tui.store.sqlite.retention import RetentionOps
 from scribe_tui.store.sqlite.schema import migrate
 from scribe_tui.store.sqlite.telemetry import TelemetryOps
 
 DB_FILE_NAME = "jobs.db"
 
 
-class JobStore(DocumentOps, QueueOps, ResultOps, CommandOps, QueryOps, ListingOps, TelemetryOps):
+class JobStore(DocumentOps, QueueOps, ResultOps, CommandOps, QueryOps, ListingOps, TelemetryOps, RetentionOps):
     """Documents, jobs, tasks, metrics, workers and control keys in one SQLite file (WAL, 0600).
 
     Open one per process (or per thread group: calls are serialised by a lock); several

@@ -1,5 +1,5 @@
-"""The Providers table: circuit state, how much of each rate limit is used, 429s, latency
-p50/p95 and spend per provider."""
+"""The Providers table: circuit state, the adaptive concurrency cap, how much of each rate
+limit is used, 429s, latency p50/p95 and spend per provider."""
 
 from __future__ import annotations
 
@@ -21,10 +21,23 @@ def limit_usage(provider: ProviderInfo) -> str:
     return " · ".join(parts) or "no limits"
 
 
-def provider_cells(provider: ProviderInfo, circuit: Text) -> tuple:
+def concurrency(provider: ProviderInfo) -> str:
+    """``6/32``: requests allowed in flight now, of the configured maximum."""
+    if not provider.max_concurrency:
+        return "-"
+    return f"{provider.concurrency_cap}/{provider.max_concurrency}"
+
+
+def cap_tone(provider: ProviderInfo) -> str | None:
+    """The cap is a warning while the adaptive limiter holds it below the configured maximum."""
+    return "warning" if provider.max_concurrency and provider.concurrency_cap < provider.max_concurrency else None
+
+
+def provider_cells(provider: ProviderInfo, circuit: Text, cap: Text) -> tuple:
     return (
         provider.name,
         circuit,
+        cap,
         limit_usage(provider),
         formatting.count(provider.requests),
         formatting.count(provider.rate_limited),
@@ -38,6 +51,7 @@ class ProvidersTable(KeyedTable):
     COLUMNS = (
         Column("provider", "provider", 8, grow=1),
         Column("circuit", "circuit", 9),
+        Column("cap", "cap", 5, drop=4),
         Column("limit usage", "limits", 16, grow=5),
         Column("reqs", "requests", 5),
         Column("429s", "rate_limited", 4),
@@ -47,6 +61,7 @@ class ProvidersTable(KeyedTable):
     )
 
     def show(self, providers: Sequence[ProviderInfo]) -> bool:
-        rows: list[Row] = [(p.name, provider_cells(p, self.toned(p.circuit, CIRCUIT_TONES.get(p.circuit))))
+        rows: list[Row] = [(p.name, provider_cells(p, self.toned(p.circuit, CIRCUIT_TONES.get(p.circuit)),
+                                                   self.toned(concurrency(p), cap_tone(p))))
                            for p in providers]
         return self.sync(rows)
