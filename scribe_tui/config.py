@@ -195,6 +195,8 @@ class Settings(BaseSettings):
     web: WebConfig = WebConfig()
     retention: RetentionConfig = RetentionConfig()
     metrics_port: int | None = Field(None, ge=0, le=65535)
+    keymap: dict[str, str] = Field(default_factory=dict,
+                                   description="TUI key binding id -> key(s), e.g. retry = 'ctrl+r'")
     providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
 
     @field_validator("workers", mode="before")
