@@ -63,6 +63,7 @@ class EngineConfig(_Section):
     heartbeat_timeout_s: float = Field(15.0, gt=1)
     routing: Literal["priority", "round_robin"] = "priority"
     shutdown_grace_s: float = Field(5.0, ge=0)
+    store_outage_s: float = Field(60.0, gt=0)  # keep results in memory this long while the store fails
 
 
 class LogConfig(_Section):
@@ -77,6 +78,16 @@ class RetentionConfig(_Section):
 
 class NotifyConfig(_Section):
     webhook_url: str | None = None
+
+
+class WebConfig(_Section):
+    """``scribe-tui serve``: where it listens, and the environment variables holding its tokens
+    (the tokens themselves are never read from the file)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    viewer_token_env: str = Field("SCRIBE_VIEWER_TOKEN", min_length=1)
+    operator_token_env: str = Field("SCRIBE_OPERATOR_TOKEN", min_length=1)
 
 
 class ProviderConfig(_Section):
@@ -188,8 +199,11 @@ class Settings(BaseSettings):
     engine: EngineConfig = EngineConfig()
     log: LogConfig = LogConfig()
     notify: NotifyConfig = NotifyConfig()
+    web: WebConfig = WebConfig()
     retention: RetentionConfig = RetentionConfig()
     metrics_port: int | None = Field(None, ge=0, le=65535)
+    keymap: dict[str, str] = Field(default_factory=dict,
+                                   description="TUI key binding id -> key(s), e.g. retry = 'ctrl+r'")
     providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
 
     @field_validator("workers", mode="before")

@@ -291,6 +291,14 @@ class Gateway:
         for name in self.providers:
             self._lane(name)
 
+    def hold_off(self, provider: str, until: float) -> None:
+        """Another process got a 429 from ``provider`` (the supervisor says so before that
+        process's bookkeeping has written the shared pause): this process sends it nothing
+        before ``until``."""
+        lane = self._lanes.get(provider)
+        if lane is not None:
+            lane.paused_until = max(lane.paused_until, until)
+
     def _lane(self, name: str) -> Lane:
         lane = self._lanes.get(name)
         if lane is not None:
