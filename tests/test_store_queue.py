@@ -37,6 +37,14 @@ def test_add_document_is_idempotent_on_path_and_hash(store: JobStore) -> None:
     assert store.document_source(first) == ("a.srt", "srt", b"\x00raw")
 
 
+def test_a_binary_source_comes_back_byte_for_byte(store: JobStore) -> None:
+    """A .docx or .epub is a zip: every byte value, kept as bytes on either backend."""
+    source = b"PK\x03\x04" + bytes(range(256)) * 4
+    doc = store.add_document("book.epub", source, "h-epub", "epub", chunks(1))
+    path, fmt, back = store.document_source(doc)
+    assert (path, fmt) == ("book.epub", "epub") and type(back) is bytes and back == source
+
+
 def test_chunk_specs_round_trip_with_meta(store: JobStore) -> None:
     doc = add_doc(store, "m.md", 4)
     assert store.chunk_specs(doc) == chunks(4, "m.md")

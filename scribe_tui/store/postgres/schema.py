@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 
+from scribe_tui.store.job_listing import STATUS_RANK_SQL
 from scribe_tui.store.models import StoreError
 
 MIGRATION_LOCK_KEY = 0x5C21BE_0001  # pg_advisory_xact_lock key: "scribe store schema"
@@ -139,7 +140,18 @@ CREATE TABLE control (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_CORE,)
+# v2: the job tables a person sorts (TUI, web, ``jobs list``) read one page in the order asked
+# for, as SQLite's v3 does: an index per order that stays put while a run goes on
+# (store/job_listing.py writes the matching ORDER BY; the expressions must stay the same).
+V2_JOB_ORDER_INDEXES = f"""
+CREATE INDEX jobs_by_priority ON jobs ((priority + language_priority) DESC, id);
+CREATE INDEX jobs_by_status ON jobs (({STATUS_RANK_SQL}), id);
+CREATE INDEX jobs_by_started ON jobs ((started_at IS NULL), started_at, id);
+CREATE INDEX jobs_by_language ON jobs (target_language, id);
+CREATE INDEX documents_by_path ON documents (lower(path));
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_JOB_ORDER_INDEXES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

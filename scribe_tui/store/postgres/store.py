@@ -12,6 +12,7 @@ from scribe_tui.store.postgres.commands import CommandOps
 from scribe_tui.store.locations import redact
 from scribe_tui.store.postgres.connection import connect, one_line
 from scribe_tui.store.postgres.documents import DocumentOps
+from scribe_tui.store.postgres.listing import ListingOps
 from scribe_tui.store.postgres.queries import QueryOps
 from scribe_tui.store.postgres.queue import QueueOps
 from scribe_tui.store.postgres.results import ResultOps
@@ -20,7 +21,7 @@ from scribe_tui.store.postgres.schema import SCHEMA_VERSION, migrate
 from scribe_tui.store.postgres.telemetry import TelemetryOps
 
 
-class PostgresJobStore(DocumentOps, QueueOps, ResultOps, CommandOps, QueryOps, TelemetryOps,
+class PostgresJobStore(DocumentOps, QueueOps, ResultOps, CommandOps, QueryOps, ListingOps, TelemetryOps,
                        RetentionOps):
     """Documents, jobs, tasks, metrics, workers and control keys in one PostgreSQL database.
 

@@ -11,7 +11,7 @@ from scribe_tui.engine.api import WorkerInfo
 from scribe_tui.tui import formatting
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
 
-STATE_STYLES = {"busy": "bold green", "idle": "", "starting": "yellow", "stopping": "yellow", "dead": "bold red"}
+STATE_TONES = {"busy": "ok", "starting": "warning", "stopping": "warning", "dead": "error"}
 STALE_HEARTBEAT_S = 5.0
 
 
@@ -19,16 +19,9 @@ def worker_name(worker: WorkerInfo, with_host: bool) -> str:
     return f"{worker.host}/{worker.worker_id}" if with_host and worker.host else worker.worker_id
 
 
-def worker_cells(worker: WorkerInfo, with_host: bool = False) -> tuple:
-    age_style = "bold red" if worker.heartbeat_age_s > STALE_HEARTBEAT_S else ""
-    return (
-        worker_name(worker, with_host),
-        str(worker.pid),
-        Text(worker.state, style=STATE_STYLES.get(worker.state, "")),
-        str(worker.in_flight),
-        Text(f"{worker.heartbeat_age_s:.1f}s", style=age_style),
-        str(worker.restarts),
-    )
+def worker_cells(worker: WorkerInfo, state: Text, heartbeat: Text, with_host: bool = False) -> tuple:
+    return (worker_name(worker, with_host), str(worker.pid), state, str(worker.in_flight), heartbeat,
+            str(worker.restarts))
 
 
 class WorkersTable(KeyedTable):
@@ -43,8 +36,13 @@ class WorkersTable(KeyedTable):
 
     def show(self, workers: Sequence[WorkerInfo]) -> bool:
         with_host = len({w.host for w in workers}) > 1  # one machine: the host says nothing new
-        rows: list[Row] = [(worker_name(w, with_host), worker_cells(w, with_host)) for w in workers]
+        rows: list[Row] = [(worker_name(w, with_host), self._cells(w, with_host)) for w in workers]
         return self.sync(rows)
+
+    def _cells(self, worker: WorkerInfo, with_host: bool) -> tuple:
+        stale = worker.heartbeat_age_s > STALE_HEARTBEAT_S
+        return worker_cells(worker, self.toned(worker.state, STATE_TONES.get(worker.state)),
+                            self.toned(f"{worker.heartbeat_age_s:.1f}s", "error" if stale else None), with_host)
 
 
 def workers_subtitle(workers: Sequence[WorkerInfo], target: int) -> str:
