@@ -126,7 +126,7 @@ def test_a_database_restart_mid_run_loses_nothing(postgres_server: PostgresServe
     time.sleep(8)
     postgres_server.pg_ctl_start()
     code, summary, err = finish(proc)
-    assert code == 0, err
+    assert code == 0, (err, summary)
     chunks = assert_all_translated(postgres_url, tmp_path, corpus)
     assert int(sim.stats()["per_status"]["200"]) == chunks  # no reply was lost and paid for again
     assert "Traceback" not in err

@@ -39,7 +39,8 @@ class CommandOps(PostgresBase):
 
     def retry(self, job_ids: Collection[int] | None = None) -> list[int]:
         """Requeue failed and dead jobs (all when ``job_ids`` is None; a cancelled one only when
-        named); unfinished tasks start again with no attempts burnt, done ones are kept."""
+        named); unfinished tasks start again with no attempts burnt, done ones are kept, and a
+        cancelled task the engine has not aborted yet (it still holds its lease) keeps running."""
         def work(cur: Cursor) -> list[int]:
             sql = ("SELECT j.id FROM jobs j JOIN documents d ON d.id = j.document_id WHERE d.error IS NULL AND ")
             if job_ids is None:
@@ -52,11 +53,17 @@ class CommandOps(PostgresBase):
                 return []
             cur.execute("""UPDATE tasks SET attempts = 0, not_before = 0, last_error = NULL, error_class = NULL,
                                updated_at = %s WHERE job_id = ANY(%s) AND status != 'done'""", (clock(cur), targets))
+            # A cancelled task that still holds its lease is still running (the engine has not
+            # aborted it yet): it stays leased and its result counts, instead of going out twice.
+            cur.execute("""UPDATE tasks SET status = 'leased', completed_at = NULL
+                           WHERE job_id = ANY(%s) AND status = 'cancelled' AND lease_owner IS NOT NULL""", (targets,))
             cur.execute("""UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_expires = NULL,
                                completed_at = NULL
                            WHERE job_id = ANY(%s) AND status IN ('queued', 'failed', 'dead', 'cancelled')""", (targets,))
-            cur.execute("""UPDATE jobs SET status = 'queued', error_message = NULL, completed_at = NULL,
-                               wait_reason = NULL, wait_until = NULL,
+            cur.execute("""UPDATE jobs SET status = CASE WHEN EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = jobs.id
+                                                                         AND t.status = 'leased')
+                                                        THEN 'processing' ELSE 'queued' END,
+                               error_message = NULL, completed_at = NULL, wait_reason = NULL, wait_until = NULL,
                                attempts = (SELECT COALESCE(SUM(t.attempts), 0) FROM tasks t WHERE t.job_id = jobs.id)
                            WHERE id = ANY(%s)""", (targets,))
             sync_job_live(cur, targets)
