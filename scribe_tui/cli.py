@@ -24,6 +24,7 @@ processes, failures are retried and cached translations are never paid for twice
   scribe-tui jobs list|retry|cancel       manage the queue
   scribe-tui status | progress | metrics | health | simulate
   scribe-tui gc [--older-than DAYS] [--dry-run]   purge finished jobs past retention
+  scribe-tui qa [JOB_ID|PATH] [--json]    quality findings of finished jobs
 
 Exit codes: 0 all jobs completed, 1 some failed or dead-lettered, 2 usage or configuration
 error, 130 interrupted (work is kept and resumes on the next run).
@@ -41,7 +42,7 @@ def _commands() -> dict[str, Command]:
     return commands
 
 
-SUBCOMMAND_NAMES = ("translate", "jobs", "status", "progress", "metrics", "health", "gc", "simulate")
+SUBCOMMAND_NAMES = ("translate", "jobs", "status", "progress", "metrics", "health", "gc", "qa", "simulate")
 
 
 def main_parser() -> argparse.ArgumentParser:

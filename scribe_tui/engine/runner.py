@@ -58,7 +58,7 @@ class Runner:
         self._next_scale = 0.0
         self._next_beat = 0.0
         self.error: BaseException | None = None
-        self.writer = OutputWriter(settings.resolved_data_dir(), emit)
+        self.writer = OutputWriter(settings.resolved_data_dir(), emit, settings)
         self.recorder = OutcomeRecorder(settings, pool, router, providers, emit, max_cost_usd=max_cost_usd)
 
     @property

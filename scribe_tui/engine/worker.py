@@ -21,6 +21,7 @@ import structlog
 
 from scribe_tui.config import Settings
 from scribe_tui.engine.outcomes import outcome_to_message
+from scribe_tui.engine.quality_gate import chunk_request, judge
 from scribe_tui.engine.validation import translation_validator
 from scribe_tui.engine.worker_protocol import (
     CancelOrder,
@@ -30,7 +31,7 @@ from scribe_tui.engine.worker_protocol import (
     TaskStarted,
     WorkerBeat,
 )
-from scribe_tui.providers.base import TranslationRequest
+from scribe_tui.glossary import Glossary
 from scribe_tui.store import MetricRow
 from scribe_tui.tracing import span
 
@@ -48,6 +49,7 @@ class WorkerSpec:
     read_cache: bool
     worker_count: int
     verbose: int = 0
+    glossary: Glossary = Glossary()
 
 
 def worker_main(spec: WorkerSpec, orders: Any, events: Any) -> None:
@@ -111,7 +113,7 @@ class _WorkerLoop:
             if config.needs_key and config.api_key() is None:
                 continue  # the supervisor never routes to a provider without its key
             override = self.spec.provider_urls.get(name)
-            providers[name] = build_provider(name, config, base_url_override=override)
+            providers[name] = build_provider(name, config, base_url_override=override, glossary=self.spec.glossary)
         cache = None
         if settings.cache.enabled:
             cache = TranslationCache(settings.cache.resolved_dir(), settings.cache.size_limit_mb)
@@ -185,13 +187,15 @@ class _WorkerLoop:
         self._send(outcome)
 
     async def _translate(self, order: TaskOrder) -> TaskOutcome:
-        request = TranslationRequest(
-            text=order.text, target_language=order.language, context=order.context,
-            source_language=self.spec.settings.source_language, chunk_id=str(order.task_id),
-        )
+        settings = self.spec.settings
+        request = chunk_request(order, settings, self.spec.glossary)
         validate = translation_validator(order)
         result = await self.gateway.translate(order.provider, request, attempt=order.attempt, validate=validate)
-        return outcome_to_message(self.spec.worker_id, order, result)
+        kind = settings.providers[order.provider].kind if order.provider in settings.providers else ""
+        outcome, forget = judge(outcome_to_message(self.spec.worker_id, order, result), order, request, settings, kind)
+        if forget:
+            self.gateway.forget(order.provider, request)
+        return outcome
 
     def _outcome(self, order: TaskOrder, kind: str, **fields: Any) -> TaskOutcome:
         return TaskOutcome(worker_id=self.spec.worker_id, task_id=order.task_id, job_id=order.job_id,

@@ -145,7 +145,15 @@ CREATE TABLE workers (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_LEASE_INDEX_METRICS_WORKERS)
+# v3: quality findings (JSON lists): each task's chunk checks, and each finished job's
+# findings (chunk and document checks) with their count, NULL until the job was checked.
+V3_QA_FINDINGS = """
+ALTER TABLE tasks ADD COLUMN qa TEXT;
+ALTER TABLE jobs ADD COLUMN qa TEXT;
+ALTER TABLE jobs ADD COLUMN qa_count INTEGER;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_LEASE_INDEX_METRICS_WORKERS, V3_QA_FINDINGS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,6 +1,6 @@
-"""Job detail: the job's chunks (status, attempts, provider, tokens, last error) and the
-selected chunk's source and translation side by side; a right-to-left target language
-gets a right-aligned translation pane."""
+"""Job detail: the job's chunks (status, attempts, provider, tokens, last error), its quality
+findings, and the selected chunk's source and translation side by side; a right-to-left
+target language gets a right-aligned translation pane."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from scribe_tui.languages import is_rtl, language_name
+from scribe_tui.quality import from_json, summary
 from scribe_tui.store import JobRow, TaskRow
 from scribe_tui.tui import formatting
 from scribe_tui.tui.poller import JobDetail
@@ -34,6 +35,23 @@ def job_summary(job: JobRow) -> str:
     return "\n".join(lines)
 
 
+QA_LINES = 6  # findings shown; the rest are counted (all of them: scribe-tui qa JOB_ID)
+
+
+def quality_section(job: JobRow) -> str:
+    """The job's quality findings, a few lines (the checks run when the job finishes)."""
+    if job.qa_count is None:
+        return "Quality: not checked yet (the checks run when the job finishes)"
+    findings = from_json(job.qa)
+    if not findings:
+        return "Quality: no problems found"
+    lines = [f"Quality: {summary(findings)}"]
+    lines.extend(formatting.one_line(f"  ⚠ {finding}", 200) for finding in findings[:QA_LINES])
+    if len(findings) > QA_LINES:
+        lines.append(f"  … {len(findings) - QA_LINES} more (scribe-tui qa {job.id})")
+    return "\n".join(lines)
+
+
 class JobDetailScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "dismiss", "Back", id="detail-close")]
 
@@ -47,6 +65,7 @@ class JobDetailScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="detail"):
             yield Static(f"Job {self.job_id}: loading…", id="detail-summary", markup=False)
+            yield Static("", id="detail-qa", markup=False)
             yield ChunksTable(id="chunks-table")
             with Horizontal(id="detail-texts"):
                 with VerticalScroll(id="source-pane", classes="pane text-pane"):
@@ -66,6 +85,7 @@ class JobDetailScreen(ModalScreen[None]):
             return
         job = detail.job
         self.query_one("#detail-summary", Static).update(job_summary(job))
+        self.query_one("#detail-qa", Static).update(quality_section(job))
         pane = self.query_one("#translation-pane")
         pane.border_title = f"Translation · {language_name(job.target_language)}"
         pane.set_class(is_rtl(job.target_language), "rtl")

@@ -8,6 +8,7 @@ from pathlib import PurePath
 from rich.text import Text
 from textual.binding import Binding
 
+from scribe_tui.quality import count_label
 from scribe_tui.store import FAILED_JOB_STATUSES, UNFINISHED_JOB_STATUSES, JobRow
 from scribe_tui.tui import formatting
 from scribe_tui.tui.failure_log import split_job_error
@@ -40,6 +41,11 @@ def error_summary(row: JobRow, now: float) -> str:
     return ""
 
 
+def qa_cell(count: int | None, styles: dict[str, str]) -> Text:
+    """``-`` not checked yet, ``ok``, or the number of quality findings (in the warning colour)."""
+    return Text(count_label(count), style=styles.get("cancelled", "") if count else "")
+
+
 def job_cells(row: JobRow, now: float, styles: dict[str, str]) -> tuple:
     return (
         str(row.id),
@@ -49,6 +55,7 @@ def job_cells(row: JobRow, now: float, styles: dict[str, str]) -> tuple:
         f"{row.chunks_done}/{row.chunks_total}",
         str(row.effective_priority),
         str(row.attempts),
+        qa_cell(row.qa_count, styles),
         row.provider,
         formatting.elapsed(row.started_at, row.completed_at, now),
         error_summary(row, now),
@@ -65,6 +72,7 @@ class JobsTable(KeyedTable):
         Column("chunks", "chunks", 7),
         Column("prio", "prio", 4),
         Column("tries", "attempts", 5),
+        Column("qa", "qa", 4),
         Column("provider", "provider", 8),
         Column("elapsed", "elapsed", 7),
         Column("error / waiting for", "error", ERROR_WIDTH),
