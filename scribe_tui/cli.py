@@ -23,6 +23,7 @@ processes, failures are retried and cached translations are never paid for twice
   scribe-tui translate PATH ... --to he   same as --batch; with --async only enqueue
   scribe-tui jobs list|retry|cancel       manage the queue
   scribe-tui status | progress | metrics | health | simulate
+  scribe-tui serve [--host H] [--port P]  the web dashboard and JSON API
   scribe-tui gc [--older-than DAYS] [--dry-run]   purge finished jobs past retention
   scribe-tui qa [JOB_ID|PATH] [--json]    quality findings of finished jobs
 
@@ -35,14 +36,19 @@ def _commands() -> dict[str, Command]:
     """Subcommands, imported lazily so `scribe-tui --help` stays fast."""
     from scribe_tui import batch
     from scribe_tui.commands import registry as operator_commands
+    from scribe_tui.web import command as web
 
     commands = {"translate": Command("translate", "enqueue documents and run them (or only enqueue with --async)",
                                      batch.register_translate, batch.run_translate)}
     commands.update(operator_commands.commands())
+    commands["serve"] = Command("serve", "the web dashboard and JSON API (viewer and operator tokens from the environment)",
+                                web.register, web.run)
     return commands
 
 
-SUBCOMMAND_NAMES = ("translate", "jobs", "status", "progress", "metrics", "health", "gc", "qa", "simulate")
+SUBCOMMAND_NAMES = (
+    "translate", "jobs", "status", "progress", "metrics", "health", "gc", "qa", "simulate", "serve",
+)
 
 
 def main_parser() -> argparse.ArgumentParser:

@@ -91,6 +91,16 @@ class NotifyConfig(_Section):
     webhook_url: str | None = None
 
 
+class WebConfig(_Section):
+    """``scribe-tui serve``: where it listens, and the environment variables holding its tokens
+    (the tokens themselves are never read from the file)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    viewer_token_env: str = Field("SCRIBE_VIEWER_TOKEN", min_length=1)
+    operator_token_env: str = Field("SCRIBE_OPERATOR_TOKEN", min_length=1)
+
+
 class ProviderConfig(_Section):
     kind: ProviderKind
     base_url: str | None = None
@@ -193,6 +203,7 @@ class Settings(BaseSettings):
     engine: EngineConfig = EngineConfig()
     log: LogConfig = LogConfig()
     notify: NotifyConfig = NotifyConfig()
+    web: WebConfig = WebConfig()
     retention: RetentionConfig = RetentionConfig()
     glossary: GlossaryConfig = GlossaryConfig()
     qa: QAConfig = QAConfig()
