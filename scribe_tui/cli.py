@@ -13,8 +13,9 @@ from scribe_tui.arguments import Command, add_common_options, add_run_options, p
 from scribe_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ScribeError, UsageError
 
 DESCRIPTION = """\
-Translate collections of documents (txt, md, srt, vtt, json transcripts) into one or more
-languages through OpenAI-compatible endpoints, DeepL or Microsoft Translator — unattended.
+Translate collections of documents (txt, md, srt, vtt, ass/ssa, json transcripts, html, docx,
+epub, po) into one or more languages through OpenAI-compatible endpoints, DeepL or Microsoft
+Translator — unattended.
 Jobs are durable (SQLite), every provider is kept under its rate limits across all worker
 processes, failures are retried and cached translations are never paid for twice.
 
@@ -86,8 +87,21 @@ def _run_subcommand(name: str, argv: Sequence[str]) -> int:
     return command.run(args)
 
 
+def _warm_up_workers(argv: Sequence[str]) -> None:
+    """A command that runs workers (--batch, translate, the TUI) starts their fork server
+    first, before this process loads anything else: the two start up side by side."""
+    if {"-h", "--help", "--version", "--dry-run", "--async"} & set(argv):
+        return
+    if argv and argv[0] in SUBCOMMAND_NAMES and argv[0] != "translate":
+        return
+    from scribe_tui.engine.warm_start import warm_up
+
+    warm_up()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _warm_up_workers(argv)
     try:
         if argv and argv[0] in SUBCOMMAND_NAMES:
             return _run_subcommand(argv[0], argv[1:])

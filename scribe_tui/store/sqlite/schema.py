@@ -14,6 +14,7 @@ import sqlite3
 
 import sqlite_utils
 
+from scribe_tui.store.job_listing import STATUS_RANK_SQL
 from scribe_tui.store.models import StoreError
 
 V1_CORE = """
@@ -145,15 +146,31 @@ CREATE TABLE workers (
 );
 """
 
-# v3: quality findings (JSON lists): each task's chunk checks, and each finished job's
+# v3: the job tables a person sorts (TUI, web, ``jobs list``) read one page in the order asked
+# for: an index per order that stays put while a run goes on (store/job_listing.py writes the
+# matching ORDER BY; the expressions must stay the same, character for character).
+V3_JOB_ORDER_INDEXES = f"""
+CREATE INDEX jobs_by_priority ON jobs ((priority + language_priority) DESC, id);
+CREATE INDEX jobs_by_status ON jobs (({STATUS_RANK_SQL}), id);
+CREATE INDEX jobs_by_started ON jobs (started_at IS NULL, started_at, id);
+CREATE INDEX jobs_by_language ON jobs (target_language, id);
+CREATE INDEX documents_by_path ON documents (lower(path));
+"""
+
+# v4: quality findings (JSON lists): each task's chunk checks, and each finished job's
 # findings (chunk and document checks) with their count, NULL until the job was checked.
-V3_QA_FINDINGS = """
+V4_QA_FINDINGS = """
 ALTER TABLE tasks ADD COLUMN qa TEXT;
 ALTER TABLE jobs ADD COLUMN qa TEXT;
 ALTER TABLE jobs ADD COLUMN qa_count INTEGER;
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_LEASE_INDEX_METRICS_WORKERS, V3_QA_FINDINGS)
+MIGRATIONS: tuple[str, ...] = (
+    V1_CORE,
+    V2_LEASE_INDEX_METRICS_WORKERS,
+    V3_JOB_ORDER_INDEXES,
+    V4_QA_FINDINGS,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
