@@ -42,7 +42,7 @@ from scribe_tui.engine.worker_protocol import (
     WorkerMessage,
 )
 from scribe_tui.glossary import Glossary
-from scribe_tui.providers.base import Provider, TranslationRequest
+from scribe_tui.providers.base import Provider
 from scribe_tui.store import MetricRow
 from scribe_tui.tracing import span
 
