@@ -48,6 +48,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", metavar="N|auto", help="worker processes, or 'auto' to scale by queue depth and limits")
     p.add_argument("--priority", choices=sorted(PRIORITIES), default="normal", help="priority of the jobs enqueued now (added to the language priority)")
     p.add_argument("--encoding", metavar="NAME", help="encoding of sources that are neither UTF-8 nor BOM-marked, e.g. cp1252 (default: detect it)")
+    p.add_argument("--glossary", type=Path, metavar="FILE", help="CSV/TSV of terms (columns source, language, target) every provider must honour")
     p.add_argument("--no-cache", action="store_true", help="do not read the translation cache (results are still written to it)")
     p.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N/metrics while running")
 

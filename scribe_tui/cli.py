@@ -27,6 +27,7 @@ processes, failures are retried and cached translations are never paid for twice
   scribe-tui store migrate --to URL       move this machine's queue to a shared PostgreSQL store
   scribe-tui serve [--host H] [--port P]  the web dashboard and JSON API
   scribe-tui gc [--older-than DAYS] [--dry-run]   purge finished jobs past retention
+  scribe-tui qa [JOB_ID|PATH] [--json]    quality findings of finished jobs
 
 Exit codes: 0 all jobs completed, 1 some failed or dead-lettered, 2 usage or configuration
 error, 130 interrupted (work is kept and resumes on the next run).
@@ -48,7 +49,7 @@ def _commands() -> dict[str, Command]:
 
 
 SUBCOMMAND_NAMES = (
-    "translate", "jobs", "status", "progress", "metrics", "health", "gc", "simulate", "serve", "store",
+    "translate", "jobs", "status", "progress", "metrics", "health", "gc", "qa", "simulate", "serve", "store",
 )
 
 

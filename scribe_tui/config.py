@@ -76,6 +76,18 @@ class RetentionConfig(_Section):
     days: float = Field(30.0, ge=0, description="finished jobs older than this are purged; 0 keeps everything")
 
 
+class GlossaryConfig(_Section):
+    file: Path | None = Field(None, description="CSV/TSV with columns source, language, target")
+    source_language: str = Field("en", description="the language of the source terms, sent to DeepL and "
+                                                   "Microsoft (which need it) when source_language is auto")
+
+
+class QAConfig(_Section):
+    on_problem: Literal["warn", "retry", "fail"] = "warn"
+    min_length_ratio: float = Field(0.3, gt=0, description="a translation shorter than this × the source is suspicious")
+    max_length_ratio: float = Field(3.0, gt=1, description="a translation longer than this × the source is suspicious")
+
+
 class NotifyConfig(_Section):
     webhook_url: str | None = None
 
@@ -202,6 +214,8 @@ class Settings(BaseSettings):
     notify: NotifyConfig = NotifyConfig()
     web: WebConfig = WebConfig()
     retention: RetentionConfig = RetentionConfig()
+    glossary: GlossaryConfig = GlossaryConfig()
+    qa: QAConfig = QAConfig()
     metrics_port: int | None = Field(None, ge=0, le=65535)
     keymap: dict[str, str] = Field(default_factory=dict,
                                    description="TUI key binding id -> key(s), e.g. retry = 'ctrl+r'")

@@ -28,6 +28,8 @@ def _flag_overrides(args: argparse.Namespace) -> dict:
         overrides["default_provider"] = args.provider
     if getattr(args, "encoding", None) is not None:
         overrides["source_encoding"] = args.encoding
+    if getattr(args, "glossary", None) is not None:
+        overrides["glossary"] = {"file": args.glossary}
     if getattr(args, "metrics_port", None) is not None:
         overrides["metrics_port"] = args.metrics_port
     if getattr(args, "store_url", None) is not None:

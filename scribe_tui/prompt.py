@@ -10,8 +10,11 @@ that comes first. The system message names the target language on a line of its 
 The context is a document's own text, so it is data, never instructions: it is XML-escaped
 (``&``, ``<``, ``>``) inside ``<context>`` … ``</context>``, and a document holding the text
 ``</context>`` cannot close the block early and speak to the model with the system's voice.
-When the text carries placeholders (``⟦1⟧``: code, links, markup kept out of the
-translation), one more line says to keep them.
+The glossary (the user's terms that occur in this chunk) follows the languages: the line
+``Glossary (always translate these terms this way):`` and one line per term,
+``- "source" -> "target"`` (each a JSON string), sorted by source term; the simulator reads
+them back with ``parse_glossary``. When the text carries placeholders (``⟦1⟧``: code, links,
+markup kept out of the translation), one more line says to keep them.
 
 A packed request (``pack_max_chunks``) carries several chunks in one user message, each after
 a marker line ``⟦§1⟧``, ``⟦§2⟧``, …, separated by blank lines (``pack_texts``); one more system
@@ -26,6 +29,7 @@ than importing the providers.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Protocol
@@ -38,6 +42,7 @@ PROMPT_VERSION = "2"  # 2: the context is escaped; the placeholder rule
 TARGET_LANGUAGE_LINE = "Target language: {name} ({code})."
 SOURCE_LANGUAGE_LINE = "Source language: {name} ({code})."
 SOURCE_LANGUAGE_AUTO = "Source language: detect it from the text."
+GLOSSARY_HEADING = "Glossary (always translate these terms this way):"
 CONTEXT_OPEN = "<context>"
 CONTEXT_CLOSE = "</context>"
 
@@ -59,6 +64,8 @@ class PromptRequest(Protocol):
 
 _PLACEHOLDER = re.compile(r"⟦\d+⟧")
 _TARGET_RE = re.compile(r"^Target language: .+ \((?P<code>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)\.\s*$", re.MULTILINE)
+
+_GLOSSARY_LINE = re.compile(r'^- (?P<source>"(?:[^"\\]|\\.)*") -> (?P<target>"(?:[^"\\]|\\.)*")$')
 
 _INSTRUCTIONS = (
     "You are a professional translator. Translate the user's message into {name}.",
@@ -82,13 +89,32 @@ def source_language_line(code: str) -> str:
 
 
 def glossary_lines(glossary: dict[str, str] | object) -> list[str]:
-    """The glossary, sorted by source term so the prompt (and its cache key) is stable."""
+    """The glossary, sorted by source term so the prompt (and its cache key) is stable; each
+    term is a JSON string, so a quote inside a term cannot end it early."""
     items = sorted(dict(glossary).items())  # type: ignore[call-overload]
     if not items:
         return []
-    lines = ["Glossary (always translate these terms this way):"]
-    lines.extend(f'- "{source}" -> "{target}"' for source, target in items)
+    lines = [GLOSSARY_HEADING]
+    lines.extend(f"- {_quoted(source)} -> {_quoted(target)}" for source, target in items)
     return lines
+
+
+def _quoted(term: str) -> str:
+    return json.dumps(term, ensure_ascii=False)
+
+
+def parse_glossary(system_text: str) -> dict[str, str]:
+    """The glossary terms a system prompt built here carries (``{}`` for none)."""
+    lines = system_text.split("\n")
+    if GLOSSARY_HEADING not in lines:
+        return {}
+    terms: dict[str, str] = {}
+    for line in lines[lines.index(GLOSSARY_HEADING) + 1:]:
+        match = _GLOSSARY_LINE.match(line)
+        if match is None:
+            break
+        terms[json.loads(match["source"])] = json.loads(match["target"])
+    return terms
 
 
 PLACEHOLDER_RULE = ("Marks such as ⟦1⟧ stand for code, links or markup that must not change: keep every "

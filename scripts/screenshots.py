@@ -7,12 +7,15 @@ into Hebrew, German and English. Everything lives in a temporary directory.
 
 Writes main.svg (the main screen mid-run at 140x42), main-80x24.svg (the same moment in an
 80x24 terminal), job-detail.svg (a Hebrew job's chunks with source and translation) and
-failures.svg (failed and dead-lettered jobs only).
+failures.svg (failed and dead-lettered jobs only); then job-detail-qa.svg: a finished job's
+quality findings, from a second short run through an OpenAI-compatible provider (a simulator
+told to drop numbers now and then) with a glossary. ``--only qa`` makes just that one.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -25,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from scribe_tui.config import Settings, load_settings
 from scribe_tui.engine.supervisor import Supervisor
 from scribe_tui.logs import configure_logging
+from scribe_tui.simulator import SimulatorConfig, SimulatorServer
 from scribe_tui.tui.app import ScribeApp
 from scribe_tui.tui.screens.job_detail import JobDetailScreen
 from scribe_tui.tui.widgets.failures_table import FailuresTable
@@ -120,13 +124,63 @@ def run(seconds: float, out_dir: Path) -> None:
         print(out_dir / name)
 
 
+QA_KEY_ENV = "SCRIBE_SCREENSHOT_SIM_KEY"
+GLOSSARY = "source,language,target\nlecture,de,Vorlesung\ncourse,de,Kurs\n"
+
+
+def quality_settings(tmp: Path, sim_url: str) -> Settings:
+    (tmp / "terms.csv").write_text(GLOSSARY)
+    return load_settings(
+        None, data_dir=tmp / "data", output_dir=tmp / "out", workers=1, default_provider="sim",
+        cache={"dir": str(tmp / "cache")}, chunking={"max_tokens": 60, "context_tokens": 15},
+        glossary={"file": str(tmp / "terms.csv")},
+        providers={"sim": {"kind": "openai", "base_url": f"{sim_url}/v1", "model": "gpt-4o-mini",
+                           "api_key_env": QA_KEY_ENV, "limits": ["600/minute"], "max_concurrency": 4}})
+
+
+def run_quality(out_dir: Path) -> None:
+    """A finished German job some of whose replies dropped a number: its detail."""
+    os.environ[QA_KEY_ENV] = "sk-screenshot"
+    server = SimulatorServer(SimulatorConfig(latency_ms=50, qa_fault="drop_number", qa_fault_times=4)).start()
+    with tempfile.TemporaryDirectory(prefix="scribe-screens-qa-") as name:
+        tmp = Path(name)
+        write_corpus(tmp / "lectures", 1, seed=3)
+        settings = quality_settings(tmp, server.url)
+        configure_logging(settings.resolved_data_dir(), verbose=0)
+        supervisor = Supervisor(settings)
+        supervisor.start()
+        try:
+            supervisor.enqueue([tmp / "lectures"], ["de"])
+            app = ScribeApp(supervisor, settings, poll_interval_s=0.5)
+
+            def checked() -> list:  # type: ignore[type-arg]
+                return [job for job in supervisor.store.jobs() if job.qa_count]
+
+            async def shoot(pilot) -> None:  # type: ignore[no-untyped-def]
+                await wait_for(pilot, lambda: len(checked()) == 1 or supervisor.store.unfinished_jobs() == 0, 60)
+                app.open_detail(checked()[0].id)
+                await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.shown, 10)
+                await pilot.pause(0.5)
+                app.save_screenshot("job-detail-qa.svg", path=str(out_dir))
+                await pilot.press("q")
+
+            app.run(headless=True, size=SIZE, auto_pilot=shoot)
+        finally:
+            supervisor.stop(grace_s=1)
+            server.stop()
+    print(out_dir / "job-detail-qa.svg")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=40.0, help="how long the run goes before the first shot")
     parser.add_argument("--out", type=Path, default=ROOT / "screens", help="where the SVG files go")
+    parser.add_argument("--only", choices=["qa"], help="make only job-detail-qa.svg")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    run(args.seconds, args.out.resolve())
+    if args.only is None:
+        run(args.seconds, args.out.resolve())
+    run_quality(args.out.resolve())
 
 
 if __name__ == "__main__":

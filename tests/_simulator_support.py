@@ -57,5 +57,6 @@ def provider_for(kind: str, server: SimulatorServer, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setenv(KEY_ENV, key)
     base = f"{server.url}/v1" if kind == "openai" else server.url
+    glossary = config.pop("glossary", None)
     provider_config = ProviderConfig(kind=kind, api_key_env=KEY_ENV, **config)  # type: ignore[arg-type]
-    return build_provider(f"{kind}-test", provider_config, base_url_override=base)
+    return build_provider(f"{kind}-test", provider_config, base_url_override=base, glossary=glossary)

@@ -49,7 +49,7 @@ def test_list_table_is_aligned(env, capsys):
     code, out, _ = run_cli(capsys, "jobs", "list", *common)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["id", "status", "lang", "chunks", "attempts", "provider", "document", "error"]
+    assert lines[0].split() == ["id", "status", "lang", "chunks", "attempts", "qa", "provider", "document", "error"]
     assert len(lines) == 5
     status_column = lines[0].index("status")
     for line in lines[1:]:

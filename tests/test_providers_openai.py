@@ -41,7 +41,7 @@ async def test_success_usage_and_cost(sim: SimulatorServer, monkeypatch: pytest.
         result = await provider.translate(REQUEST)
     finally:
         await provider.aclose()
-    assert result.text == pseudo_translate(REQUEST.text, "he")
+    assert result.text == pseudo_translate(REQUEST.text, "he", REQUEST.glossary)  # the glossary was honoured
     assert (result.provider, result.model) == ("openai-test", "gpt-test")
     reported = json.loads(last_request(sim)["body"])
     assert reported["model"] == "gpt-test" and reported["temperature"] == 0.0
@@ -108,7 +108,7 @@ async def test_a_full_window_as_each_server_answers_it(sim: SimulatorServer, mon
     try:
         await provider.translate(REQUEST)
         if queues:  # vLLM and LM Studio hold the request until there is room: no error at all
-            assert (await provider.translate(REQUEST)).text == pseudo_translate(REQUEST.text, "he")
+            assert (await provider.translate(REQUEST)).text == pseudo_translate(REQUEST.text, "he", REQUEST.glossary)
             return
         expected = RetryableError if profile == "ollama" else RateLimited
         with pytest.raises(expected) as caught:

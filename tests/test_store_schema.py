@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scribe_tui.store import SCHEMA_VERSION, ChunkSpec, JobStore, JobStoreAPI, StoreError, TaskDone
+from scribe_tui.store import SCHEMA_VERSION, ChunkSpec, JobPage, JobStore, JobStoreAPI, StoreError, TaskDone
 from scribe_tui.store.sqlite import connection
 from scribe_tui.store.sqlite.schema import MIGRATIONS
 
@@ -168,3 +168,26 @@ def test_a_lock_held_past_the_busy_timeout_is_a_store_error(tmp_path: Path, monk
         other.close()
         store.set_control("paused", True)  # the store is still usable afterwards
         assert store.get_control("paused") is True
+
+
+def test_a_version_3_store_gains_the_quality_columns_and_keeps_its_jobs(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    _make_v1_database(path)
+    conn = sqlite3.connect(path)
+    for migration in MIGRATIONS[1:3]:
+        conn.executescript(migration)
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    with JobStore(path) as store:
+        assert store.migrated_from == 3
+        assert {"qa", "qa_count"} <= set(store._db["jobs"].columns_dict)
+        assert "qa" in store._db["tasks"].columns_dict
+        page = store.job_page(JobPage())
+        assert [job.id for job in page] == [1, 2, 3]
+        assert {job.qa_count for job in page} == {None}  # not checked yet
+        store.record_qa(2, '[{"check": "numbers"}]', 1)
+        assert store.job(2).qa_count == 1
+        assert [job.qa_count for job in store.job_page(JobPage())] == [None, 1, None]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4

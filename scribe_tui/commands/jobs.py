@@ -13,6 +13,7 @@ from scribe_tui.commands.output import Column, print_json, render_table, termina
 from scribe_tui.context import CommandContext
 from scribe_tui.errors import EXIT_FAILED, EXIT_OK, UsageError
 from scribe_tui.languages import LANGUAGES, normalise
+from scribe_tui.quality import count_label, from_json
 from scribe_tui.store import JobStatus
 
 JOB_STATUSES = tuple(status.value for status in JobStatus)
@@ -20,7 +21,7 @@ FINAL_UNCANCELLABLE = (JobStatus.COMPLETED, JobStatus.CANCELLED)
 
 LIST_COLUMNS = (
     Column("id", "right"), Column("status"), Column("lang"), Column("chunks", "right"),
-    Column("attempts", "right"), Column("provider"), Column("document", flexible=True, min_width=16, keep_end=True),
+    Column("attempts", "right"), Column("qa", "right"), Column("provider"), Column("document", flexible=True, min_width=16, keep_end=True),
     Column("error", flexible=True, min_width=12),
 )
 
@@ -95,7 +96,7 @@ def job_json(row: Any) -> dict[str, Any]:
         "created_at": row.created_at, "started_at": row.started_at, "completed_at": row.completed_at,
         "tokens_in": row.tokens_in, "tokens_out": row.tokens_out, "characters": row.characters,
         "cost_usd": row.cost_usd, "output_path": row.output_path, "wait_reason": row.wait_reason,
-        "wait_until": row.wait_until,
+        "wait_until": row.wait_until, "qa_count": row.qa_count, "qa": [finding.as_dict() for finding in from_json(row.qa)],
     }
 
 
@@ -112,7 +113,7 @@ def render_jobs(rows: list[Any], *, width: int | None = None) -> str:
         return "no jobs"
     now = time.time()
     table = [[str(r.id), r.status, r.target_language, f"{r.chunks_done}/{r.chunks_total}", str(r.attempts),
-              r.provider, r.path, _note(r, now)] for r in rows]
+              count_label(r.qa_count), r.provider, r.path, _note(r, now)] for r in rows]
     return render_table(LIST_COLUMNS, table, width=width)
 
 

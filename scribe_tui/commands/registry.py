@@ -1,10 +1,10 @@
 """The operator commands the CLI dispatches to: ``jobs``, ``status``, ``progress``,
-``metrics``, ``health``, ``gc``, ``simulate`` and ``store``, each a ``Command`` (name, help, register, run)."""
+``metrics``, ``health``, ``gc``, ``qa``, ``simulate`` and ``store``, each a ``Command`` (name, help, register, run)."""
 
 from __future__ import annotations
 
 from scribe_tui.arguments import Command
-from scribe_tui.commands import gc, health, jobs, metrics, progress, simulate, status, store
+from scribe_tui.commands import gc, health, jobs, metrics, progress, qa, simulate, status, store
 
 
 def commands() -> dict[str, Command]:
@@ -21,6 +21,8 @@ def commands() -> dict[str, Command]:
                           health.register, health.run),
         "gc": Command("gc", "purge finished jobs' translations, sources and old metrics (--dry-run, --older-than DAYS)",
                       gc.register, gc.run),
+        "qa": Command("qa", "quality findings of finished jobs: all, one job, or one document or directory (--json)",
+                      qa.register, qa.run),
         "simulate": Command("simulate", "run the demo translation server (OpenAI, DeepL, Microsoft dialects) on 127.0.0.1",
                             simulate.register, simulate.run),
         "store": Command("store", "store migrate --to postgresql://…: move this data dir's queue to a shared store",

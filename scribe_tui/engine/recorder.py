@@ -109,7 +109,7 @@ class OutcomeRecorder:
         self.writes.results.append(TaskDone(out.task_id, translation=out.translation or "", provider=out.provider,
                                       model=out.model, tokens_in=out.tokens_in, tokens_out=out.tokens_out,
                                       characters=out.characters, cost_usd=out.cost_usd, cached=out.cached,
-                                      attempt=attempt))
+                                      attempt=attempt, qa=out.qa))
         totals = self.totals
         totals.chunks_done += 1
         if not out.cached:

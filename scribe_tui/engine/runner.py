@@ -78,7 +78,7 @@ class Runner:
         self._store_given_up = False  # shutting down: a store write failed, skip the others
         self.error: BaseException | None = None
         self.store: JobStoreAPI | None = None
-        self.writer = OutputWriter(settings.resolved_data_dir(), emit, settings.store_url)
+        self.writer = OutputWriter(settings.resolved_data_dir(), emit, settings)
         self.recorder = OutcomeRecorder(settings, pool, router, providers, emit, max_cost_usd=max_cost_usd)
         self.dispatcher = Dispatcher(settings, pool, router, providers, self.recorder, emit, owner=owner)
 

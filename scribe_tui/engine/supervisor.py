@@ -27,6 +27,7 @@ from scribe_tui.engine.routing import Router
 from scribe_tui.engine.runner import Runner
 from scribe_tui.engine.store_commands import StoreCommands
 from scribe_tui.engine.worker import WorkerSpec
+from scribe_tui.glossary import load_glossary
 from scribe_tui.paths import ensure_private_dir
 from scribe_tui.store import UNFINISHED_JOB_STATUSES
 
@@ -84,6 +85,7 @@ class Supervisor(StoreCommands):
     def start(self, *, providers: Iterable[str] = ()) -> None:
         """Take the data directory's lock, start demo backends and workers, run the loop.
         ``providers``: ones work is about to be enqueued for (their keys are required too)."""
+        glossary = load_glossary(self.settings.glossary.file)  # a broken glossary stops the run before it starts
         self.claim()
         self._clear_disabled_providers()
         # Pause and a worker count set from a UI belong to the run they were given in: a new
@@ -103,7 +105,7 @@ class Supervisor(StoreCommands):
         spec = WorkerSpec(worker_id="", settings=self.settings, data_dir=self.data_dir, provider_urls=urls,
                           read_cache=self.read_cache,
                           worker_count=workers if isinstance(workers, int) else self.settings.engine.max_workers,
-                          verbose=self.verbose, supervisor_pid=os.getpid())
+                          verbose=self.verbose, supervisor_pid=os.getpid(), glossary=glossary)
         self._runner = Runner(self.settings, ProcessPool(spec), Router(self.settings, usable),
                               ProviderView(self.settings, self.data_dir), self._emit, owner=self.owner,
                               max_cost_usd=self.max_cost_usd,

@@ -25,6 +25,7 @@ from scribe_tui.engine.channels import Channel
 from scribe_tui.engine.commitments import Commitments, CommittingProvider
 from scribe_tui.engine.lifeline import die_with_parent
 from scribe_tui.engine.outcomes import outcome_to_message
+from scribe_tui.engine.quality_gate import chunk_request, judge
 from scribe_tui.engine.slots import SlotGate
 from scribe_tui.engine.validation import translation_validator
 from scribe_tui.engine.worker_protocol import (
@@ -40,7 +41,8 @@ from scribe_tui.engine.worker_protocol import (
     WorkerBeat,
     WorkerMessage,
 )
-from scribe_tui.providers.base import Provider, TranslationRequest
+from scribe_tui.glossary import Glossary
+from scribe_tui.providers.base import Provider
 from scribe_tui.store import MetricRow
 from scribe_tui.tracing import span
 
@@ -60,6 +62,7 @@ class WorkerSpec:
     read_cache: bool
     worker_count: int
     verbose: int = 0
+    glossary: Glossary = Glossary()
     supervisor_pid: int = 0  # the worker exits when this process dies (0: no watch)
     environment: dict[str, str] | None = None  # set for a forked worker: the supervisor's, at launch
     cwd: str | None = None
@@ -281,14 +284,17 @@ class WorkerLoop:
         return _with_duration(outcome, (time.monotonic() - started) * 1000)
 
     async def _translate(self, order: TaskOrder) -> TaskOutcome:
-        request = TranslationRequest(
-            text=order.text, target_language=order.language, context=order.context,
-            source_language=self.spec.settings.source_language, chunk_id=str(order.task_id),
-        )
+        settings = self.spec.settings
+        request = chunk_request(order, settings, self.spec.glossary)
         validate = translation_validator(order)
         send = self.packer.translate if self.packer.packs(order.provider, request) else self.gateway.translate
         result = await send(order.provider, request, attempt=order.attempt, validate=validate)
-        return outcome_to_message(self.spec.worker_id, order, result)
+        # a packed chunk's part is judged here too: each caller gets its own chunk's outcome
+        kind = settings.providers[order.provider].kind if order.provider in settings.providers else ""
+        outcome, forget = judge(outcome_to_message(self.spec.worker_id, order, result), order, request, settings, kind)
+        if forget:
+            self.gateway.forget(order.provider, request)
+        return outcome
 
     def _outcome(self, order: TaskOrder, kind: str, **fields: Any) -> TaskOutcome:
         return TaskOutcome(worker_id=self.spec.worker_id, task_id=order.task_id, job_id=order.job_id,
@@ -341,5 +347,6 @@ def build_providers(spec: WorkerSpec) -> dict[str, Provider]:
             continue
         if config.needs_key and config.api_key() is None:
             continue  # the supervisor never routes to a provider without its key
-        providers[name] = build_provider(name, config, base_url_override=spec.provider_urls.get(name))
+        providers[name] = build_provider(name, config, base_url_override=spec.provider_urls.get(name),
+                                        glossary=spec.glossary)
     return providers

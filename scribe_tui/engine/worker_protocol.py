@@ -110,6 +110,7 @@ class TaskOutcome:
     delay_s: float = 0.0
     until: float = 0.0
     reason: str = ""
+    qa: str | None = None  # a done chunk's quality findings (JSON list), kept under [qa] on_problem = "warn"
 
 
 Order = TaskOrder | CancelOrder | HoldOffOrder | ReturnWaitingOrder | SlotsOrder | StopOrder

@@ -1,6 +1,8 @@
 """Writing finished jobs' outputs off the control loop: assembling a document and fsyncing
 it takes milliseconds, and the loop must keep dispatching meanwhile. A small thread pool,
-each thread with its own store connection, writes and records the job as completed."""
+each thread with its own store connection, reviews the job's quality (``job_quality``), writes
+it and records the job as completed — or, under ``[qa] on_problem = "fail"``, fails a job whose
+whole document shows a problem, without writing it."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from pathlib import Path
 
 import structlog
 
+from scribe_tui.config import Settings
 from scribe_tui.engine import api
+from scribe_tui.engine.job_quality import review_job
 from scribe_tui.engine.output import assemble
 from scribe_tui.errors import DocumentError
 from scribe_tui.store import JobStoreAPI, PerThreadStores
@@ -23,11 +27,12 @@ WRITER_THREADS = 4  # the work is mostly waiting on fsync
 
 
 class OutputWriter:
-    def __init__(self, data_dir: Path, emit: Callable[[api.Event], None], store_url: str | None = None):
+    def __init__(self, data_dir: Path, emit: Callable[[api.Event], None], settings: Settings | None = None):
         self.data_dir = data_dir
+        self.settings = settings
         self.emit = emit
         self._pool = ThreadPoolExecutor(max_workers=WRITER_THREADS, thread_name_prefix="scribe-writer")
-        self._stores = PerThreadStores(data_dir, store_url)
+        self._stores = PerThreadStores(data_dir, settings.store_url if settings is not None else None)
         self._lock = threading.Lock()
         self._pending: set[int] = set()
 
@@ -47,6 +52,7 @@ class OutputWriter:
         try:
             store = self._stores.get()
             try:
+                self._review(store, job_id)
                 path = assemble(store, job_id)
             except DocumentError as exc:
                 store.fail_job(job_id, str(exc))
@@ -62,6 +68,14 @@ class OutputWriter:
         finally:
             with self._lock:
                 self._pending.discard(job_id)
+
+    def _review(self, store: JobStoreAPI, job_id: int) -> None:
+        """Record the job's quality findings; DocumentError when the policy fails the job."""
+        if self.settings is None:
+            return
+        _chunks, document = review_job(store, job_id, self.settings)
+        if document and self.settings.qa.on_problem == "fail":
+            raise DocumentError("quality: " + "; ".join(f"{item.check}: {item.message}" for item in document))
 
     @staticmethod
     def _trace(store: JobStoreAPI, job_id: int) -> None:

@@ -113,6 +113,11 @@ class Gateway:
             self._cache_write(self._key(lane, request), lane, outcome.result)
         return outcome
 
+    def forget(self, provider_name: str, request: TranslationRequest) -> None:
+        """Never serve the cached reply to ``request`` again (the caller judged it poor)."""
+        if self.cache is not None and provider_name in self.providers:
+            self.cache.delete(self._key(self._lane(provider_name), request))
+
     async def translate_packed(self, provider_name: str, requests: Sequence[TranslationRequest], *,
                                attempts: Sequence[int], validates: Sequence[Validator | None]) -> list[Outcome]:
         """Several requests (same provider and language, no context) in one packed request

@@ -30,7 +30,7 @@ class CharacterBilledProvider:
 
     async def translate(self, request: TranslationRequest) -> TranslationResult:
         started = time.perf_counter()
-        response = await send(self._client, self.name, "POST", self._url, **self._request_args(request))
+        response = await send(self._client, self.name, "POST", self._url, **await self._prepare(request))
         if response.status_code != 200:
             raise await self._failure(response)
         text = self._read_text(response)
@@ -50,6 +50,10 @@ class CharacterBilledProvider:
         await self._client.aclose()
 
     # ---- what each API does its own way -----------------------------------------------------
+    async def _prepare(self, request: TranslationRequest) -> dict[str, Any]:
+        """The request's arguments; a subclass may first fetch what it needs (a glossary id)."""
+        return self._request_args(request)
+
     def _request_args(self, request: TranslationRequest) -> dict[str, Any]:
         raise NotImplementedError
 

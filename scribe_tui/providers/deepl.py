@@ -6,8 +6,10 @@ Every request asks for ``show_billed_characters``: usage and cost are what DeepL
 429 → RateLimited (Retry-After), 403 → ProviderUnavailable, 5xx → RetryableError,
 413 → ContentTooLong. 456 (the billing period's characters are spent) → QuotaExhausted,
 parked until the period's ``end_time`` from ``/v2/usage`` (Pro accounts report it; without
-it the gateway re-checks hourly). Glossaries need DeepL glossary ids, so the request's
-glossary is not sent.
+it the gateway re-checks hourly). A request carrying glossary terms is sent with the
+``glossary_id`` of a real DeepL glossary for its language pair (``deepl_glossary``: made from
+the user's glossary file on first use, found again by name, re-made when the file changes);
+DeepL needs ``source_lang`` for that, so a request without one is sent without the glossary.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from datetime import datetime
 import httpx
 
 from scribe_tui.config import ProviderConfig
+from scribe_tui.glossary import Glossary
 from scribe_tui.languages import normalise
 from scribe_tui.providers.character_billed import CharacterBilledProvider
+from scribe_tui.providers.deepl_glossary import DeepLGlossaries
 from scribe_tui.providers.base import (
     ProviderError,
     QuotaExhausted,
@@ -51,14 +55,22 @@ def default_base_url(api_key: str) -> str:
 
 
 class DeepLProvider(CharacterBilledProvider):
-    def __init__(self, name: str, config: ProviderConfig, api_key: str, *, base_url: str | None = None):
+    def __init__(self, name: str, config: ProviderConfig, api_key: str, *, base_url: str | None = None,
+                 glossary: Glossary | None = None):
         host = (base_url or config.base_url or default_base_url(api_key)).rstrip("/")
         super().__init__(name, config, model="deepl", url=f"{host}/v2/translate",
                          headers={"Authorization": f"DeepL-Auth-Key {api_key}"})
         self._usage_url = f"{host}/v2/usage"
+        self._glossaries = DeepLGlossaries(self._client, host, name, glossary or Glossary(), self._failure)
 
-    def _request_args(self, request: TranslationRequest) -> dict[str, object]:
-        return {"json": self._payload(request)}
+    async def _prepare(self, request: TranslationRequest) -> dict[str, object]:
+        payload = self._payload(request)
+        source = payload.get("source_lang")
+        if request.glossary and isinstance(source, str):
+            glossary_id = await self._glossaries.id_for(source, deepl_target(request.target_language))
+            if glossary_id:
+                payload["glossary_id"] = glossary_id
+        return {"json": payload}
 
     def _payload(self, request: TranslationRequest) -> dict[str, object]:
         payload: dict[str, object] = {"text": [request.text], "target_lang": deepl_target(request.target_language),

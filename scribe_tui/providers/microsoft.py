@@ -10,14 +10,21 @@ service's ``X-Metered-Usage`` (the characters it bills), else the source length.
 429 → RateLimited (Retry-After), 401 → ProviderUnavailable, 403 with code 403001 (free
 quota spent) → QuotaExhausted, other 403 → ProviderUnavailable, 400050 (text too long) →
 ContentTooLong, 5xx → RetryableError. The API takes no context, so none is sent.
+
+Glossary terms go as Microsoft's dynamic-dictionary markup around each occurrence in the
+text, ``<mstrans:dictionary translation="Ziel">Term</mstrans:dictionary>``; the service
+honours it only when ``from`` is given (the engine sets the glossary's source language).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from html import escape
 
 import httpx
 
 from scribe_tui.config import ProviderConfig
+from scribe_tui.glossary import term_pattern
 from scribe_tui.languages import normalise
 from scribe_tui.providers.character_billed import CharacterBilledProvider
 from scribe_tui.providers.base import (
@@ -36,6 +43,15 @@ _TOO_LONG_CODES = frozenset({400050, 400077})
 # Our codes where Microsoft wants something else; the rest pass as they are.
 _TARGETS = {"zh": "zh-Hans", "zh-hans": "zh-Hans", "zh-hant": "zh-Hant", "pt-br": "pt", "pt": "pt-pt",
             "en-gb": "en", "en-us": "en", "sr": "sr-Cyrl"}
+
+
+def dictionary_markup(text: str, terms: Mapping[str, str]) -> str:
+    """``text`` with every whole-word occurrence of a glossary term wrapped in dynamic-dictionary markup."""
+    pattern = term_pattern(list(terms))
+    if pattern is None:
+        return text
+    return pattern.sub(lambda match: f'<mstrans:dictionary translation="{escape(terms[match.group(0)])}">'
+                                     f"{match.group(0)}</mstrans:dictionary>", text)
 
 
 def microsoft_language(code: str) -> str:
@@ -57,15 +73,16 @@ class MicrosoftProvider(CharacterBilledProvider):
         target = microsoft_language(request.target_language)
         source = normalise(request.source_language)
         source_code = microsoft_language(source) if source not in ("", "auto") else None
+        text = dictionary_markup(request.text, request.glossary) if request.glossary and source_code else request.text
         if self.api_version != V3:
-            item: dict[str, object] = {"text": request.text, "targets": [{"language": target}]}
+            item: dict[str, object] = {"text": text, "targets": [{"language": target}]}
             if source_code:
                 item["language"] = source_code
             return {"params": {"api-version": self.api_version}, "json": {"inputs": [item]}}
         params = {"api-version": V3, "to": target}
         if source_code:
             params["from"] = source_code
-        return {"params": params, "json": [{"Text": request.text}]}
+        return {"params": params, "json": [{"Text": text}]}
 
     def _read_text(self, response: httpx.Response) -> str:
         body = reply_json(response, self.name)

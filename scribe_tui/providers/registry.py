@@ -4,6 +4,7 @@ and reads its key from the environment variable the config names (never from a f
 from __future__ import annotations
 
 from scribe_tui.config import ProviderConfig
+from scribe_tui.glossary import Glossary
 from scribe_tui.providers.base import Provider, ProviderUnavailable
 
 
@@ -18,9 +19,12 @@ def _require_key(name: str, config: ProviderConfig) -> str:
     return key
 
 
-def build_provider(name: str, config: ProviderConfig, *, base_url_override: str | None = None) -> Provider:
+def build_provider(name: str, config: ProviderConfig, *, base_url_override: str | None = None,
+                   glossary: Glossary | None = None) -> Provider:
     """The adapter for ``config.kind``. ``base_url_override`` points it elsewhere (a simulator);
-    the demo kind requires it: the URL of its running simulator (see ``start_demo_backend``)."""
+    the demo kind requires it: the URL of its running simulator (see ``start_demo_backend``).
+    ``glossary`` is the user's whole glossary (DeepL makes real glossaries from it; the other
+    kinds take each chunk's terms from the request)."""
     if config.kind == "demo":
         if not base_url_override:
             raise ProviderUnavailable(f"demo provider {name!r} needs its simulator's URL (start_demo_backend)", provider=name)
@@ -35,7 +39,7 @@ def build_provider(name: str, config: ProviderConfig, *, base_url_override: str 
     if config.kind == "deepl":
         from scribe_tui.providers.deepl import DeepLProvider
 
-        return DeepLProvider(name, config, _require_key(name, config), base_url=base_url_override)
+        return DeepLProvider(name, config, _require_key(name, config), base_url=base_url_override, glossary=glossary)
     if config.kind == "microsoft":
         from scribe_tui.providers.microsoft import MicrosoftProvider
 

@@ -19,11 +19,17 @@ Errors carry Microsoft's six-digit codes: 429000/429001/429002 a busy window (re
 characters — the per-hour character rate is enforced over a sliding minute and answered with
 429001, per Microsoft Q&A 1434488 — and anything else), with ``Retry-After``; 403001 free
 quota spent; 400050 text too long. Lines come back marked with the lower-cased target code.
+
+Dynamic-dictionary markup, ``<mstrans:dictionary translation="Ziel">Term</mstrans:dictionary>``,
+is honoured as the service documents it: with a ``from`` language, the term comes back as the
+given translation; without one the markup is dropped and the term translated as any word.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
+from html import unescape
 from typing import Any
 
 from scribe_tui.languages import LANGUAGES, RTL_LANGUAGES
@@ -38,6 +44,23 @@ _BUSY_CODES = {"requests": 429000, "characters": 429001}
 _LANGUAGE_CODES = {"zh-hans": "zh-Hans", "zh-hant": "zh-Hant", "pt-br": "pt", "pt": None, "en-gb": None,
                    "en-us": None, "zh": None, "sr": "sr-Cyrl"}
 _request_ids = itertools.count(1)
+_DICTIONARY = re.compile(r'<mstrans:dictionary translation="(?P<target>[^"]*)">(?P<source>.*?)</mstrans:dictionary>')
+
+
+def read_dictionary(text: str) -> tuple[str, dict[str, str]]:
+    """``text`` without dynamic-dictionary markup, and the terms the markup gave."""
+    terms: dict[str, str] = {}
+
+    def keep(match: re.Match[str]) -> str:
+        terms[match["source"]] = unescape(match["target"])
+        return match["source"]
+
+    return _DICTIONARY.sub(keep, text), terms
+
+
+def translate_item(text: str, to: str, source: str | None) -> str:
+    plain, terms = read_dictionary(text)
+    return pseudo_translate(plain, to, terms if source else None)
 
 
 def error_response(status: int, code: int, message: str, headers: list[tuple[str, str]] | None = None,
@@ -156,10 +179,10 @@ class MicrosoftDialect:
         items: list[dict[str, Any]] = []
         for text, codes, source in call.body["inputs"]:
             if current:
-                translations = [{"language": to, "sourceCharacters": len(text), "text": pseudo_translate(text, to)}
+                translations = [{"language": to, "sourceCharacters": len(text), "text": translate_item(text, to, source)}
                                 for to in codes]
             else:
-                translations = [{"text": pseudo_translate(text, to), "to": to} for to in codes]
+                translations = [{"text": translate_item(text, to, source), "to": to} for to in codes]
             item: dict[str, Any] = {"translations": translations}
             if source is None:
                 item = {"detectedLanguage": {"language": "en", "score": 1.0}, **item}

@@ -2,7 +2,8 @@
 
 The text to translate is the last user message; the target language is read from the
 ``Target language: … (xx).`` line of the system message (``scribe_tui.prompt``); the reply
-is ``pseudo_translate`` of exactly that text. Errors, headers and busy behaviour follow the
+is ``pseudo_translate`` of exactly that text, honouring the glossary lines of the system
+message (``prompt.parse_glossary``). Errors, headers and busy behaviour follow the
 dialect's ``ServerProfile`` (``profiles.py``): OpenAI's own, or Gemini's, vLLM's, Ollama's
 or LM Studio's.
 """
@@ -13,7 +14,7 @@ import itertools
 import time
 from typing import Any
 
-from scribe_tui.prompt import parse_target_language
+from scribe_tui.prompt import parse_glossary, parse_target_language
 from scribe_tui.simulator.api_common import ApiCall, ApiError, estimate_tokens, is_invalid, json_body, retry_after_header
 from scribe_tui.simulator.http11 import Request, Response, json_response
 from scribe_tui.simulator.profiles import (
@@ -45,6 +46,10 @@ def _content_text(content: Any) -> str:
     if isinstance(content, list):  # content parts: [{"type": "text", "text": "..."}]
         return "".join(part.get("text", "") for part in content if isinstance(part, dict))
     return ""
+
+
+def _system_text(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(_content_text(item.get("content")) for item in messages if item.get("role") in ("system", "developer"))
 
 
 def _prompt_tokens(messages: list[dict[str, Any]]) -> int:
@@ -93,10 +98,10 @@ class OpenAIDialect:
         if not users:
             raise ApiError(self._error(400, "the messages must contain a user message", param="messages"))
         text = _content_text(users[-1].get("content"))
-        system = "\n".join(_content_text(item.get("content")) for item in messages if item.get("role") in ("system", "developer"))
+        system = _system_text(messages)
         target = parse_target_language(system) or UNKNOWN_LANGUAGE
         all_chars = sum(len(_content_text(item.get("content"))) for item in messages)
-        reply_tokens = estimate_tokens(pseudo_translate(text, target))
+        reply_tokens = estimate_tokens(pseudo_translate(text, target, parse_glossary(system)))
         return ApiCall((text,), (target,), None, all_chars, _prompt_tokens(messages), len(text), str(body.get("model", "")),
                        body, completion_tokens=reply_tokens)
 
@@ -163,7 +168,7 @@ class OpenAIDialect:
                                    "created": int(time.time()), "model": call.model})
 
     def success(self, call: ApiCall, headers: list[tuple[str, str]]) -> Response:
-        reply = pseudo_translate(call.texts[0], call.targets[0])
+        reply = pseudo_translate(call.texts[0], call.targets[0], parse_glossary(_system_text(call.body["messages"])))
         prompt_tokens, completion_tokens = call.tokens, call.completion_tokens
         payload = {
             "id": f"chatcmpl-sim-{next(_ids)}",

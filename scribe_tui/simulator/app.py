@@ -30,6 +30,7 @@ from scribe_tui.simulator.config import FAULT_KINDS, SimulatorConfig
 from scribe_tui.simulator.glossaries import GlossaryStore
 from scribe_tui.simulator.http11 import DROP, Request, Response, json_response
 from scribe_tui.simulator.mangle import mangled
+from scribe_tui.simulator.quality_faults import spoil
 from scribe_tui.simulator.stats import SimulatorStats
 from scribe_tui.simulator.windows import LimitSet
 
@@ -200,7 +201,10 @@ class SimulatorApp:
             return dialect.quota_exhausted(call, "requests", None)
         if fault == "slow":
             await self._sleep_ms(self.config.slow_ms)
-        return mangled(dialect.success(call, self._limit_headers(time.monotonic())), dialect.name, call, self.config)
+        response = mangled(dialect.success(call, self._limit_headers(time.monotonic())), dialect.name, call, self.config)
+        response, spoiled = spoil(response, dialect.name, call, self.config, self.stats.faults["quality"])
+        self.stats.faults["quality"] += int(spoiled)
+        return response
 
     def _draw_fault(self) -> str | None:
         if self.config.fault_total() <= 0:

@@ -45,6 +45,8 @@ class SimulatorConfig:
     max_input_chars: int | None = None
     mangle: str = ""  # a reply of the wrong shape on purpose (see mangle.py); "" for none
     mangle_min_lines: int = 1  # ... only for texts of at least this many non-blank lines
+    qa_fault: str = ""  # a poor translation on purpose (see quality_faults.py); "" for none
+    qa_fault_times: int = 0  # ... only the first N replies (0: every one)
     seed: int = 0
     admissions_kept: int = 10_000
     requests_kept: int = 50
@@ -66,6 +68,10 @@ class SimulatorConfig:
 
         if self.mangle and self.mangle not in MANGLES:
             raise ValueError(f"mangle must be one of {', '.join(MANGLES)}, got {self.mangle!r}")
+        from scribe_tui.simulator.quality_faults import QA_FAULTS
+
+        if self.qa_fault and self.qa_fault not in QA_FAULTS:
+            raise ValueError(f"qa_fault must be one of {', '.join(QA_FAULTS)}, got {self.qa_fault!r}")
         for kind in FAULT_KINDS:
             value = getattr(self, kind)
             if not 0.0 <= value <= 1.0:

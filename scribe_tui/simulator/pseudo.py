@@ -7,6 +7,9 @@ ASCII letters become accented look-alikes (one code point for one, so lengths an
 positions hold), everything else is kept. ``reverse_pseudo`` undoes it for text that had
 no accented look-alikes to begin with. The engine and the tests check outputs with these.
 
+What a careful translator keeps as it is stays untouched: URLs, `inline code`, markup tags,
+``{placeholders}``, ``{{ template }}`` tags and ``%s``-style format specifiers.
+
 With a glossary (``{source term: target term}``), every occurrence of a source term (longest
 first, case-sensitive) comes out as its target term, verbatim and unaccented, so a test can
 see that a provider really received the terms.
@@ -36,11 +39,20 @@ def _split_whitespace(line: str) -> tuple[str, str, str]:
     return line[:start], core, line[start + len(core):]
 
 
+_KEPT = re.compile(r"(\b(?:https?://|www\.)[^\s<>\"'`)\]]+|`[^`\n]+`|</?[A-Za-z][^<>\n]*>|\{\{.*?\}\}|\{%.*?%\}"
+                   r"|\{[A-Za-z_0-9][\w.:]*\}|%(?:\([\w-]+\))?[sdif])")
+
+
+def _accented(text: str) -> str:
+    pieces = _KEPT.split(text)  # odd positions are kept as they are
+    return "".join(piece if index % 2 else piece.translate(_FORWARD) for index, piece in enumerate(pieces))
+
+
 def _translate_core(core: str, glossary: Mapping[str, str], pattern: re.Pattern[str] | None) -> str:
     if pattern is None:
-        return core.translate(_FORWARD)
+        return _accented(core)
     pieces = pattern.split(core)  # odd positions are the matched source terms
-    return "".join(glossary[piece] if index % 2 else piece.translate(_FORWARD) for index, piece in enumerate(pieces))
+    return "".join(glossary[piece] if index % 2 else _accented(piece) for index, piece in enumerate(pieces))
 
 
 def _translate_line(line: str, prefix: str, glossary: Mapping[str, str] = {},

@@ -27,10 +27,11 @@ Cursor = psycopg.Cursor[dict[str, Any]]
 
 _JOB_COLUMNS = ("target_language", "provider", "model", "status", "priority", "language_priority", "created_at",
                 "started_at", "completed_at", "error_message", "worker_id", "attempts", "output_path", "chunks_total",
-                "chunks_done", "tokens_in", "tokens_out", "characters", "cost_usd", "wait_reason", "wait_until")
+                "chunks_done", "tokens_in", "tokens_out", "characters", "cost_usd", "wait_reason", "wait_until",
+                "qa", "qa_count")
 _TASK_COLUMNS = ("idx", "status", "attempts", "not_before", "translation", "provider_used", "model_used", "tokens_in",
                  "tokens_out", "characters", "cost_usd", "cached", "last_error", "error_class", "updated_at",
-                 "completed_at", "eff_priority", "job_live", "provider")
+                 "completed_at", "eff_priority", "job_live", "provider", "qa")
 
 
 @dataclass

@@ -96,6 +96,7 @@ class TaskDone:
     cost_usd: float = 0.0
     cached: bool = False
     attempt: int | None = None  # the task's attempts when it was leased (see record_results' owner)
+    qa: str | None = None  # the chunk's quality findings, a JSON list (None: none found)
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,8 @@ class JobRow:
     wait_reason: str | None
     wait_until: float | None
     document_error: str | None
+    qa: str | None = None  # quality findings, a JSON list of {check, message, chunk}
+    qa_count: int | None = None  # how many; None until the finished job was checked
 
     @property
     def job_id(self) -> int:
@@ -244,6 +247,7 @@ class TaskRow:
     completed_at: float | None
     text: str
     context: str
+    qa: str | None = None  # the chunk's quality findings, a JSON list
 
     @property
     def task_id(self) -> int:

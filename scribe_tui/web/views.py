@@ -13,6 +13,7 @@ from typing import Any
 
 from scribe_tui.engine.api import (ChunkFailed, Event, JobFinished, Notice, RateLimitWait, RetryScheduled,
                                    Snapshot, WorkerExited)
+from scribe_tui.quality import from_json
 from scribe_tui.store import JobRow, TaskRow
 
 SUPERVISOR_FRESH_S = 10.0
@@ -27,6 +28,7 @@ def job_json(row: JobRow) -> dict[str, Any]:
     data["effective_priority"] = row.effective_priority
     data["progress"] = round(row.chunks_done / row.chunks_total, 4) if row.chunks_total else 0.0
     data["error"] = row.error_message or row.document_error
+    data["qa"] = [finding.as_dict() for finding in from_json(row.qa)]  # with qa_count (None: not checked yet)
     return data
 
 
@@ -36,7 +38,8 @@ def task_json(row: TaskRow) -> dict[str, Any]:
             "source": row.text, "translation": row.translation, "provider": row.provider_used,
             "model": row.model_used, "cached": row.cached, "tokens_in": row.tokens_in, "tokens_out": row.tokens_out,
             "characters": row.characters, "cost_usd": row.cost_usd, "error_class": row.error_class,
-            "error": row.last_error, "not_before": row.not_before or None, "completed_at": row.completed_at}
+            "error": row.last_error, "not_before": row.not_before or None, "completed_at": row.completed_at,
+            "qa": [finding.as_dict() for finding in from_json(row.qa)]}
 
 
 def job_detail_json(row: JobRow, tasks: Iterable[TaskRow]) -> dict[str, Any]:

@@ -39,7 +39,7 @@ WHERE id = %s RETURNING chunks_done >= chunks_total AND status IN {LIVE_SQL} AS 
 _DONE = f"""
 UPDATE tasks SET status = 'done', translation = %s, provider_used = %s, model_used = %s, tokens_in = %s,
                  tokens_out = %s, characters = %s, cost_usd = %s, cached = %s, completed_at = {_NOW},
-                 updated_at = {_NOW}, last_error = NULL, error_class = NULL, {_NO_LEASE}
+                 updated_at = {_NOW}, last_error = NULL, error_class = NULL, qa = %s, {_NO_LEASE}
 WHERE id = %s AND {_OPEN}{{guard}} RETURNING job_id
 """
 
@@ -79,6 +79,10 @@ class ResultOps(PostgresBase):
                 WHERE j.status IN {LIVE_SQL} AND j.chunks_done >= j.chunks_total AND d.error IS NULL
                 ORDER BY j.id""")
         return [row["id"] for row in rows]
+
+    def record_qa(self, job_id: int, findings: str, count: int) -> None:
+        """Store a finished job's quality findings (a JSON list) and their number."""
+        self._execute("UPDATE jobs SET qa = %s, qa_count = %s WHERE id = %s", (findings, count, job_id))
 
     def complete_job(self, job_id: int, output_path: str, now: float | None = None) -> None:
         """Mark a job completed once its output is written. A cancelled job stays cancelled."""
@@ -163,7 +167,7 @@ def _apply_dones(cur: Cursor, dones: list[TaskResult], now: float | None, deltas
     for r in dones:
         assert isinstance(r, TaskDone)
         params.append((r.translation, r.provider, r.model, r.tokens_in, r.tokens_out, r.characters, r.cost_usd,
-                       int(r.cached), now, now, r.task_id, *result_guard(r, owner, "%s")[1]))
+                       int(r.cached), now, now, r.qa, r.task_id, *result_guard(r, owner, "%s")[1]))
     cur.executemany(_DONE.format(guard=guard), params, returning=True)
     applied = []
     for r in dones:

@@ -151,7 +151,15 @@ CREATE INDEX jobs_by_language ON jobs (target_language, id);
 CREATE INDEX documents_by_path ON documents (lower(path));
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_JOB_ORDER_INDEXES)
+# v3: quality findings (JSON lists), as SQLite's v4: each task's chunk checks, and each finished
+# job's findings with their count, NULL until the job was checked.
+V3_QA_FINDINGS = """
+ALTER TABLE tasks ADD COLUMN qa TEXT;
+ALTER TABLE jobs ADD COLUMN qa TEXT;
+ALTER TABLE jobs ADD COLUMN qa_count INTEGER;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_JOB_ORDER_INDEXES, V3_QA_FINDINGS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -76,6 +76,11 @@ class ResultOps(SQLiteBase):
                    WHERE id = ?""", (output_path, now, job_id))
             sync_job_live(db, [job_id])
 
+    def record_qa(self, job_id: int, findings: str, count: int) -> None:
+        """Store a finished job's quality findings (a JSON list) and their number."""
+        with self._write() as db:
+            db.execute("UPDATE jobs SET qa = ?, qa_count = ? WHERE id = ?", (findings, count, job_id))
+
     def fail_job(self, job_id: int, message: str, now: float | None = None) -> None:
         """A fatal job-level error (bad document, output write failed). Finished jobs keep their status."""
         now = time.time() if now is None else now
@@ -109,10 +114,11 @@ def _apply_done(db: sqlite_utils.Database, r: TaskDone, now: float, deltas: dict
     rows = db.execute(
         f"""UPDATE tasks SET status = 'done', translation = ?, provider_used = ?, model_used = ?,
                              tokens_in = ?, tokens_out = ?, characters = ?, cost_usd = ?, cached = ?,
-                             completed_at = ?, updated_at = ?, last_error = NULL, error_class = NULL, {_NO_LEASE}
+                             completed_at = ?, updated_at = ?, last_error = NULL, error_class = NULL, qa = ?,
+                             {_NO_LEASE}
             WHERE id = ? AND {_OPEN}{guard[0]} RETURNING job_id""",
         (r.translation, r.provider, r.model, r.tokens_in, r.tokens_out, r.characters, r.cost_usd,
-         int(r.cached), now, now, r.task_id, *guard[1])).fetchall()
+         int(r.cached), now, now, r.qa, r.task_id, *guard[1])).fetchall()
     if not rows:
         return False
     deltas.setdefault(rows[0][0], JobDelta()).add_done(r.tokens_in, r.tokens_out, r.characters, r.cost_usd)

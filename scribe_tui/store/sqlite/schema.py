@@ -157,7 +157,20 @@ CREATE INDEX jobs_by_language ON jobs (target_language, id);
 CREATE INDEX documents_by_path ON documents (lower(path));
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_LEASE_INDEX_METRICS_WORKERS, V3_JOB_ORDER_INDEXES)
+# v4: quality findings (JSON lists): each task's chunk checks, and each finished job's
+# findings (chunk and document checks) with their count, NULL until the job was checked.
+V4_QA_FINDINGS = """
+ALTER TABLE tasks ADD COLUMN qa TEXT;
+ALTER TABLE jobs ADD COLUMN qa TEXT;
+ALTER TABLE jobs ADD COLUMN qa_count INTEGER;
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    V1_CORE,
+    V2_LEASE_INDEX_METRICS_WORKERS,
+    V3_JOB_ORDER_INDEXES,
+    V4_QA_FINDINGS,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,7 +1,7 @@
-"""Job detail: the job's chunks (status, attempts, provider, tokens, last error) and the
-selected chunk's source and translation side by side; a right-to-left target language
-gets a right-aligned translation pane. The app binds its ``state`` to the screen's; the screen
-shows the detail when it is of its job."""
+"""Job detail: the job's chunks (status, attempts, provider, tokens, last error), its quality
+findings, and the selected chunk's source and translation side by side; a right-to-left
+target language gets a right-aligned translation pane. The app binds its ``state`` to the
+screen's; the screen shows the detail when it is of its job."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from scribe_tui.languages import is_rtl, language_name
+from scribe_tui.quality import from_json, summary
 from scribe_tui.store import JobRow, TaskRow
 from scribe_tui.tui import formatting
 from scribe_tui.tui.state import EngineState, JobDetail
@@ -34,6 +35,23 @@ def job_summary(job: JobRow) -> str:
     ]
     if job.error_message or job.document_error:
         lines.append(formatting.one_line(f"error: {job.error_message or job.document_error}", 200))
+    return "\n".join(lines)
+
+
+QA_LINES = 6  # findings shown; the rest are counted (all of them: scribe-tui qa JOB_ID)
+
+
+def quality_section(job: JobRow) -> str:
+    """The job's quality findings, a few lines (the checks run when the job finishes)."""
+    if job.qa_count is None:
+        return "Quality: not checked yet (the checks run when the job finishes)"
+    findings = from_json(job.qa)
+    if not findings:
+        return "Quality: no problems found"
+    lines = [f"Quality: {summary(findings)}"]
+    lines.extend(formatting.one_line(f"  ⚠ {finding}", 200) for finding in findings[:QA_LINES])
+    if len(findings) > QA_LINES:
+        lines.append(f"  … {len(findings) - QA_LINES} more (scribe-tui qa {job.id})")
     return "\n".join(lines)
 
 
@@ -55,6 +73,13 @@ class JobDetailScreen(ModalScreen[None]):
         height: auto;
         padding: 0 1;
         color: $text;
+    }
+
+    JobDetailScreen #detail-qa {
+        height: auto;
+        max-height: 8;
+        padding: 0 1;
+        color: $warning;
     }
 
     JobDetailScreen #chunks-table {
@@ -94,6 +119,7 @@ class JobDetailScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="detail"):
             yield Static(f"Job {self.job_id}: loading…", id="detail-summary", markup=False)
+            yield Static("", id="detail-qa", markup=False)
             yield ChunksTable(id="chunks-table")
             with Horizontal(id="detail-texts"):
                 with VerticalScroll(id="source-pane", classes="pane text-pane"):
@@ -117,6 +143,7 @@ class JobDetailScreen(ModalScreen[None]):
             return
         job = detail.job
         self.query_one("#detail-summary", Static).update(job_summary(job))
+        self.query_one("#detail-qa", Static).update(quality_section(job))
         pane = self.query_one("#translation-pane")
         pane.border_title = f"Translation · {language_name(job.target_language)}"
         pane.set_class(is_rtl(job.target_language), "rtl")

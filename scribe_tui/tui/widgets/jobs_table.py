@@ -10,6 +10,7 @@ from pathlib import PurePath
 from rich.text import Text
 from textual.binding import Binding
 
+from scribe_tui.quality import count_label
 from scribe_tui.store import FAILED_JOB_STATUSES, UNFINISHED_JOB_STATUSES, JobRow
 from scribe_tui.tui import formatting
 from scribe_tui.tui.failure_log import split_job_error
@@ -39,7 +40,7 @@ def reads_the_clock(row: JobRow) -> bool:
     return running or bool(row.wait_reason and row.status in UNFINISHED_JOB_STATUSES)
 
 
-def job_cells(row: JobRow, now: float, status: Text) -> tuple:
+def job_cells(row: JobRow, now: float, status: Text, qa: Text) -> tuple:
     return (
         str(row.id),
         formatting.one_line(PurePath(row.path).name),
@@ -48,6 +49,7 @@ def job_cells(row: JobRow, now: float, status: Text) -> tuple:
         f"{row.chunks_done}/{row.chunks_total}",
         str(row.effective_priority),
         str(formatting.job_tries(row.chunks_done, row.attempts)),
+        qa,
         row.provider,
         formatting.elapsed(row.started_at, row.completed_at, now),
         error_summary(row, now),
@@ -64,6 +66,7 @@ class JobsTable(KeyedTable):
         Column("chunks", "chunks", 7),
         Column("prio", "prio", 4, drop=3),
         Column("tries", "attempts", 5, drop=4),
+        Column("qa", "qa", 3, drop=5),
         Column("provider", "provider", 8, drop=1),
         Column("elapsed", "elapsed", 7, drop=2),
         Column("error / waiting", "error", 18, grow=3),
@@ -82,7 +85,12 @@ class JobsTable(KeyedTable):
         last = self._cells.get(job.id)
         if last is not None and last[0] == job and not reads_the_clock(job):
             return last[1]
-        return job_cells(job, now, self.toned(job.status, STATUS_TONES.get(job.status)))
+        status = self.toned(job.status, STATUS_TONES.get(job.status))
+        return job_cells(job, now, status, self.qa_cell(job.qa_count))
+
+    def qa_cell(self, count: int | None) -> Text:
+        """``-`` not checked yet, ``ok``, or the number of quality findings (in the warning tone)."""
+        return self.toned(count_label(count), "warning" if count else None)
 
     def styles_changed(self) -> None:
         self._cells.clear()
