@@ -264,7 +264,8 @@ class Settings(BaseSettings):
             providers["demo"] = _default_providers()["demo"]
             object.__setattr__(self, "providers", providers)
         if self.default_provider not in providers:
-            raise ValueError(f"default_provider {self.default_provider!r} is not a configured provider ({', '.join(providers)})")
+            raise ValueError(f"default_provider: unknown provider {self.default_provider!r}"
+                             f" (configured: {', '.join(sorted(providers))})")
         for name, provider in providers.items():
             for fallback in provider.fallback_providers:
                 if fallback not in providers:
@@ -369,7 +370,7 @@ FLAG_NAMES = {"default_provider": "--provider", "workers": "--workers", "output_
 
 def _flag_for(key_or_message: str, flags: dict[str, Any]) -> str | None:
     for setting, flag in FLAG_NAMES.items():
-        if setting in flags and (key_or_message == setting or key_or_message.startswith(setting + " ")):
+        if setting in flags and (key_or_message == setting or key_or_message.startswith((setting + " ", setting + ":"))):
             return flag
     return None
 
@@ -393,7 +394,7 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         flag = _flag_for(key or message, flags)
         env = _env_name_for(exc.errors()[0].get("loc", ()))
         if flag:
-            raise ConfigError(message, source=flag) from None
+            raise ConfigError(message.removeprefix("default_provider: "), source=flag) from None
         source = f"environment {env}" if env else (str(path) if path.exists() else "settings")
         raise ConfigError(message, source=source, key=key or None) from None
     finally:

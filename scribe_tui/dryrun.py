@@ -21,7 +21,7 @@ def estimate_corpus(ctx: CommandContext, paths: Sequence[Path]) -> dict[str, Any
     from scribe_tui.documents import discover, estimate_tokens
     from scribe_tui.engine.intake import chunk_specs, read_source
 
-    discovery = discover(list(paths))
+    discovery = discover(list(paths), require_files=True)
     documents = chunks = tokens_in = characters = 0
     errors = []
     for source in discovery.files:

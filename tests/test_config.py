@@ -93,7 +93,7 @@ def test_example_config_is_valid() -> None:
         ("[chunking]\nmax_tokenz = 5", "chunking.max_tokenz", "unknown key"),
         ("[providers.x]\nkind = 'openai'\nlimits = ['500/fortnight']", "providers.x.limits", "fortnight"),
         ("[providers.x]\nkind = 'carrier-pigeon'", "providers.x.kind", "openai"),
-        ("default_provider = 'nope'", None, "not a configured provider"),
+        ("default_provider = 'nope'", "default_provider", "unknown provider 'nope' (configured: demo)"),
         ("workers = 0", "workers", "at least 1"),
         ("[priorities]\nxx = 3", "priorities", "unknown language"),
     ],

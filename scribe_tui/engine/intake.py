@@ -72,7 +72,7 @@ def enqueue_paths(store: JobStore, settings: Settings, paths: Sequence[Path], la
     """Enqueue every supported file under ``paths`` into each language. Returns the report
     and the ids of every job this covers (new or already there). OutputCollision (exit 2)
     when two jobs would write one output path; then nothing is enqueued."""
-    discovery = discover(list(paths))
+    discovery = discover(list(paths), require_files=True)
     items = [IntakeItem(source, language, priority) for source in discovery.files for language in languages]
     report, job_ids = enqueue_items(store, settings, items, provider=provider, output_dir=output_dir,
                                     encoding=encoding)

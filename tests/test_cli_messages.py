@@ -1,0 +1,38 @@
+"""What the user is told when something needs doing (issue 17 items 5, 7 and 8), through the
+real ``scribe-tui`` CLI: one line saying what is wrong and what to run, and the contract's
+exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.engine_support import run_cli, write_config
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
+def test_an_empty_directory_is_a_usage_error_naming_the_formats(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.pdf").write_bytes(b"%PDF")  # unsupported files do not count
+    config = write_config(tmp_path)
+    for extra in ([], ["--dry-run"]):
+        proc = run_cli("--batch", str(empty), "--to", "he", "--config", str(config), *extra)
+        assert proc.returncode == 2, proc.stderr
+        assert error_lines(proc.stderr) == [f"scribe-tui: error: no .txt, .md, .srt, .vtt or .json files under {empty}"]
+    proc = run_cli("translate", str(empty), "--to", "he", "--async", "--config", str(config))
+    assert proc.returncode == 2 and f"files under {empty}" in proc.stderr
+
+
+def test_an_unknown_provider_flag_names_it_and_the_configured_ones(tmp_path: Path) -> None:
+    config = write_config(tmp_path, sim_url="http://127.0.0.1:9")
+    proc = run_cli("--batch", "examples", "--to", "he", "--provider", "nosuch", "--config", str(config))
+    assert proc.returncode == 2
+    assert error_lines(proc.stderr) == ["scribe-tui: error: --provider: unknown provider 'nosuch' (configured: demo, sim)"]
