@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -213,6 +213,12 @@ class Settings(BaseSettings):
     retention: RetentionConfig = RetentionConfig()
     metrics_port: int | None = Field(None, ge=0, le=65535)
     providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
+    _source_file: Path | None = PrivateAttr(default=None)  # the TOML file these came from, if any
+
+    @property
+    def source_file(self) -> Path | None:
+        """The config file these settings were read from (absolute), None for defaults only."""
+        return self._source_file
 
     @field_validator("workers", mode="before")
     @classmethod
@@ -385,7 +391,9 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     flags = {key: value for key, value in overrides.items() if value is not None}
     token = _FILE_DATA.set(data)
     try:
-        return Settings(**flags)
+        settings = Settings(**flags)
+        settings._source_file = path.resolve() if path.exists() else None
+        return settings
     except SettingsError as exc:  # a source could not be read at all (pydantic-settings' own message)
         raise ConfigError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                           source="environment SCRIBE_…") from None

@@ -36,3 +36,30 @@ def test_an_unknown_provider_flag_names_it_and_the_configured_ones(tmp_path: Pat
     proc = run_cli("--batch", "examples", "--to", "he", "--provider", "nosuch", "--config", str(config))
     assert proc.returncode == 2
     assert error_lines(proc.stderr) == ["scribe-tui: error: --provider: unknown provider 'nosuch' (configured: demo, sim)"]
+
+
+def test_jobs_queued_with_another_config_are_refused_up_front_and_stay_queued(tmp_path: Path) -> None:
+    from scribe_tui.store import JobStore
+
+    doc = tmp_path / "a.txt"
+    doc.write_text("Hello.\n")
+    sim_config = write_config(tmp_path, sim_url="http://127.0.0.1:9")
+    queued = run_cli("translate", str(doc), "--to", "he", "--async", "--json", "--config", str(sim_config))
+    assert queued.returncode == 0, queued.stderr
+    job_id = json.loads(queued.stdout)["job_ids"][0]
+    # the same data directory, without the file that defines 'sim'
+    env = {"SCRIBE_DATA_DIR": str(tmp_path / "data"), "SCRIBE_CACHE__DIR": str(tmp_path / "cache"),
+           "XDG_CONFIG_HOME": str(tmp_path / "no-config")}
+    proc = run_cli("--batch", env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert error_lines(proc.stderr) == [
+        f"scribe-tui: error: job {job_id} needs provider 'sim', which this configuration does not define;"
+        f" pass --config {sim_config}"]
+    with JobStore.open(tmp_path / "data") as store:
+        assert store.job(job_id).status == "queued"
+    health = run_cli("health", "--json", env=env)
+    assert health.returncode == 1, health.stdout
+    report = json.loads(health.stdout)
+    assert not report["healthy"]
+    check = next(c for c in report["checks"] if c["name"] == "queued jobs")
+    assert not check["ok"] and f"pass --config {sim_config}" in check["summary"]

@@ -129,7 +129,11 @@ class Supervisor(StoreCommands):
 
     # ---- providers ----------------------------------------------------------------------
     def _usable_providers(self) -> set[str]:
-        """Providers this run can call; a needed one without its key is a ConfigError."""
+        """Providers this run can call; a needed one without its key, or a queued job's provider
+        this configuration does not define, is a ConfigError (the jobs stay queued)."""
+        from scribe_tui.engine.queued_providers import require_queued_providers
+
+        require_queued_providers(self.store, self.settings)
         needed = {self.settings.default_provider} | {
             job.provider for status in UNFINISHED_JOB_STATUSES for job in self.store.jobs(status=status)}
         self.settings.require_api_keys(sorted(n for n in needed if n in self.settings.providers))
