@@ -3,6 +3,7 @@ ETA on a terminal, plain periodic lines otherwise; and the closing summary text.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 PLAIN_INTERVAL_S = 5.0
+_CHUNK_PREFIX = re.compile(r"^chunk \d+: ")
 
 
 class _Counts:
@@ -110,7 +112,25 @@ def format_summary(summary: dict[str, Any]) -> str:
     if summary["unfinished"]:
         reason = " (parked until their quota resets, or stopped by --max-cost)" if summary["parked"] else ""
         lines.append(f"{summary['unfinished']} job(s) still queued{reason}; they resume on the next run")
-    for failure in summary["failures"]:
-        lines.append(f"  {failure['status']}: job {failure['job_id']} {failure['document']} → {failure['language']}:"
-                     f" {failure['error']}")
+    lines += failure_lines(summary["failures"])
     return "\n".join(lines)
+
+
+def failure_lines(failures: list[dict[str, Any]]) -> list[str]:
+    """One line per failure, except that one cause shared by several jobs (a rejected key
+    fails them all) is said once, with the jobs it hit."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for failure in failures:
+        cause = _CHUNK_PREFIX.sub("", failure["error"] or "")
+        groups.setdefault((failure["status"], cause), []).append(failure)
+    lines = []
+    for (status, cause), group in groups.items():
+        if len(group) == 1:
+            failure = group[0]
+            lines.append(f"  {status}: job {failure['job_id']} {failure['document']} → {failure['language']}:"
+                         f" {failure['error']}")
+            continue
+        ids = [str(failure["job_id"]) for failure in group]
+        shown = ", ".join(ids[:8]) + (f", … ({len(ids) - 8} more)" if len(ids) > 8 else "")
+        lines.append(f"  {status}: {len(group)} jobs ({shown}): {cause}")
+    return lines

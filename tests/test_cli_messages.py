@@ -63,3 +63,22 @@ def test_jobs_queued_with_another_config_are_refused_up_front_and_stay_queued(tm
     assert not report["healthy"]
     check = next(c for c in report["checks"] if c["name"] == "queued jobs")
     assert not check["ok"] and f"pass --config {sim_config}" in check["summary"]
+
+
+def test_a_rejected_key_is_said_once_in_words_naming_the_variable(tmp_path: Path) -> None:
+    from scribe_tui.simulator import SimulatorConfig, SimulatorServer
+    from tests.engine_support import SIM_KEY_ENV, make_corpus
+
+    server = SimulatorServer(SimulatorConfig(api_key="the-right-key")).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=2)
+        config = write_config(tmp_path, sim_url=server.url, workers=1, heartbeat_timeout_s=60)
+        proc = run_cli("--batch", str(corpus), "--to", "he,de", "--config", str(config), env={SIM_KEY_ENV: "wrong"})
+    finally:
+        server.stop()
+    assert proc.returncode == 1, proc.stderr
+    said = [line for line in proc.stderr.splitlines() if "key" in line or "401" in line]
+    assert len(said) == 1, proc.stderr
+    assert said[0].endswith(f"provider 'sim' rejected the key in {SIM_KEY_ENV} (HTTP 401); "
+                            "fix it and run `scribe-tui jobs retry --failed`"), said[0]
+    assert "ProviderUnavailable" not in proc.stderr and "HTTP 401: HTTP 401" not in proc.stderr

@@ -62,7 +62,7 @@ class OutcomeRecorder:
             self.providers.invalidate()
             if out.provider not in self._disabled_noticed:
                 self._disabled_noticed.add(out.provider)
-                self.emit(api.Notice(level="error", message=f"provider {out.provider} disabled: {out.message}"))
+                self.emit(api.Notice(level="error", message=out.message))
         elif out.kind == "fail":
             self._results.append(TaskFail(out.task_id, error_class=out.error_class, message=out.message))
             self.emit(api.ChunkFailed(job_id=out.job_id, task_id=out.task_id, chunk_index=out.chunk_index,

@@ -204,9 +204,12 @@ class Runner:
     def _blocked_result(self, task: Any, until: float) -> TaskDefer | TaskFail:
         reason = self.providers.reason(task.provider)
         if math.isinf(until):
-            message = f"no usable provider: {reason}"
+            if self.providers.disabled(task.provider):  # the reason says it all, in words
+                message, error_class = f"{reason}; fix it and run `scribe-tui jobs retry --failed`", ""
+            else:
+                message, error_class = f"no usable provider: {reason}", "ProviderUnavailable"
             self.emit(api.JobFinished(job_id=task.job_id, status="failed", output_path=None, error=message))
-            return TaskFail(task.task_id, error_class="ProviderUnavailable", message=message)
+            return TaskFail(task.task_id, error_class=error_class, message=message)
         self.recorder.note_wait(task.provider, until, reason)
         return TaskDefer(task.task_id, until=until, reason=reason)
 

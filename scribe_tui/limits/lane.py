@@ -146,7 +146,7 @@ class Lane:
 
     def blocked(self) -> Outcome | None:
         if self.disabled_reason:
-            return ProviderDisabled(ProviderUnavailable(self.disabled_reason, provider=self.name))
+            return ProviderDisabled(ProviderUnavailable(self.disabled_reason, provider=self.name, status=error.status))
         view = self.state.get(self.name)
         if view.disabled_reason:
             return ProviderDisabled(ProviderUnavailable(view.disabled_reason, provider=self.name))
@@ -229,11 +229,11 @@ class Lane:
                                                                 overload=overload))
             return RetryLater(self.policy.delay(attempt + 1, error), error)
         if action == "provider_fatal":
-            self.disabled_reason = _disabled_reason(error)
+            self.disabled_reason = disabled_reason(self.name, self.config, error)
             log.error("provider disabled", provider=self.name, reason=self.disabled_reason)
             await self.books.run(lambda: self.settlement.disabled(call.admission, call.permit, now,
                                                                   self.disabled_reason or ""))
-            return ProviderDisabled(error)
+            return ProviderDisabled(ProviderUnavailable(self.disabled_reason, provider=self.name, status=error.status))
         if action == "defer":
             return await self._quota_spent(error, call, now)
         await self.books.run(lambda: self.settlement.answered(call.admission, call.permit, now))
@@ -271,9 +271,15 @@ def _ms_since(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000.0
 
 
-def _disabled_reason(error: ProviderError) -> str:
-    status = f"HTTP {error.status}: " if error.status else ""
-    return f"{status}{error} — check the API key and the account's access"
+def disabled_reason(name: str, config: ProviderConfig, error: ProviderError) -> str:
+    """Why the provider is disabled, in words: a rejected key names the variable it came from."""
+    status = f"HTTP {error.status}" if error.status else "no HTTP status"
+    text = str(error).removeprefix(f"HTTP {error.status}: ").strip() if error.status else str(error).strip()
+    key_problem = error.status in (401, 403) or "API_KEY" in text.upper() or "API KEY" in text.upper()
+    if key_problem:
+        where = f"the key in {config.api_key_env}" if config.api_key_env else "its API key"
+        return f"provider {name!r} rejected {where} ({status})"
+    return f"provider {name!r} refused every request ({status}: {text}); check the account's access"
 
 
 def _clock_text(epoch: float) -> str:
