@@ -27,7 +27,7 @@ def register_translate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from-list", type=Path, metavar="FILE",
                    help="enqueue from a CSV or JSON Lines list of path,language[,priority] rows")
     p.add_argument("--dry-run", action="store_true", help="report documents, chunks, tokens, cost and time; enqueue nothing")
-    p.add_argument("--max-cost", type=float, metavar="USD", help="stop dispatching when the spend reaches USD")
+    p.add_argument("--max-cost", type=float, metavar="USD", help="cap this run's spend at USD (each chunk's estimated cost is reserved before it is sent); the rest stays queued")
     add_run_options(p)
     add_common_options(p, json_help="print the summary as one JSON object on stdout")
 
@@ -192,7 +192,8 @@ class BatchRun:
             supervisor.stop()
             self._restore_signal_handlers(previous)
             observers.close_exporter()
-        summary = build_summary(store, scope, supervisor.totals(), parked=supervisor.parked)
+        summary = build_summary(store, scope, supervisor.totals(), parked=supervisor.parked,
+                                stopped=supervisor.stop_reason, max_cost_usd=self.args.max_cost)
         summary["converted"] = converted_list(report)
         observers.batch_finished(summary)
         observers.close()
@@ -239,8 +240,10 @@ class BatchRun:
         print(format_summary(summary), file=sys.stderr)
 
 
-def build_summary(store: Any, scope: set[int], totals: dict[str, float], *, parked: int) -> dict[str, Any]:
-    """The ``--json`` summary (DESIGN.md) over the jobs this run covered."""
+def build_summary(store: Any, scope: set[int], totals: dict[str, float], *, parked: int,
+                  stopped: str | None = None, max_cost_usd: float | None = None) -> dict[str, Any]:
+    """The ``--json`` summary (DESIGN.md) over the jobs this run covered. ``stopped`` says why
+    dispatch ended before the queue drained (the --max-cost cap); those jobs are not parked."""
     jobs = store.jobs(ids=scope)
     by_status: dict[str, int] = {}
     for job in jobs:
@@ -254,7 +257,9 @@ def build_summary(store: Any, scope: set[int], totals: dict[str, float], *, park
         "dead": by_status.get("dead", 0),
         "cancelled": by_status.get("cancelled", 0),
         "unfinished": unfinished,
-        "parked": parked if unfinished else 0,
+        "parked": parked if unfinished and not stopped else 0,
+        "stopped": stopped,
+        "max_cost_usd": max_cost_usd,
         "jobs": len(jobs),
         "documents": len({j.document_id for j in jobs}),
         "chunks": sum(j.chunks_total for j in jobs),

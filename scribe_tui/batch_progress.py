@@ -109,8 +109,10 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"converted {len(summary['converted'])} file(s) to UTF-8: {files}")
     if summary["cancelled"]:
         lines.append(f"{summary['cancelled']} job(s) cancelled")
+    if summary.get("stopped"):
+        lines.append(summary["stopped"] + " — --max-cost caps each run's spend")
     if summary["unfinished"]:
-        reason = " (parked until their quota resets, or stopped by --max-cost)" if summary["parked"] else ""
+        reason = " (parked until their quota resets)" if summary["parked"] else ""
         lines.append(f"{summary['unfinished']} job(s) still queued{reason}; they resume on the next run")
     lines += failure_lines(summary["failures"])
     return "\n".join(lines)

@@ -189,14 +189,59 @@ def test_parked_daily_quota_is_not_a_failure(tmp_path: Path, sim: SimulatorServe
     assert successes(sim) == 3
 
 
-def test_max_cost_stops_dispatch_and_keeps_the_rest_queued(tmp_path: Path, sim: SimulatorServer) -> None:
+def _request_costs(data_dir: Path) -> list[float]:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "jobs.db") as db:
+        return [cents / 100 for (cents,) in db.execute("SELECT cost_cents FROM metrics WHERE outcome = 'ok'")]
+
+
+@pytest.fixture
+def slow_sim():
+    server = SimulatorServer(SimulatorConfig(latency_ms=150)).start()  # several chunks in flight at the cap
+    yield server
+    server.stop()
+
+
+def test_max_cost_holds_spend_within_the_cap_plus_the_chunks_in_flight(tmp_path: Path, slow_sim: SimulatorServer) -> None:
+    """issue 16 item 4 / issue 17 item 4: each chunk's estimated cost is reserved before it is
+    sent, so the run ends within the cap plus what the chunks in flight cost beyond their
+    estimate (at most max_concurrency chunks); the rest stays queued, not "parked"."""
     corpus = make_corpus(tmp_path / "corpus", documents=6)
-    config = write_config(tmp_path, sim_url=sim.url, max_concurrency=1, workers=1,
-                          provider_extra='[providers.sim.pricing.sim-model]\ninput_per_million_tokens = 1000.0\n')
-    proc = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json", "--max-cost", "0.2")
+    in_flight_cap = 4
+    config = write_config(tmp_path, sim_url=slow_sim.url, max_concurrency=in_flight_cap, workers=1,
+                          provider_extra='[providers.sim.pricing.sim-model]\ninput_per_million_tokens = 10.0\n'
+                                         'output_per_million_tokens = 10.0\n')
+    cap = 0.01
+    proc = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json", "--max-cost", str(cap))
     assert proc.returncode == 1, proc.stderr
     summary = json.loads(proc.stdout)
-    assert summary["cost_usd"] >= 0.2 and summary["unfinished"] > 0 and summary["failed"] == 0
+    costs = _request_costs(tmp_path / "data")
+    assert len(costs) >= 3 and summary["unfinished"] > 0 and summary["failed"] == 0
+    spent = summary["cost_usd"]
+    assert spent == pytest.approx(sum(costs), abs=1e-6)
+    # the upper bound: the cap plus the chunks that were in flight when it was reached
+    assert spent <= cap + in_flight_cap * max(costs)
+    # and the reservation keeps it within one chunk's estimate error of the cap (without it,
+    # every chunk in flight when the cap was crossed lands on top of it)
+    assert spent <= cap + max(costs) / 2, (spent, costs)
+    assert summary["stopped"] == f"stopped: --max-cost ${cap:g} reached (${spent:.4f} spent)"
+    assert summary["max_cost_usd"] == cap and summary["parked"] == 0
+
+
+def test_max_cost_is_per_run_and_says_so(tmp_path: Path, sim: SimulatorServer) -> None:
+    corpus = make_corpus(tmp_path / "corpus", documents=6)
+    config = write_config(tmp_path, sim_url=sim.url, max_concurrency=2, workers=1,
+                          provider_extra='[providers.sim.pricing.sim-model]\ninput_per_million_tokens = 10.0\n')
+    first = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--max-cost", "0.005")
+    assert first.returncode == 1, first.stderr
+    lines = first.stderr.splitlines()
+    stopped = [line for line in lines if line.startswith("stopped: --max-cost $0.005 reached ($")]
+    assert len(stopped) == 1 and "caps each run's spend" in stopped[0], first.stderr
+    assert not any("parked" in line for line in lines), first.stderr
+    second = run_cli("--batch", "--config", str(config), "--json", "--max-cost", "0.005")
+    summary = json.loads(second.stdout)
+    assert 0 < summary["cost_usd"] <= 0.005 + max(_request_costs(tmp_path / "data"))  # a new run, a new cap
 
 
 def test_dry_run_reports_without_enqueueing(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
+from scribe_tui.engine.budget import Budget
 from scribe_tui.engine.pool import WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.routing import Router
@@ -20,15 +21,14 @@ TaskResult = TaskDone | TaskRetry | TaskDefer | TaskFail
 
 class OutcomeRecorder:
     def __init__(self, settings: Settings, pool: WorkerPool, router: Router, providers: ProviderView,
-                 emit: Callable[[api.Event], None], *, max_cost_usd: float | None):
+                 emit: Callable[[api.Event], None], *, budget: Budget | None):
         self.settings = settings
         self.pool = pool
         self.router = router
         self.providers = providers
         self.emit = emit
-        self.max_cost_usd = max_cost_usd
+        self.budget = budget
         self.totals = RunTotals()
-        self.budget_reached = False
         self._results: list[TaskResult] = []
         self._metrics: list[MetricRow] = []
         self._waits_seen: dict[str, float] = {}
@@ -47,6 +47,8 @@ class OutcomeRecorder:
         return metrics
 
     def on_outcome(self, out: TaskOutcome) -> None:
+        if self.budget is not None:  # what the request really cost replaces its reservation
+            self.budget.settle(out.task_id, out.cost_usd if out.kind == "done" and not out.cached else 0.0)
         order = self.pool.finished(out.worker_id, out.task_id)
         if out.kind == "done":
             self._on_done(out)
@@ -97,11 +99,6 @@ class OutcomeRecorder:
                                 provider=out.provider, tokens_in=out.tokens_in, tokens_out=out.tokens_out,
                                 characters=out.characters, cost_usd=out.cost_usd, cached=out.cached,
                                 duration_ms=out.duration_ms))
-        if self.max_cost_usd is not None and totals.cost_usd >= self.max_cost_usd and not self.budget_reached:
-            self.budget_reached = True
-            self.emit(api.Notice(level="warning", message=(
-                f"spend reached the --max-cost cap (${totals.cost_usd:.4f} ≥ ${self.max_cost_usd:.4f}); "
-                "dispatch stopped, the rest stays queued")))
 
     def _on_retry(self, out: TaskOutcome, order: TaskOrder) -> None:
         self.totals.retries += 1

@@ -18,6 +18,7 @@ import structlog
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_toward
+from scribe_tui.engine.budget import Budget
 from scribe_tui.engine.pool import WorkerHandle, WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.recorder import OutcomeRecorder
@@ -25,6 +26,7 @@ from scribe_tui.engine.routing import Router
 from scribe_tui.engine.totals import RunTotals
 from scribe_tui.engine.worker_protocol import TaskOrder, TaskOutcome, TaskStarted, WorkerBeat
 from scribe_tui.engine.writer import OutputWriter
+from scribe_tui.providers.base import TranslationRequest
 from scribe_tui.store import JobStore, MetricRow, TaskDefer, TaskFail
 
 log = structlog.get_logger("scribe_tui.supervisor")
@@ -59,7 +61,8 @@ class Runner:
         self._next_beat = 0.0
         self.error: BaseException | None = None
         self.writer = OutputWriter(settings.resolved_data_dir(), emit)
-        self.recorder = OutcomeRecorder(settings, pool, router, providers, emit, max_cost_usd=max_cost_usd)
+        self.budget = Budget(max_cost_usd, settings) if max_cost_usd is not None else None
+        self.recorder = OutcomeRecorder(settings, pool, router, providers, emit, budget=self.budget)
 
     @property
     def totals(self) -> RunTotals:
@@ -67,7 +70,12 @@ class Runner:
 
     @property
     def budget_reached(self) -> bool:
-        return self.recorder.budget_reached
+        return self.budget is not None and self.budget.reached
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why dispatch stopped before the queue drained (the --max-cost cap), in words."""
+        return self.budget.stopped_message() if self.budget_reached and self.budget else None
 
     # ---- thread body --------------------------------------------------------------------
     def run(self) -> None:
@@ -189,17 +197,38 @@ class Runner:
             if free.get(provider, 0) <= 0:
                 release.append(task.task_id)
                 continue
+            if not self._reserve(task, provider):
+                release.append(task.task_id)
+                continue
             free[provider] -= 1
             order = TaskOrder(task_id=task.task_id, job_id=task.job_id, chunk_index=task.chunk_index,
                               language=task.language, provider=provider, text=task.text, context=task.context,
                               meta=dict(task.meta), attempt=task.attempts)
             if self.pool.assign(order) is None:
                 release.append(task.task_id)
+                if self.budget is not None:
+                    self.budget.forget([task.task_id])
         if release:
             store.release(self.owner, release)
-            self._idle_until = now + 0.05  # capacity is full; results will free it
+            # capacity (or the --max-cost budget) is full; results free it and reset this
+            self._idle_until = now + (1.0 if self.budget is not None and self.budget.in_flight else 0.05)
         if deferred:
             store.record_results(deferred, max_attempts=self.settings.max_attempts)
+
+    def _reserve(self, task: Any, provider: str) -> bool:
+        """With --max-cost: reserve the chunk's estimated cost, or hold it back (engine/budget.py)."""
+        budget = self.budget
+        if budget is None:
+            return True
+        if budget.reached:
+            return False
+        request = TranslationRequest(text=task.text, target_language=task.language, context=task.context)
+        if budget.try_reserve(task.task_id, provider, request):
+            return True
+        budget.keep_only({t for handle in self.pool.workers.values() for t in handle.tasks})
+        if budget.reached:
+            self.emit(api.Notice(level="warning", message=f"{budget.stopped_message()}; the rest stays queued"))
+        return False
 
     def _blocked_result(self, task: Any, until: float) -> TaskDefer | TaskFail:
         reason = self.providers.reason(task.provider)
@@ -260,6 +289,8 @@ class Runner:
     def _replace(self, store: JobStore, handle: WorkerHandle) -> None:
         exitcode = handle.process.exitcode
         tasks = self.pool.kill(handle)
+        if self.budget is not None:
+            self.budget.forget(tasks)
         if tasks:
             store.release(self.owner, list(tasks))  # back to the queue at once, no attempt burnt
             self._idle_until = 0.0

@@ -51,6 +51,7 @@ class Supervisor(StoreCommands):
         self._runner: Runner | None = None
         self._final_totals: dict[str, float] = {}
         self._final_parked = 0
+        self._final_stop_reason: str | None = None
         self._thread: threading.Thread | None = None
         self.owner = f"sup-{os.getpid()}-{int(time.time())}"
 
@@ -102,6 +103,7 @@ class Supervisor(StoreCommands):
         self._lock.release()
         self._final_totals = self._runner.totals.as_dict()
         self._final_parked = self._runner.parked
+        self._final_stop_reason = self._runner.stop_reason
         self._runner = None
         log.info("supervisor stopped")
 
@@ -218,6 +220,11 @@ class Supervisor(StoreCommands):
     def parked(self) -> int:
         """Jobs left waiting for a quota reset (or the budget) when the queue drained."""
         return self._runner.parked if self._runner else self._final_parked
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why dispatch stopped before the queue drained ("stopped: --max-cost $0.05 reached …")."""
+        return self._runner.stop_reason if self._runner else self._final_stop_reason
 
     def scale(self, delta: int) -> int:
         current = self._runner.target_workers if self._runner else 1
