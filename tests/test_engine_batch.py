@@ -296,3 +296,29 @@ def test_four_worker_processes_at_the_strict_servers_limit_see_no_429(tmp_path: 
         assert json.loads(proc.stdout)["rate_limited"] == 0
     assert server.refused == 0 and len(server.arrivals) == 60
     assert server.busiest_window() == 20
+
+
+def test_dry_run_prints_a_true_lower_bound_and_the_expected_time(tmp_path: Path, sim: SimulatorServer) -> None:
+    """issue 17 item 3: 25 requests under "10/3s" need two refills after the burst of ten, so
+    no run can take less than 6 s (the old estimate, 25/10 windows × 3 s = 7.5 s, was beaten by
+    real runs); after a run the expected time uses the measured latency."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(25):
+        (corpus / f"line{i:02d}.txt").write_text(f"Sentence number {i}.\n")
+    config = write_config(tmp_path, sim_url=sim.url, limits=("10/3s",), workers=1, heartbeat_timeout_s=60)
+    before = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--dry-run", "--json")
+    assert before.returncode == 0, before.stderr
+    plan = json.loads(before.stdout)["plans"][0]
+    assert plan["requests"] == 25 and plan["time_bound_s"] == 6.0 and plan["binding"] == "10/3s"
+    assert plan["expected_s"] is None  # an openai-kind endpoint's latency is not known before a run
+    run = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
+    assert run.returncode == 0, run.stderr
+    arrivals = sim.stats()["arrivals"]
+    assert len(arrivals) == 25
+    assert max(arrivals) - min(arrivals) >= plan["time_bound_s"] - 0.25  # a true lower bound
+    after = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--dry-run")
+    line = next(line for line in after.stdout.splitlines() if line.strip().startswith("time:"))
+    assert "limited by 10/3s" in line and "no run can take less than 6.0s" in line, line
+    expected_s = float(line.split("expected ")[1].split("s ")[0])
+    assert 6.0 <= expected_s <= max(arrivals) - min(arrivals) + 1.5, (line, max(arrivals) - min(arrivals))
