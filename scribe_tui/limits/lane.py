@@ -146,7 +146,7 @@ class Lane:
 
     def blocked(self) -> Outcome | None:
         if self.disabled_reason:
-            return ProviderDisabled(ProviderUnavailable(self.disabled_reason, provider=self.name, status=error.status))
+            return ProviderDisabled(ProviderUnavailable(self.disabled_reason, provider=self.name))
         view = self.state.get(self.name)
         if view.disabled_reason:
             return ProviderDisabled(ProviderUnavailable(view.disabled_reason, provider=self.name))
