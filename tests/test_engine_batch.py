@@ -4,6 +4,7 @@ openai SDK over HTTP to the simulator, real SQLite files. Crashes, storms and in
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import time
@@ -322,3 +323,58 @@ def test_dry_run_prints_a_true_lower_bound_and_the_expected_time(tmp_path: Path,
     assert "limited by 10/3s" in line and "no run can take less than 6.0s" in line, line
     expected_s = float(line.split("expected ")[1].split("s ")[0])
     assert 6.0 <= expected_s <= max(arrivals) - min(arrivals) + 1.5, (line, max(arrivals) - min(arrivals))
+
+
+PROGRESS = re.compile(r"^\[\s*([\d.]+)s\] chunks (\d+)/(\d+) \(this run (\d+), (\d+)/min(?:, ETA ([^)]*?)(?: \(limited by ([^)]*\)?)\))?)?\)")
+
+
+def _progress_lines(stderr: str) -> list[tuple[float, int, int, int, int, str | None, str | None]]:
+    out = []
+    for line in stderr.splitlines():
+        match = PROGRESS.match(line)
+        if match:
+            t, done, total, this_run, rate, eta, binding = match.groups()
+            out.append((float(t), int(done), int(total), int(this_run), int(rate), eta, binding))
+    return out
+
+
+def _seconds(text: str) -> float:
+    minutes, _, rest = text.rpartition("m")
+    return (float(minutes) * 60 if minutes else 0.0) + float(rest.rstrip("s") or 0)
+
+
+def test_batch_eta_comes_from_the_binding_limit_and_a_resume_is_not_speed(tmp_path: Path, sim: SimulatorServer) -> None:
+    """issue 17 items 1–2: under "10/2s" the ETA is the time the window needs for what is left,
+    named ("limited by 10/2s"), and it holds against the run's real end; after a resume the
+    chunks done before are in the totals but not in this run's count or rate."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for doc in range(3):  # 20 one-paragraph chunks each: a resume finds jobs half done
+        (corpus / f"talk{doc}.txt").write_text("\n\n".join(
+            f"Paragraph {i} of talk {doc} says something about the weather, the budget, the long meeting "
+            f"that followed and everything the committee decided afterwards." for i in range(20)) + "\n")
+    config = write_config(tmp_path, sim_url=sim.url, limits=("10/2s",), workers=1, heartbeat_timeout_s=60,
+                          max_tokens=50,
+                          provider_extra='[providers.sim.pricing.sim-model]\ninput_per_million_tokens = 10.0\n')
+    first = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--max-cost", "0.004")
+    assert first.returncode == 1, first.stderr  # part of the work, the rest stays queued
+    with JobStore.open(tmp_path / "data") as store:
+        jobs = store.jobs()
+        total = sum(job.chunks_total for job in jobs)
+        done_before = sum(job.chunks_done for job in jobs)
+    assert total == 60 and 0 < done_before < 60
+    second = run_cli("--batch", "--config", str(config))
+    assert second.returncode == 0, second.stderr
+    lines = _progress_lines(second.stderr)
+    assert len(lines) >= 2, second.stderr
+    finished_at = lines[-1][0]
+    assert lines[-1][1:4] == (60, 60, 60 - done_before) or lines[-1][2] < 60  # whole jobs in scope
+    assert lines[0][1] - lines[0][3] == done_before  # the chunks done before are in the totals only
+    for t, done, total, this_run, rate, eta, binding in lines[:-1]:
+        assert this_run == done - done_before and rate <= 10 * 30 * 1.2  # never the old run's chunks as speed
+        assert this_run == done - lines[0][1] + lines[0][3]
+        if eta is None or done == total or this_run == 0:  # workers still starting: no reply to go by yet
+            continue
+        assert binding == "10/2s", second.stderr
+        # the ETA holds against the real end, within one window and a reply or two
+        assert abs(t + _seconds(eta) - finished_at) <= 2 + 1.5, second.stderr

@@ -27,7 +27,8 @@ def test_the_burst_is_counted() -> None:
     assert lower_bound(config, Work(80), min_latency_s=0.5).seconds == pytest.approx(120.5)
     assert lower_bound(config, Work(30)).seconds == 0.0
     pace = expected(config, Work(80), latency_s=0.5)
-    assert pace.seconds == pytest.approx(121.0) and pace.reason() == "limited by 30/minute"
+    # each request holds its place until its reply: the issue measured 122.7 s for this run
+    assert pace.seconds == pytest.approx(122.0, abs=0.6) and pace.reason() == "limited by 30/minute"
 
 
 def test_latency_binds_when_the_window_does_not() -> None:

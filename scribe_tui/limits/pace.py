@@ -7,7 +7,8 @@ buckets enforce). A sliding window of ``amount`` per ``span`` lets the first ``a
 ``(ceil(total / amount) - 1) × span`` before the last one can start: a true lower bound, whatever
 the scheduler. The other bound is latency × concurrency: ``requests`` replies of ``latency`` each,
 at most ``concurrency`` at a time. The *expected* time schedules every request under both (the
-earliest start each window and slot allows); the slower of the two bounds is the one that
+earliest start each window and slot allows, each request holding its place in the windows until
+its reply, as the limiter's holds do); the slower of the two bounds is the one that
 binds, and it is named ("limited by 30/minute").
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from scribe_tui.config import ProviderConfig
@@ -75,9 +76,7 @@ def windows(config: ProviderConfig) -> list[Window]:
         plan = plan_kind(kind, list(config.limits), quota_from_s=config.quota_from_s)
         if plan is None:
             continue
-        texts = {(max(limit.span_ms, 1), max(1, limit.amount // plan.unit)): str(limit) for limit in plan.limits}
-        for span_ms, amount in plan.rates:
-            text = texts.get((span_ms, amount), f"{amount * plan.unit} {kind}/{span_ms / 1000:g}s")
+        for (span_ms, amount), text in zip(plan.rates, plan.window_texts(), strict=True):
             out.append(Window(text=text, kind=kind, amount=amount, span_s=span_ms / 1000, unit=plan.unit))
     return out
 
@@ -101,16 +100,18 @@ def lower_bound(config: ProviderConfig, work: Work, *, min_latency_s: float | No
 
 
 def expected(config: ProviderConfig, work: Work, *, latency_s: float | None,
-             concurrency: int | None = None) -> Pace:
+             concurrency: int | None = None, held: Mapping[str, Sequence[float]] | None = None) -> Pace:
     """The time an ideal scheduler takes: each request starts as soon as a concurrency slot
-    and every window allow it; named after whichever bound is the longer."""
+    and every window allow it; named after whichever bound is the longer. ``held``: the units
+    each window already holds (their times relative to now, ``bucket_files.window_rows``), so a
+    full window gives no burst."""
     concurrency = max(1, concurrency or config.max_concurrency)
     active = windows(config)
     if work.requests <= 0:
         return Pace(0.0, "")
     simulated = min(work.requests, SIMULATED_REQUESTS)
     weights = [(w, w.units(work.total(w.kind)) / work.requests) for w in active]
-    end = _schedule(simulated, weights, latency_s or 0.0, concurrency)
+    end = _schedule(simulated, weights, latency_s or 0.0, concurrency, held or {})
     if simulated < work.requests:  # extrapolate at the slowest steady rate
         per_request = max([(latency_s or 0.0) / concurrency] + [w.steady_s(work.total(w.kind)) / work.requests
                                                                 for w in active])
@@ -131,16 +132,19 @@ def binding_of(config: ProviderConfig, work: Work, latency_s: float | None, conc
     return best
 
 
-def _schedule(requests: int, weights: Sequence[tuple[Window, float]], latency_s: float, concurrency: int) -> float:
+def _schedule(requests: int, weights: Sequence[tuple[Window, float]], latency_s: float, concurrency: int,
+              held: Mapping[str, Sequence[float]]) -> float:
     slots = [0.0] * concurrency
-    history: list[list[tuple[float, float]]] = [[] for _ in weights]  # per window: (start, cumulative units)
+    history: list[list[tuple[float, float]]] = [  # per window: (start, cumulative units), held ones first
+        [(min(at, 0.0), float(n)) for n, at in enumerate(sorted(held.get(window.text, ())), start=1)]
+        for window, _ in weights]
     end = 0.0
     for _ in range(requests):
         start = heapq.heappop(slots)
         for (window, weight), starts in zip(weights, history, strict=True):
             start = max(start, _window_start(window, weight, starts))
-        for (window, weight), starts in zip(weights, history, strict=True):
-            starts.append((start, (starts[-1][1] if starts else 0.0) + weight))
+        for (window, weight), starts in zip(weights, history, strict=True):  # held until the reply (holds.py)
+            starts.append((start + latency_s, (starts[-1][1] if starts else 0.0) + weight))
         heapq.heappush(slots, start + latency_s)
         end = max(end, start + latency_s)
     return end
