@@ -378,3 +378,35 @@ def test_batch_eta_comes_from_the_binding_limit_and_a_resume_is_not_speed(tmp_pa
         assert binding == "10/2s", second.stderr
         # the ETA holds against the real end, within one window and a reply or two
         assert abs(t + _seconds(eta) - finished_at) <= 2 + 1.5, second.stderr
+
+
+def test_in_flight_counts_requests_on_the_wire_and_waiting_says_for_what(tmp_path: Path, sim: SimulatorServer) -> None:
+    """issue 17 item 2: with "2/4s" and room for 8 in flight, the worker holds 8 chunks but only
+    2 requests are on the wire; the store (status, the TUI, the web) says 2 in flight, the
+    worker "waiting", and status says "waiting for 2/4s (next slot in N s)"."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(8):
+        (corpus / f"line{i}.txt").write_text(f"Sentence number {i}.\n")
+    config = write_config(tmp_path, sim_url=sim.url, limits=("2/4s",), workers=1, heartbeat_timeout_s=60)
+    proc = popen_cli("--batch", str(corpus), "--to", "he", "--config", str(config))
+    seen_in_flight, states, waiting = [], set(), []
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not waiting:
+            time.sleep(0.3)
+            if not (tmp_path / "data" / "jobs.db").exists():
+                continue
+            with JobStore.open(tmp_path / "data") as store:
+                rows = store.workers()
+            seen_in_flight += [row.in_flight for row in rows]
+            states |= {row.state for row in rows}
+            if "waiting" in states and successes(sim) >= 2:
+                status = run_cli("status", "--json", "--config", str(config))
+                waiting = json.loads(status.stdout)["waiting"]
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert seen_in_flight and max(seen_in_flight) <= 2, seen_in_flight
+    assert "waiting" in states
+    assert waiting and re.fullmatch(r"waiting for 2/4s \(next slot in [0-4] s\)", waiting[0]), waiting

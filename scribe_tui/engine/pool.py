@@ -26,6 +26,7 @@ class WorkerHandle:
     tasks: dict[int, TaskOrder] = field(default_factory=dict)  # task_id -> order in flight
     done: int = 0
     stopping: bool = False
+    on_wire: int = 0  # requests on the wire, from the worker's last heartbeat
 
     @property
     def pid(self) -> int:

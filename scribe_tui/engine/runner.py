@@ -139,6 +139,7 @@ class Runner:
             if (handle := self.pool.workers.get(message.worker_id)) is not None:
                 handle.last_beat = time.monotonic()
                 handle.done = message.done
+                handle.on_wire = message.on_wire
         elif isinstance(message, TaskStarted):
             handle = self.pool.workers.get(message.worker_id)
             order = handle.tasks.get(message.task_id) if handle else None
@@ -337,8 +338,10 @@ class Runner:
     def _record_heartbeats(self, store: JobStore) -> None:
         now = time.monotonic()
         for handle in self.pool.workers.values():
-            state = "stopping" if handle.stopping else ("busy" if handle.in_flight else "idle")
-            store.heartbeat(handle.worker_id, pid=handle.pid, state=state, in_flight=handle.in_flight,
+            # in flight = requests on the wire; chunks held for a limit make the worker "waiting"
+            on_wire = min(handle.on_wire, handle.in_flight)
+            state = "stopping" if handle.stopping else ("busy" if on_wire else "waiting" if handle.in_flight else "idle")
+            store.heartbeat(handle.worker_id, pid=handle.pid, state=state, in_flight=on_wire,
                             restarts=self.totals.worker_restarts, done_count=handle.done,
                             now=time.time() - (now - handle.last_beat))
         store.set_control("supervisor", {"pid": os.getpid(), "owner": self.owner, "heartbeat_at": time.time(),

@@ -230,6 +230,10 @@ class Gateway:
         for name in self.providers:
             self._lane(name)
 
+    def requests_on_wire(self) -> int:
+        """Requests sent to a provider and not answered yet (chunks waiting for a limit are not)."""
+        return sum(lane.on_wire for lane in self._lanes.values())
+
     def _lane(self, name: str) -> Lane:
         lane = self._lanes.get(name)
         if lane is not None:

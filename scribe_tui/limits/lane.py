@@ -101,6 +101,7 @@ class Lane:
         self.paused_until = 0.0  # this process's own 429s and quotas take effect here at once
         self.disabled_reason: str | None = None
         self._rate_limit_run = 0
+        self.on_wire = 0  # requests sent and not yet answered (not those waiting for the limiter)
 
     def _breaker(self, store: ProviderStateStore) -> CircuitBreaker:
         config = self.config
@@ -174,6 +175,7 @@ class Lane:
         guard_s = 2 * self.config.timeout_s + self.config.connect_timeout_s
         self.holds.start(call.admission)
         overload = True
+        self.on_wire += 1
         try:
             async with asyncio.timeout(guard_s):
                 result = await self.provider.translate(request)
@@ -192,6 +194,8 @@ class Lane:
         else:
             self.holds.finish(call.admission)
             return self._succeeded(result, call)
+        finally:
+            self.on_wire -= 1
         self.holds.finish(call.admission)
         return await self._failed(error, attempt, call, overload=overload)
 
