@@ -322,7 +322,7 @@ def test_dry_run_prints_a_true_lower_bound_and_the_expected_time(tmp_path: Path,
     line = next(line for line in after.stdout.splitlines() if line.strip().startswith("time:"))
     assert "limited by 10/3s" in line and "no run can take less than 6.0s" in line, line
     expected_s = float(line.split("expected ")[1].split("s ")[0])
-    assert 6.0 <= expected_s <= max(arrivals) - min(arrivals) + 1.5, (line, max(arrivals) - min(arrivals))
+    assert 6.0 <= expected_s <= (max(arrivals) - min(arrivals)) * 1.3 + 1.5, (line, max(arrivals) - min(arrivals))
 
 
 PROGRESS = re.compile(r"^\[\s*([\d.]+)s\] chunks (\d+)/(\d+) \(this run (\d+), (\d+)/min(?:, ETA ([^)]*?)(?: \(limited by ([^)]*\)?)\))?)?\)")
@@ -376,8 +376,11 @@ def test_batch_eta_comes_from_the_binding_limit_and_a_resume_is_not_speed(tmp_pa
         if eta is None or done == total or this_run == 0:  # workers still starting: no reply to go by yet
             continue
         assert binding == "10/2s", second.stderr
-        # the ETA holds against the real end, within one window and a reply or two
-        assert abs(t + _seconds(eta) - finished_at) <= 2 + 1.5, second.stderr
+        # the ETA holds against the real end: never later than it by more than a window and a
+        # reply or two, and (a loaded machine only slows a run down) not far earlier either
+        predicted_end, left = t + _seconds(eta), finished_at - t
+        assert predicted_end <= finished_at + 2 + 1.5, second.stderr
+        assert predicted_end >= finished_at - max(2 + 1.5, 0.5 * left), second.stderr
 
 
 def test_in_flight_counts_requests_on_the_wire_and_waiting_says_for_what(tmp_path: Path, sim: SimulatorServer) -> None:
