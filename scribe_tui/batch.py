@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scribe_tui.context import CommandContext
-from scribe_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from scribe_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, ScribeError, UsageError
 from scribe_tui.languages import parse_languages
 from scribe_tui.store import FAILED_JOB_STATUSES, PRIORITIES, UNFINISHED_JOB_STATUSES
 
@@ -41,6 +41,10 @@ def run_translate(args: argparse.Namespace) -> int:
 
 
 def run_batch(args: argparse.Namespace) -> int:
+    if not args.dry_run:
+        from scribe_tui.engine.warm_start import warm_up
+
+        warm_up()  # the workers' modules load while the configuration and the documents are read
     ctx = CommandContext.from_args(args)
     languages = _languages(args)
     if getattr(args, "max_cost", None) is not None and args.max_cost <= 0:
@@ -178,26 +182,32 @@ class BatchRun:
         supervisor.claim()  # exit 2 at once if another supervisor runs on this data dir
         store = supervisor.store
         scope = {job.id for status in UNFINISHED_JOB_STATUSES for job in store.jobs(status=status)}
-        report, job_ids = _enqueue(store, self.ctx, self.args, self.languages)
-        _print_rejections(report)
-        scope |= set(job_ids)
         self.scope = scope
-        rewrite_missing_outputs(store, job_ids)
         previous = self._install_signal_handlers()
         observers = Observers(supervisor, settings)
         try:
-            supervisor.start()
+            # Workers start while the documents are read: the first chunk finds one ready.
+            supervisor.start(providers=[self.args.provider or settings.default_provider])
+            report, job_ids = _enqueue(store, self.ctx, self.args, self.languages)
+            supervisor.wake()  # new work: dispatch it now, and the queue is not drained before it
+            _print_rejections(report)
+            scope |= set(job_ids)
+            rewrite_missing_outputs(store, job_ids)
             self._wait(supervisor)
         finally:
             supervisor.stop()
             self._restore_signal_handlers(previous)
             observers.close_exporter()
+        if supervisor.error is not None:  # one line, before a summary the store may not give
+            print(f"scribe-tui: error: {_one_line(supervisor.error)}", file=sys.stderr)
         summary = build_summary(store, scope, supervisor.totals(), parked=supervisor.parked,
                                 stopped=supervisor.stop_reason, max_cost_usd=self.args.max_cost)
         summary["converted"] = converted_list(report)
         observers.batch_finished(summary)
         observers.close()
         self._print_summary(summary)
+        if supervisor.error is not None:
+            return EXIT_FAILED
         if self.interrupted.is_set():
             print("interrupted: unfinished work stays queued and resumes on the next run", file=sys.stderr)
             return EXIT_INTERRUPTED
@@ -238,6 +248,11 @@ class BatchRun:
         from scribe_tui.batch_progress import format_summary
 
         print(format_summary(summary), file=sys.stderr)
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text if isinstance(error, ScribeError) else f"the run stopped: {type(error).__name__}: {text}"
 
 
 def build_summary(store: Any, scope: set[int], totals: dict[str, float], *, parked: int,

@@ -13,8 +13,9 @@ from scribe_tui.arguments import Command, add_common_options, add_run_options, p
 from scribe_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ScribeError, UsageError
 
 DESCRIPTION = """\
-Translate collections of documents (txt, md, srt, vtt, json transcripts) into one or more
-languages through OpenAI-compatible endpoints, DeepL or Microsoft Translator — unattended.
+Translate collections of documents (txt, md, srt, vtt, ass/ssa, json transcripts, html, docx,
+epub, po) into one or more languages through OpenAI-compatible endpoints, DeepL or Microsoft
+Translator — unattended.
 Jobs are durable (SQLite), every provider is kept under its rate limits across all worker
 processes, failures are retried and cached translations are never paid for twice.
 
@@ -23,6 +24,7 @@ processes, failures are retried and cached translations are never paid for twice
   scribe-tui translate PATH ... --to he   same as --batch; with --async only enqueue
   scribe-tui jobs list|retry|cancel       manage the queue
   scribe-tui status | progress | metrics | health | simulate
+  scribe-tui serve [--host H] [--port P]  the web dashboard and JSON API
   scribe-tui gc [--older-than DAYS] [--dry-run]   purge finished jobs past retention
 
 Exit codes: 0 all jobs completed, 1 some failed or dead-lettered, 2 usage or configuration
@@ -34,14 +36,19 @@ def _commands() -> dict[str, Command]:
     """Subcommands, imported lazily so `scribe-tui --help` stays fast."""
     from scribe_tui import batch
     from scribe_tui.commands import registry as operator_commands
+    from scribe_tui.web import command as web
 
     commands = {"translate": Command("translate", "enqueue documents and run them (or only enqueue with --async)",
                                      batch.register_translate, batch.run_translate)}
     commands.update(operator_commands.commands())
+    commands["serve"] = Command("serve", "the web dashboard and JSON API (viewer and operator tokens from the environment)",
+                                web.register, web.run)
     return commands
 
 
-SUBCOMMAND_NAMES = ("translate", "jobs", "status", "progress", "metrics", "health", "gc", "simulate")
+SUBCOMMAND_NAMES = (
+    "translate", "jobs", "status", "progress", "metrics", "health", "gc", "simulate", "serve",
+)
 
 
 def main_parser() -> argparse.ArgumentParser:
@@ -79,8 +86,21 @@ def _run_subcommand(name: str, argv: Sequence[str]) -> int:
     return command.run(args)
 
 
+def _warm_up_workers(argv: Sequence[str]) -> None:
+    """A command that runs workers (--batch, translate, the TUI) starts their fork server
+    first, before this process loads anything else: the two start up side by side."""
+    if {"-h", "--help", "--version", "--dry-run", "--async"} & set(argv):
+        return
+    if argv and argv[0] in SUBCOMMAND_NAMES and argv[0] != "translate":
+        return
+    from scribe_tui.engine.warm_start import warm_up
+
+    warm_up()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _warm_up_workers(argv)
     try:
         if argv and argv[0] in SUBCOMMAND_NAMES:
             return _run_subcommand(argv[0], argv[1:])

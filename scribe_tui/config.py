@@ -71,6 +71,7 @@ class EngineConfig(_Section):
     heartbeat_timeout_s: float = Field(15.0, gt=1)
     routing: Literal["priority", "round_robin"] = "priority"
     shutdown_grace_s: float = Field(5.0, ge=0)
+    store_outage_s: float = Field(60.0, gt=0)  # keep results in memory this long while the store fails
 
 
 class LogConfig(_Section):
@@ -85,6 +86,16 @@ class RetentionConfig(_Section):
 
 class NotifyConfig(_Section):
     webhook_url: str | None = None
+
+
+class WebConfig(_Section):
+    """``scribe-tui serve``: where it listens, and the environment variables holding its tokens
+    (the tokens themselves are never read from the file)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    viewer_token_env: str = Field("SCRIBE_VIEWER_TOKEN", min_length=1)
+    operator_token_env: str = Field("SCRIBE_OPERATOR_TOKEN", min_length=1)
 
 
 class ProviderConfig(_Section):
@@ -102,6 +113,9 @@ class ProviderConfig(_Section):
     region: str | None = None
     api_version: str | None = None  # microsoft: the Translator API version ("3.0" unless set)
     temperature: float = Field(0.0, ge=0, le=2)
+    # several small chunks (no context, same language) in one request when they wait together;
+    # 1: never. For OpenAI-compatible and demo providers, whose prompt carries the packed layout.
+    pack_max_chunks: int = Field(1, ge=1, le=100)
     pricing: dict[str, Pricing] = Field(default_factory=dict)
     # demo simulator knobs (kind = "demo")
     latency_ms: int = Field(300, ge=0)
@@ -133,6 +147,9 @@ class ProviderConfig(_Section):
         for key, value in defaults.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)
+        if self.pack_max_chunks > 1 and self.kind not in ("openai", "demo"):
+            raise ValueError(f"pack_max_chunks works with openai and demo providers (their prompt carries the "
+                             f"packed layout), not {self.kind}")
         return self
 
     def limits_of(self, kind: str) -> list[RateLimit]:
@@ -202,6 +219,7 @@ class Settings(BaseSettings):
     data_dir: Path | None = None
     source_language: str = "auto"
     source_encoding: str | None = None  # for sources neither UTF-8 nor BOM-marked; None: detect
+    retranslate_po: bool = False  # .po: send entries that already hold a translation too
     priorities: dict[str, int] = Field(default_factory=lambda: {"he": 10, "de": 5, "en": 0})
     chunking: ChunkingConfig = ChunkingConfig()
     cache: CacheConfig = CacheConfig()
@@ -210,8 +228,11 @@ class Settings(BaseSettings):
     engine: EngineConfig = EngineConfig()
     log: LogConfig = LogConfig()
     notify: NotifyConfig = NotifyConfig()
+    web: WebConfig = WebConfig()
     retention: RetentionConfig = RetentionConfig()
     metrics_port: int | None = Field(None, ge=0, le=65535)
+    keymap: dict[str, str] = Field(default_factory=dict,
+                                   description="TUI key binding id -> key(s), e.g. retry = 'ctrl+r'")
     providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
     _source_file: Path | None = PrivateAttr(default=None)  # the TOML file these came from, if any
 

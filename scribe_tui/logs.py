@@ -114,14 +114,22 @@ def _open_private_append(path: str, encoding: str | None) -> Any:
     return os.fdopen(fd, "a", encoding=encoding or "utf-8")
 
 
-class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+class _QuietOnFailure:
+    """A log line that cannot be written (disk full) is dropped: logging's default prints a
+    traceback to stderr, over the progress display or the TUI, for every line."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        return None
+
+
+class PrivateRotatingFileHandler(_QuietOnFailure, logging.handlers.RotatingFileHandler):
     """Rotating handler whose files are created 0600 and opened with O_APPEND."""
 
     def _open(self) -> Any:
         return _open_private_append(self.baseFilename, self.encoding)
 
 
-class PrivateWatchedFileHandler(logging.handlers.WatchedFileHandler):
+class PrivateWatchedFileHandler(_QuietOnFailure, logging.handlers.WatchedFileHandler):
     """Append-only handler for worker processes: reopens the file after the main process rotates it."""
 
     def _open(self) -> Any:

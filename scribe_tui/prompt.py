@@ -13,6 +13,12 @@ The context is a document's own text, so it is data, never instructions: it is X
 When the text carries placeholders (``⟦1⟧``: code, links, markup kept out of the
 translation), one more line says to keep them.
 
+A packed request (``pack_max_chunks``) carries several chunks in one user message, each after
+a marker line ``⟦§1⟧``, ``⟦§2⟧``, …, separated by blank lines (``pack_texts``); one more system
+line says to keep the markers. ``unpack_reply`` cuts a reply back: a part is taken only when
+its own marker and the next one (or the end, for the last) are where they belong, so a
+dropped or repeated marker loses the parts around it, never gives one chunk another's text.
+
 A leaf: the providers build prompts with it and the simulator reads them back, so it takes
 any request with the fields below (``providers.base.TranslationRequest`` has them) rather
 than importing the providers.
@@ -51,6 +57,7 @@ class PromptRequest(Protocol):
     def glossary(self) -> Mapping[str, str]: ...
 
 
+_PLACEHOLDER = re.compile(r"⟦\d+⟧")
 _TARGET_RE = re.compile(r"^Target language: .+ \((?P<code>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)\.\s*$", re.MULTILINE)
 
 _INSTRUCTIONS = (
@@ -106,13 +113,54 @@ def context_lines(context: str) -> list[str]:
     ]
 
 
+PACK_RULE = ("The message holds several separate texts, each after a marker line such as ⟦§1⟧. Keep every "
+             "marker line exactly as it is, on a line of its own, and translate each text on its own.")
+_PACK_MARKER = re.compile(r"^[^\S\n]*(?:⟦[A-Za-z-]{1,16}⟧ )?⟦§(\d{1,4})⟧[^\S\n]*$", re.MULTILINE)
+
+
+def pack_marker(number: int) -> str:
+    return f"⟦§{number}⟧"
+
+
+def is_pack_marker(line: str) -> bool:
+    """True for a line that is a packed layout's marker (as sent, or behind a pseudo-translation's prefix)."""
+    return _PACK_MARKER.fullmatch(line) is not None
+
+
+def can_pack(text: str) -> bool:
+    """True when ``text`` can travel in a packed request: it holds no marker line of its own."""
+    return _PACK_MARKER.search(text) is None
+
+
+def pack_texts(texts: list[str]) -> str:
+    """Several texts as one message: each after its marker line, separated by a blank line."""
+    return "\n\n".join(f"{pack_marker(number)}\n{text}" for number, text in enumerate(texts, start=1))
+
+
+def unpack_reply(reply: str, count: int) -> list[str | None]:
+    """The reply to each of ``count`` packed texts; None for one that did not come back cleanly."""
+    found = [(int(match.group(1)), match.start(), match.end()) for match in _PACK_MARKER.finditer(reply)]
+    parts: list[str | None] = [None] * count
+    numbers = [number for number, _, _ in found]
+    for position, (number, _, end) in enumerate(found):
+        following = found[position + 1] if position + 1 < len(found) else None
+        clean_next = (following is None and number == count) or (following is not None and following[0] == number + 1)
+        if 1 <= number <= count and numbers.count(number) == 1 and clean_next:
+            text = reply[end:following[1] if following else len(reply)].strip("\n")
+            parts[number - 1] = text if text.strip() else None
+    return parts
+
+
 def system_prompt(request: PromptRequest) -> str:
     """The system message: instructions, languages, glossary, context — never the text."""
     code = normalise(request.target_language)
     lines = [_INSTRUCTIONS[0].format(name=language_name(code)), *_INSTRUCTIONS[1:]]
     lines.append(target_language_line(code))
     lines.append(source_language_line(request.source_language))
-    if "⟦" in request.text:
+    packed = request.text.startswith(pack_marker(1) + "\n")
+    if packed:
+        lines.append(PACK_RULE)
+    if _PLACEHOLDER.search(request.text) if packed else "⟦" in request.text:
         lines.append(PLACEHOLDER_RULE)
     lines.extend(glossary_lines(request.glossary))
     lines.extend(context_lines(request.context))

@@ -5,8 +5,9 @@ into Hebrew, German and English. Everything lives in a temporary directory.
 
     .venv/bin/python scripts/screenshots.py [--seconds 40] [--out screens]
 
-Writes main.svg (the main screen mid-run), job-detail.svg (a Hebrew job's chunks with
-source and translation) and failures.svg (failed and dead-lettered jobs only).
+Writes main.svg (the main screen mid-run at 140x42), main-80x24.svg (the same moment in an
+80x24 terminal), job-detail.svg (a Hebrew job's chunks with source and translation) and
+failures.svg (failed and dead-lettered jobs only).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from scribe_tui.tui.screens.job_detail import JobDetailScreen
 from scribe_tui.tui.widgets.failures_table import FailuresTable
 
 SIZE = (140, 42)
+SMALL = (80, 24)
+SHOTS = ("main.svg", "main-80x24.svg", "job-detail.svg", "failures.svg")
 TOPICS = ["rivers and erosion", "the printing press", "tidal energy", "medieval trade routes", "cell division",
           "volcanic islands", "early computers", "bird migration", "the water cycle", "ancient calendars"]
 SENTENCES = [
@@ -60,6 +63,7 @@ def demo_settings(tmp: Path) -> Settings:
         None, data_dir=tmp / "data", output_dir=tmp / "out", workers=2, max_attempts=2,
         cache={"dir": str(tmp / "cache")}, chunking={"max_tokens": 60, "context_tokens": 15},
         retry={"base_delay_s": 2.0, "max_delay_s": 8.0, "park_after_s": 60},
+        engine={"heartbeat_timeout_s": 60},  # a loaded machine starts workers slowly: do not restart them
         breaker={"failure_threshold": 20, "cooldown_s": 2.0},
         providers={"demo": {"kind": "demo", "latency_ms": 900, "jitter_ms": 300, "fail_rate": 0.15,
                             "limits": ["600/minute"], "max_concurrency": 4}})
@@ -92,6 +96,11 @@ def run(seconds: float, out_dir: Path) -> None:
             async def shoot(pilot) -> None:  # type: ignore[no-untyped-def]
                 await pilot.pause(seconds)
                 app.save_screenshot("main.svg", path=str(out_dir))
+                await pilot.resize_terminal(*SMALL)
+                await pilot.pause(1.0)
+                app.save_screenshot("main-80x24.svg", path=str(out_dir))
+                await pilot.resize_terminal(*SIZE)
+                await pilot.pause(1.0)
                 app.open_detail(pick_hebrew_job(supervisor))
                 await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.shown, 10)
                 await pilot.press("down")
@@ -107,7 +116,7 @@ def run(seconds: float, out_dir: Path) -> None:
             app.run(headless=True, size=SIZE, auto_pilot=shoot)
         finally:
             supervisor.stop(grace_s=1)
-    for name in ("main.svg", "job-detail.svg", "failures.svg"):
+    for name in SHOTS:
         print(out_dir / name)
 
 

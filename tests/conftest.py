@@ -20,3 +20,4 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     for key in list(os.environ):
         if key.startswith("SCRIBE_") or key in ("OPENAI_API_KEY", "DEEPL_AUTH_KEY", "AZURE_TRANSLATOR_KEY"):
             monkeypatch.delenv(key, raising=False)
+

@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from scribe_tui.documents import parse_document
@@ -19,7 +21,7 @@ SIM_KEY_ENV = "SCRIBE_TEST_SIM_KEY"
 def write_config(tmp_path: Path, *, sim_url: str | None = None, limits: tuple[str, ...] = (),
                  workers: int | str = 2, max_concurrency: int = 8, max_attempts: int = 5,
                  extra: str = "", provider_extra: str = "", provider_keys: str = "", max_tokens: int = 60,
-                 default_provider: str | None = None, heartbeat_timeout_s: float = 30) -> Path:
+                 default_provider: str | None = None, heartbeat_timeout_s: float = 30, grace_s: float = 2) -> Path:
     """A config for tests: fast retries and heartbeats, private dirs, small chunks. The heartbeat
     timeout is long: on a loaded machine a worker can take seconds to import the openai SDK,
     and the supervisor kills a worker that has not beaten within it (even one still starting)."""
@@ -63,7 +65,7 @@ cooldown_s = 0.5
 heartbeat_s = 0.2
 heartbeat_timeout_s = {heartbeat_timeout_s}
 lease_s = 30
-shutdown_grace_s = 2
+shutdown_grace_s = {grace_s}
 [providers.demo]
 kind = "demo"
 latency_ms = 5
@@ -119,3 +121,12 @@ def popen_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen
     full_env = {**os.environ, SIM_KEY_ENV: "sk-test-simulator-key-0000", **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "scribe_tui", *args], cwd=ROOT, env=full_env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str, every: float = 0.02) -> None:
+    """Poll ``condition`` until it is true; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)

@@ -16,7 +16,7 @@ from scribe_tui.simulator import SimulatorConfig, SimulatorServer, pseudo_transl
 from scribe_tui.store import JobStore
 from tests.engine_support import SIM_KEY_ENV, run_cli, write_config
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from scribe_tui.documents import parse_document
 from scribe_tui.simulator import SimulatorConfig, SimulatorServer, pseudo_translate
 from tests.engine_support import SIM_KEY_ENV, write_config
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 
 def run_batch(tmp_path: Path, server: SimulatorServer, *paths: str, max_attempts: int = 5,

@@ -26,7 +26,8 @@ def test_an_empty_directory_is_a_usage_error_naming_the_formats(tmp_path: Path) 
     for extra in ([], ["--dry-run"]):
         proc = run_cli("--batch", str(empty), "--to", "he", "--config", str(config), *extra)
         assert proc.returncode == 2, proc.stderr
-        assert error_lines(proc.stderr) == [f"scribe-tui: error: no .txt, .md, .srt, .vtt or .json files under {empty}"]
+        assert error_lines(proc.stderr) == ["scribe-tui: error: no .txt, .md, .srt, .vtt, .json, .ass, .ssa, .html, "
+                                            f".htm, .po, .docx or .epub files under {empty}"]
     proc = run_cli("translate", str(empty), "--to", "he", "--async", "--config", str(config))
     assert proc.returncode == 2 and f"files under {empty}" in proc.stderr
 

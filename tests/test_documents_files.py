@@ -35,7 +35,7 @@ def make_tree(root: Path, files: list[str]) -> None:
 def test_directories_are_walked_sorted_skipping_hidden_and_counting_unsupported(tmp_path: Path) -> None:
     make_tree(tmp_path / "in", [
         "b.srt", "a.txt", "Z.MD", "notes.pdf", "image.png", ".hidden.txt",
-        ".git/config.json", "sub/c.vtt", "sub/deeper/d.json", "sub/skip.docx", "sub/.cache/e.txt",
+        ".git/config.json", "sub/c.vtt", "sub/deeper/d.json", "sub/skip.odt", "sub/.cache/e.txt",
     ])
     found = discover([tmp_path / "in"])
     assert [source.relative.as_posix() for source in found.files] == [
@@ -43,7 +43,7 @@ def test_directories_are_walked_sorted_skipping_hidden_and_counting_unsupported(
     ]
     assert all(source.root == tmp_path / "in" for source in found.files)
     assert sorted(p.relative_to(tmp_path / "in").as_posix() for p in found.skipped) == [
-        "image.png", "notes.pdf", "sub/skip.docx",
+        "image.png", "notes.pdf", "sub/skip.odt",
     ]
 
 

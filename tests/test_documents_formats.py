@@ -378,7 +378,8 @@ BAD_INPUT = [
     ("a.json", b'[{"text": "  "}]', "a.json: no translatable text"),
     ("a.json", b'[{"text": "\\ud800"}]', "a.json: segments[0].text holds an unpaired \\u surrogate escape"),
     ("a.json", b"[" * 100_000, "a.json: invalid JSON"),
-    ("a.docx", b"PK\x03\x04", "a.docx: unsupported file type (supported: .txt, .md, .srt, .vtt, .json)"),
+    ("a.odt", b"PK\x03\x04", "a.odt: unsupported file type (supported: .txt, .md, .srt, .vtt, .json, .ass, "
+                               ".ssa, .html, .htm, .po, .docx, .epub)"),
 ]
 
 

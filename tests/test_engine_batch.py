@@ -17,7 +17,7 @@ from scribe_tui.store import JobStore
 from tests.engine_support import assert_translated, make_corpus, popen_cli, run_cli, write_config
 from tests.strict_server import StrictServer
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ def test_ctrl_c_exits_130_and_the_next_run_resumes(tmp_path: Path) -> None:
 
 
 def test_second_supervisor_on_the_same_data_dir_exits_2(tmp_path: Path) -> None:
-    server = SimulatorServer(SimulatorConfig(latency_ms=300)).start()
+    server = SimulatorServer(SimulatorConfig(latency_ms=5000)).start()  # outlasts a CLI start-up under load
     try:
         corpus = make_corpus(tmp_path / "corpus", documents=6)
         config = write_config(tmp_path, sim_url=server.url, max_concurrency=2, workers=1)
@@ -413,3 +413,135 @@ def test_in_flight_counts_requests_on_the_wire_and_waiting_says_for_what(tmp_pat
     assert seen_in_flight and max(seen_in_flight) <= 2, seen_in_flight
     assert "waiting" in states
     assert waiting and re.fullmatch(r"waiting for 2/4s \(next slot in [0-4] s\)", waiting[0]), waiting
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its new parent to reap it counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _session_members(session_id: int) -> list[int]:
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == session_id and fields[0] != "Z":
+                members.append(int(entry))
+    return members
+
+
+def test_workers_exit_within_2_s_of_a_sigkilled_supervisor(tmp_path: Path) -> None:
+    """SIGKILL gives the supervisor no chance to stop its workers: they must notice alone,
+    or they keep sending (and paying for) chunks the next run sends again."""
+    server = SimulatorServer(SimulatorConfig(latency_ms=1000)).start()
+    proc = None
+    worker_pids: list[int] = []
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=6)
+        config = write_config(tmp_path, sim_url=server.url, max_concurrency=4, workers=2)
+        proc = popen_cli("--batch", str(corpus), "--to", "he", "--config", str(config))
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if (tmp_path / "data" / "jobs.db").exists():
+                store = JobStore.open(tmp_path / "data")
+                try:
+                    worker_pids = [row.pid for row in store.workers() if row.pid]
+                finally:
+                    store.close()
+            if len(worker_pids) == 2 and server.stats()["in_flight"] >= 2:
+                break
+            time.sleep(0.1)
+        assert len(worker_pids) == 2 and all(_alive(pid) for pid in worker_pids)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        killed = time.monotonic()
+        while any(_alive(pid) for pid in worker_pids) and time.monotonic() - killed < 10:
+            time.sleep(0.02)
+        gone_after = time.monotonic() - killed
+        assert gone_after <= 2.0, f"workers outlived the supervisor by {gone_after:.1f} s"
+        while _session_members(proc.pid) and time.monotonic() - killed < 10:
+            time.sleep(0.05)
+        assert _session_members(proc.pid) == []  # nothing else of the run is left behind either
+    finally:
+        for pid in worker_pids + (_session_members(proc.pid) if proc else []):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        server.stop()
+
+
+def _limit_file_size(pid: int, size: int) -> None:
+    """A full disk for one process: any write past ``size`` bytes fails (EFBIG; SQLite says
+    'disk I/O error'). Only the soft limit moves, so it can be lifted again unprivileged."""
+    import resource
+
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (size, resource.RLIM_INFINITY))
+
+
+def test_a_full_disk_for_a_while_loses_no_result_and_the_run_completes(tmp_path: Path) -> None:
+    """Results pulled from the workers while the store cannot be written are kept and
+    recorded once it can: nothing is dropped, so nothing is sent again."""
+    import resource
+
+    server = SimulatorServer(SimulatorConfig(latency_ms=300)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=12)
+        config = write_config(tmp_path, sim_url=server.url, max_concurrency=4, workers=1)
+        proc = popen_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
+        deadline = time.monotonic() + 90
+        while (successes(server) < 4 or server.stats()["in_flight"] < 2) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _limit_file_size(proc.pid, 0)
+        full_at = successes(server)
+        time.sleep(2.0)  # workers finish what they hold; the supervisor cannot record it
+        assert successes(server) > full_at  # results did arrive during the outage
+        _limit_file_size(proc.pid, resource.RLIM_INFINITY)
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+        summary = json.loads(stdout)
+        assert summary["completed"] == summary["jobs"] == len(list(corpus.iterdir()))
+        assert successes(server) == chunk_total(tmp_path / "data")  # no result dropped, no chunk sent twice
+        assert_translated(corpus, tmp_path / "out", "he")
+    finally:
+        server.stop()
+
+
+def test_a_disk_that_stays_full_stops_the_run_with_exit_1_and_one_line(tmp_path: Path) -> None:
+    """Past engine.store_outage_s the run stops cleanly — no hang, no traceback — and the
+    next run finishes the work, paying only for what was never translated."""
+    server = SimulatorServer(SimulatorConfig(latency_ms=300)).start()
+    try:
+        corpus = make_corpus(tmp_path / "corpus", documents=12)
+        config = write_config(tmp_path, sim_url=server.url, max_concurrency=4, workers=1)
+        config.write_text(config.read_text().replace("[engine]\n", "[engine]\nstore_outage_s = 2\n"))
+        proc = popen_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
+        deadline = time.monotonic() + 90
+        while successes(server) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        _limit_file_size(proc.pid, 0)
+        full_at = time.monotonic()
+        stdout, stderr = proc.communicate(timeout=60)
+        stopped_after = time.monotonic() - full_at
+        assert proc.returncode == 1, stderr
+        assert "Traceback" not in stderr
+        reasons = [line for line in stderr.splitlines() if line.startswith("scribe-tui: error:")]
+        assert len(reasons) == 1 and "job store could not be written" in reasons[0], stderr
+        assert stopped_after < 2 + 2 + 15  # the outage allowance, a retry, the shutdown grace and start-up slack
+        assert json.loads(stdout)["completed"] < len(list(corpus.iterdir()))
+        paid = successes(server)
+        rerun = run_cli("--batch", "--config", str(config), "--json")
+        assert rerun.returncode == 0, rerun.stderr
+        assert_translated(corpus, tmp_path / "out", "he")
+        assert successes(server) <= chunk_total(tmp_path / "data") + 4  # the cache had what was paid for
+        assert successes(server) >= paid
+    finally:
+        server.stop()

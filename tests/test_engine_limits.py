@@ -11,7 +11,6 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -19,9 +18,9 @@ import pytest
 
 from scribe_tui.limits.provider_state import read_provider_states
 from scribe_tui.simulator import SimulatorConfig, SimulatorServer
-from tests.engine_support import assert_translated, make_corpus, popen_cli, run_cli, write_config
+from tests.engine_support import assert_translated, make_corpus, popen_cli, run_cli, wait_for, write_config
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 
 
 def short_documents(root: Path, count: int, words: int = 4) -> Path:
@@ -47,12 +46,6 @@ def batch_against(tmp_path: Path, sim: SimulatorConfig, documents: int, words: i
     return json.loads(proc.stdout), stats
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def wall_offset() -> float:

@@ -12,7 +12,7 @@ from scribe_tui.simulator import SimulatorConfig, SimulatorServer
 from scribe_tui.store import JobStore
 from tests.engine_support import assert_translated, make_corpus, run_cli, write_config
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 
 @pytest.fixture

@@ -91,7 +91,8 @@ async def test_a_wait_longer_than_park_after_parks_instead_of_waiting(tmp_path: 
         limiter.close()
     first = _rows(tmp_path, "p", "requests", "requests_u1")[0] / 1000
     assert isinstance(parked, Parked) and parked.reason == "rate_limited"
-    assert parked.until == pytest.approx(first + 60, abs=0.01)
+    assert parked.until == pytest.approx(first + 60, abs=0.5)  # a minute after the first row (its stamp is
+    # taken after the file lock, tens of ms later than the limiter's clock on a loaded machine)
 
 
 async def test_nothing_is_taken_when_any_kind_must_park(tmp_path: Path) -> None:

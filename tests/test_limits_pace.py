@@ -36,6 +36,15 @@ def test_latency_binds_when_the_window_does_not() -> None:
     assert pace.seconds == pytest.approx(6.0) and pace.binding.startswith("latency (1.00 s × 10")
 
 
+def test_a_full_window_binds_the_last_few_requests() -> None:
+    # 8 left under "10/2s" with the window already full: no burst, they wait a second for a
+    # slot; the 0.06 s replies do not bind (the tail of a run named "latency" before)
+    config = provider("10/2s", concurrency=8)
+    assert expected(config, Work(8), latency_s=0.06).binding.startswith("latency")
+    pace = expected(config, Work(8), latency_s=0.06, held={"10/2s": [-1.0] * 10})
+    assert pace.binding == "10/2s" and pace.seconds == pytest.approx(1.06)
+
+
 def test_the_tokens_window_can_bind() -> None:
     pace = expected(provider("500/minute", "150000 tokens/minute", concurrency=20), Work(728, tokens=728 * 400),
                     latency_s=0.3)

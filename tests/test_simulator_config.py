@@ -58,4 +58,5 @@ def test_a_mangle_is_one_of_the_known_kinds() -> None:
         SimulatorConfig(mangle="shred")
     assert {kind: mangle_text(kind, "a ⟦1⟧\n\nb\nc") for kind in MANGLES} == {
         "drop_line": "a ⟦1⟧\n\nb", "merge_blocks": "a ⟦1⟧\nb\nc", "add_fence": "```\na ⟦1⟧\n\nb\nc",
-        "add_timing": "a ⟦1⟧\n00:00:01.000 --> 00:00:02.000\n\nb\nc", "drop_placeholder": "a \n\nb\nc"}
+        "add_timing": "a ⟦1⟧\n00:00:01.000 --> 00:00:02.000\n\nb\nc", "drop_placeholder": "a \n\nb\nc",
+        "drop_pack_marker": "a ⟦1⟧\n\nb\nc"}  # no marker line to drop

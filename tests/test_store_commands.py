@@ -82,11 +82,24 @@ def test_retry_by_id_also_revives_a_cancelled_job_and_keeps_done_work(store: Job
     store.cancel([job_id])
     assert store.retry([job_id, 999]) == [job_id]
     job = store.job(job_id)
-    assert (job.status, job.chunks_done, job.tokens_in) == (JobStatus.QUEUED, 1, 7)
+    assert (job.status, job.chunks_done, job.tokens_in) == (JobStatus.PROCESSING, 1, 7)
     assert store.translations(job_id) == {0: "kept"}
-    assert [t.status for t in store.tasks_of_job(job_id)] == [TaskStatus.DONE, TaskStatus.QUEUED, TaskStatus.QUEUED]
-    assert store.cancelled_in_flight() == []  # the old in-flight lease was dropped
-    assert sorted(t.chunk_index for t in store.lease("w2", 10, 60, now=NOW)) == [1, 2]
+    # chunk 1 was still running (the engine had not aborted it): it keeps its lease, not sent twice
+    assert [t.status for t in store.tasks_of_job(job_id)] == [TaskStatus.DONE, TaskStatus.LEASED, TaskStatus.QUEUED]
+    assert store.cancelled_in_flight() == []
+    assert sorted(t.chunk_index for t in store.lease("w2", 10, 60, now=NOW)) == [2]
+    store.record_results([TaskDone(second.task_id, "late", "demo", "m")], max_attempts=3)
+    assert store.translations(job_id) == {0: "kept", 1: "late"}
+
+
+def test_retry_after_the_engine_aborted_a_cancelled_chunk_queues_it_again(store: JobStore) -> None:
+    job_id = new_job(store, "a.txt", 2)
+    store.lease("w", 2, 60, now=NOW)
+    store.cancel([job_id])
+    store.release("w", store.cancelled_in_flight())  # what the engine does once it aborted them
+    assert store.retry([job_id]) == [job_id]
+    assert store.job(job_id).status == JobStatus.QUEUED
+    assert sorted(t.chunk_index for t in store.lease("w2", 10, 60, now=NOW)) == [0, 1]
 
 
 def test_retry_of_a_live_or_completed_job_does_nothing(store: JobStore) -> None:

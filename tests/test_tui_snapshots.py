@@ -1,6 +1,7 @@
-"""SVG snapshots of the TUI at 140x42 over a fixed queue and a fixed clock (no live time
-anywhere on screen). Review a changed screenshot in snapshot_report.html, then accept it
-with ``pytest tests/test_tui_snapshots.py --snapshot-update``."""
+"""SVG snapshots of the TUI over a fixed queue and a fixed clock (no live time anywhere on
+screen): at 140x42, at 80x24 (the smallest terminal it is made for), and in a light theme.
+Review a changed screenshot in snapshot_report.html, then accept it with
+``pytest tests/test_tui_snapshots.py --snapshot-update``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from scribe_tui.tui.screens.job_detail import JobDetailScreen
 from tests.tui_fakes import NOW, FakeEngine, demo_scripted, fixed_clock, make_settings, populate, rendered, wait_until
 
 SIZE = (140, 42)
+SMALL = (80, 24)
+LIGHT_THEME = "textual-light"
 
 
 @pytest.fixture
@@ -77,3 +80,37 @@ def test_add_documents(snap_compare, app_and_ids) -> None:
             field.cursor_blink = False  # type: ignore[attr-defined]
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_form)
+
+
+def test_main_screen_at_80x24(snap_compare, app_and_ids) -> None:
+    app, _ = app_and_ids
+    assert snap_compare(app, terminal_size=SMALL, run_before=_first_render)
+
+
+def test_help_at_80x24(snap_compare, app_and_ids) -> None:
+    app, _ = app_and_ids
+    assert snap_compare(app, terminal_size=SMALL, press=["question_mark"], run_before=_first_render)
+
+
+def test_main_screen_in_a_light_theme(snap_compare, app_and_ids) -> None:
+    app, _ = app_and_ids
+
+    async def light(pilot) -> None:  # type: ignore[no-untyped-def]
+        app.theme = LIGHT_THEME
+        await rendered(pilot)
+        await rendered(pilot)  # the tables' status colours follow the theme on the next read
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=light)
+
+
+def test_job_detail_in_a_light_theme(snap_compare, app_and_ids) -> None:
+    app, ids = app_and_ids
+
+    async def open_detail(pilot) -> None:  # type: ignore[no-untyped-def]
+        app.theme = LIGHT_THEME
+        await rendered(pilot)
+        app.open_detail(ids["failed"])
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.shown is not None,
+                         "the detail screen")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_detail)

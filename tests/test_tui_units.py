@@ -1,10 +1,11 @@
 """The TUI's pure parts: filter parsing, sorting, the failures list, formatting, path
-completion, the add form's validation, the poller's window, message coalescing and the
+completion, the add form's validation, the state reader's window, and the
 launcher's argument checks."""
 
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,14 +13,14 @@ import pytest
 
 from scribe_tui.engine.api import JobFinished, RetryScheduled
 from scribe_tui.errors import UsageError
-from scribe_tui.store import JobRow
+from scribe_tui.store import JobPage, JobRow
 from scribe_tui.tui import formatting
 from scribe_tui.tui.failure_log import FailureLog, split_job_error
-from scribe_tui.tui.job_query import SORT_ORDERS, FilterError, JobFilter, JobQuery, order_and_window, parse_filter
+from scribe_tui.tui.job_query import SORT_ORDERS, FilterError, JobFilter, JobQuery, parse_filter
 from scribe_tui.tui.launch import initial_request
-from scribe_tui.tui.messages import Polled
 from scribe_tui.tui.path_suggester import complete_path
-from scribe_tui.tui.poller import JobsWindow, Poller, PollResult, matching_count
+from scribe_tui.tui.reader import StateReader, matching_count
+from scribe_tui.tui.state import ReadRequest
 from scribe_tui.tui.screens.add_documents import build_request, default_languages
 from tests.tui_fakes import NOW, FakeEngine, demo_scripted, make_settings, populate
 
@@ -54,20 +55,15 @@ def test_parse_filter_refuses_unknown_names(text: str) -> None:
         parse_filter(text)
 
 
-def test_sort_orders_cycle_and_window() -> None:
-    rows = [job_row(id=i, priority=p, chunks_done=d, started_at=s)
-            for i, p, d, s in [(1, 0, 4, NOW - 50), (2, 9, 0, None), (3, 5, 2, NOW - 90)]]
-    query = JobQuery(window=2)
+def test_sort_orders_cycle_and_become_store_pages() -> None:
+    query = JobQuery(filter=parse_filter("status:failed lang:he lecture"), window=7)
     seen = []
     for _ in SORT_ORDERS:
-        seen.append((query.order.name, [r.id for r in order_and_window(rows, query)]))
+        seen.append(query.order)
         query = query.next_sort()
-    assert query.order.name == "id"
-    as_dict = dict(seen)
-    assert as_dict["id"] == [1, 2]
-    assert as_dict["priority"] == [2, 3]
-    assert as_dict["progress"] == [1, 3]
-    assert as_dict["started"] == [3, 1]
+    assert query.order == "id" and seen == ["id", "priority", "status", "document", "progress", "tries", "started"]
+    assert query.next_sort().page() == JobPage(statuses=("failed",), languages=("he",), text="lecture",
+                                               order="priority", limit=7)
 
 
 # ---- failures ---------------------------------------------------------------------------------
@@ -152,28 +148,30 @@ def test_initial_request_needs_to_with_paths(tmp_path: Path) -> None:
     assert initial_request(argparse.Namespace(paths=[], to=None, priority="normal", provider=None)) is None
 
 
-# ---- poller and messages ----------------------------------------------------------------------
+# ---- the state reader ---------------------------------------------------------------------------
 
-def test_poller_reads_the_window_only_when_something_changed(tmp_path: Path) -> None:
+def test_the_reader_reads_the_window_again_only_when_something_changed(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     engine = FakeEngine(settings, demo_scripted())
     try:
         ids = populate(engine, tmp_path / "docs")
-        poller = Poller(engine, JobQuery(window=5))
-        first = poller.poll()
-        assert first.jobs is not None and [r.id for r in first.jobs.rows] == sorted(r.id for r in engine.store.jobs())[:5]
+        reader = StateReader(engine)
+        query = JobQuery(window=5)
+        first = reader.read(1, ReadRequest(query)).state
+        assert [r.id for r in first.jobs.rows] == sorted(r.id for r in engine.store.jobs())[:5]
         assert first.jobs.matched == len(engine.store.jobs()) and first.total == first.jobs.matched
-        assert poller.poll().jobs is None  # nothing moved
+        assert reader.read(2, ReadRequest(query)).state.jobs is first.jobs  # nothing moved: not read again
+        assert reader.read(3, ReadRequest(query, fresh=True)).state.jobs is not first.jobs  # asked for
         engine.store.cancel([ids["processing"]])
-        third = poller.poll()
-        assert third.jobs is not None and third.jobs.matched == first.jobs.matched
-        poller.query = JobQuery(filter=parse_filter("status:cancelled"), window=5)
-        cancelled = poller.poll().jobs
-        assert cancelled is not None and {r.id for r in cancelled.rows} == {ids["processing"], ids["cancelled"]}
-        poller.query = JobQuery(filter=parse_filter("lecture-0"), window=5)
-        texty = poller.poll().jobs
-        assert texty is not None and len(texty.rows) == 5 and texty.more
+        third = reader.read(4, ReadRequest(query)).state
+        assert third.jobs is not first.jobs and third.jobs.matched == first.jobs.matched
+        cancelled = reader.read(5, ReadRequest(JobQuery(filter=parse_filter("status:cancelled"), window=5))).state
+        assert {r.id for r in cancelled.jobs.rows} == {ids["processing"], ids["cancelled"]}
+        texty = reader.read(6, ReadRequest(JobQuery(filter=parse_filter("lecture-0"), window=5))).state.jobs
+        assert len(texty.rows) == 5 and texty.matched == len(engine.store.jobs(text="lecture-0"))
         assert {e.job_id for e in third.failures} == {ids["failed"], ids["dead"]}
+        detail = reader.read(7, ReadRequest(query, detail_job_id=ids["failed"])).state.detail
+        assert detail is not None and detail.job.id == ids["failed"] and len(detail.tasks) == detail.job.chunks_total
     finally:
         engine.close()
 
@@ -191,20 +189,90 @@ def test_matching_count_uses_the_snapshot() -> None:
     assert matching_count(JobQuery(filter=parse_filter("lecture")), snapshot) is None
 
 
-def test_a_newer_poll_replaces_an_older_one_unless_it_would_lose_rows(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
-    engine = FakeEngine(settings, demo_scripted())
-    try:
-        snapshot = engine.snapshot()
-    finally:
-        engine.close()
+# ---- styling ----------------------------------------------------------------------------------
 
-    def polled(with_rows: bool) -> Polled:
-        jobs = JobsWindow((), 0) if with_rows else None
-        return Polled(PollResult(seq=1, snapshot=snapshot, query=JobQuery(), jobs=jobs, total=0, failures=(),
-                                 notices=(), detail=None))
+COLOUR_LITERAL = re.compile(r"""["'](?:(?:bold|italic|reverse|dim) )*(?:red|green|yellow|blue|magenta|cyan|white|black)\b""")
 
-    assert polled(False).can_replace(polled(False))
-    assert polled(False).can_replace(polled(True))
-    assert polled(True).can_replace(polled(True))
-    assert not polled(True).can_replace(polled(False))
+
+def test_the_tui_takes_its_colours_from_the_theme() -> None:
+    """No colour names in the TUI's code: tables tone their cells through component classes whose
+    colours are theme variables ($success, $error, …), so light and user themes work."""
+    tui = Path(__file__).resolve().parent.parent / "scribe_tui" / "tui"
+    found = [f"{path.name}: {match.group(0)}" for path in tui.rglob("*.py")
+             for match in COLOUR_LITERAL.finditer(path.read_text(encoding="utf-8"))]
+    assert not found
+
+
+# ---- fitting the width -------------------------------------------------------------------------
+
+def test_columns_drop_in_order_then_share_the_spare_width() -> None:
+    from scribe_tui.tui.widgets.columns import Column, fit_columns
+
+    columns = (Column("id", "id", 4), Column("path", "path", 10, grow=1), Column("who", "who", 6, drop=2),
+               Column("when", "when", 6, drop=1), Column("error", "error", 10, grow=3))
+    wide = fit_columns(columns, 100)
+    assert [p.column.key for p in wide] == ["id", "path", "who", "when", "error"]
+    assert sum(p.width + 2 for p in wide) == 100 and [p.width for p in wide] == [4, 10 + 13, 6, 6, 10 + 41]
+    exact = fit_columns(columns, 46)  # everything at its width, nothing to share
+    assert [p.width for p in exact] == [4, 10, 6, 6, 10]
+    narrow = fit_columns(columns, 40)  # "when" goes first
+    assert [p.column.key for p in narrow] == ["id", "path", "who", "error"] and narrow[1].index == 1
+    assert [p.column.key for p in fit_columns(columns, 20)] == ["id", "path", "error"]  # never below the rest
+
+
+def test_the_status_line_keeps_every_count_at_80_columns() -> None:
+    from scribe_tui.engine.api import Snapshot
+    from scribe_tui.tui.summary import state_line
+
+    counts = {"queued": 9_500, "processing": 12, "completed": 412, "failed": 31, "dead": 4, "cancelled": 7}
+    snapshot = Snapshot(ts=NOW, counts=counts, chunk_counts={}, languages={}, workers=(), target_workers=1,
+                        paused=True, attached=False, chunks_per_min=(), tokens_per_min=(), rate_limit_per_min=None,
+                        eta_s=None, providers=(), totals={})
+    assert state_line(snapshot, 200).startswith("scribe-tui · supervisor · PAUSED · queued 9,500 · processing 12")
+    for width in (120, 100, 80):
+        line = state_line(snapshot, width)
+        assert len(line) <= width
+        for number in ("9,500", "12", "412", "31", "4", "7"):
+            assert f" {number}" in line, (width, line)
+    assert "cancelled 7" in state_line(snapshot)
+
+
+def test_quitting_says_what_stays_queued() -> None:
+    from scribe_tui.engine.api import Snapshot
+    from scribe_tui.tui.summary import quit_message
+
+    def snapshot(attached: bool = False, **counts: int) -> Snapshot:
+        return Snapshot(ts=NOW, counts=counts, chunk_counts={}, languages={}, workers=(), target_workers=1,
+                        paused=False, attached=attached, chunks_per_min=(), tokens_per_min=(),
+                        rate_limit_per_min=None, eta_s=None, providers=(), totals={})
+
+    assert quit_message(snapshot(queued=1)) == "1 job stays queued and resumes the next time scribe-tui runs here"
+    assert quit_message(snapshot(queued=5, processing=2)).startswith("7 jobs (2 of them started) stay queued")
+    assert quit_message(snapshot(completed=3)) == "Nothing stays queued: every job has finished"
+    assert "2 jobs failed (scribe-tui jobs retry --failed" in quit_message(snapshot(completed=3, failed=1, dead=1))
+    monitor = quit_message(snapshot(attached=True, queued=4))
+    assert monitor == "Monitor closed; the supervisor on this data directory carries on (4 jobs still to run)"
+    assert "queued" not in monitor
+    assert "nothing left to run" in quit_message(snapshot(attached=True, completed=2))
+
+
+def test_the_footer_keeps_help_quit_and_the_palette_and_pairs_together() -> None:
+    from textual.widgets._footer import FooterKey
+
+    from scribe_tui.tui.widgets.key_footer import fitting, key_width
+
+    keys = [FooterKey("space", "space", "Pause", "toggle_pause"), FooterKey("r", "r", "Retry", "retry_selected"),
+            FooterKey("p", "p", "Prio+", "priority(1)"), FooterKey("P", "P", "Prio-", "priority(-1)"),
+            FooterKey("q", "q", "Quit", "quit"), FooterKey("?", "?", "Help", "help"),
+            FooterKey("ctrl+p", "^p", "palette", "command_palette", classes="-command-palette")]
+    kept = {4, 5, 6}
+    everything = sum(key_width(key) for key in keys)
+    assert fitting(keys, kept, everything) == keys[:4] + keys[4:]
+    one_short = fitting(keys, kept, everything - 1)  # p and P go together
+    assert [key.description for key in one_short] == ["Pause", "Retry", "Quit", "Help", "palette"]
+    assert [key.description for key in fitting(keys, kept, 10)] == ["Quit", "Help", "palette"]
+
+
+def test_a_jobs_tries_count_its_successful_requests() -> None:
+    assert formatting.job_tries(chunks_done=4, failed_attempts=0) == 4  # was shown as 0
+    assert formatting.job_tries(chunks_done=1, failed_attempts=2) == 3

@@ -21,6 +21,7 @@ from tests.tui_fakes import (
     NOW,
     FakeEngine,
     demo_scripted,
+    fixed_clock,
     make_settings,
     populate,
     rendered,
@@ -29,7 +30,7 @@ from tests.tui_fakes import (
     wait_until,
     write_documents,
 )
-from tests.tui_pilot_support import SIZE, jobs_table, make_app, queue_env, shown_ids
+from tests.tui_pilot_support import SIZE, RecordingApp, jobs_table, make_app, queue_env, shown_ids
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ async def test_s_cycles_the_sort_order(env) -> None:
         await wait_until(pilot, lambda: "sort: priority" in str(app.screen.query_one("#jobs-pane").border_subtitle),
                          "the priority sort")
         await rendered(pilot)
-        priorities = [int(jobs_table(app).get_row(str(i))[5]) for i in shown_ids(app)]
+        priorities = [int(str(jobs_table(app).get_cell(str(i), "prio"))) for i in shown_ids(app)]
         assert priorities == sorted(priorities, reverse=True) and priorities[0] > priorities[-1]
 
 
@@ -113,7 +114,7 @@ async def test_enter_opens_the_job_detail_with_its_chunks(env) -> None:
         screen = app.screen
         tasks = engine.store.tasks_of_job(job_id)
         await wait_until(pilot, lambda: screen.query_one(ChunksTable).row_count == len(tasks), "the chunks")
-        statuses = [str(screen.query_one(ChunksTable).get_row(str(t.idx))[1]) for t in tasks]
+        statuses = [str(screen.query_one(ChunksTable).get_cell(str(t.idx), "status")) for t in tasks]
         assert statuses == [t.status for t in tasks]
         assert str(screen.query_one("#source-text").render()).startswith(tasks[0].text[:30])
         assert "[he] chunk 0" in str(screen.query_one("#translation-text").render())
@@ -123,7 +124,7 @@ async def test_enter_opens_the_job_detail_with_its_chunks(env) -> None:
                          "the second chunk's source")
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
-        assert app.poller.detail_job_id is None
+        assert app.detail_job_id is None
 
 
 async def test_the_detail_of_a_left_to_right_language_is_not_right_aligned(env) -> None:
@@ -136,7 +137,7 @@ async def test_the_detail_of_a_left_to_right_language_is_not_right_aligned(env) 
         await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.shown is not None,
                          "the detail screen")
         assert not app.screen.query_one("#translation-pane").has_class("rtl")
-        errors = [str(app.screen.query_one(ChunksTable).get_row(str(t.idx))[5])
+        errors = [str(app.screen.query_one(ChunksTable).get_cell(str(t.idx), "error"))
                   for t in engine.store.tasks_of_job(ids["failed"])]
         assert any("ProviderError: 400 Bad Request" in e for e in errors)
 
@@ -186,7 +187,7 @@ async def test_the_add_screen_refuses_a_missing_path_and_an_unknown_language(env
         await pilot.press("enter")
         assert "unknown language code 'xx'" in str(app.screen.query_one("#add-error").render())
         await pilot.press("escape")
-        assert isinstance(app.screen, MainScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
     assert not [c for c in engine.calls if c[0] == "enqueue" and c[1][0][0].name == "docs"]
 
 
@@ -197,12 +198,14 @@ async def test_question_mark_opens_help_with_every_key(env) -> None:
         await rendered(pilot)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
-        markdown = app.screen.query_one("Markdown").source
+        help_text = app.screen.query_one("Markdown")
+        await wait_until(pilot, lambda: help_text.source, "the help text")  # the Markdown widget fills in on mount
+        markdown = help_text.source
         for text in ("Retry the selected job", "Retry every failed and dead job", "Pause or resume",
                      "unfinished jobs stay queued", "**Failures**", "**Providers**"):
             assert text in markdown
         await pilot.press("escape")
-        assert isinstance(app.screen, MainScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
 
 
 async def test_events_feed_the_failures_pane_and_notices_notify(env) -> None:
@@ -216,8 +219,8 @@ async def test_events_feed_the_failures_pane_and_notices_notify(env) -> None:
         failures = app.screen.query_one(FailuresTable)
         key = f"{ids['retrying']}:0:retrying"
         await wait_until(pilot, lambda: key in failures.rows, "the retrying chunk")
-        row = [str(cell) for cell in failures.get_row(key)]
-        assert row[3] == "retrying" and row[4] == "Timeout" and row[7] == "in 25s"
+        cell = lambda column: str(failures.get_cell(key, column))  # noqa: E731
+        assert (cell("kind"), cell("error_class"), cell("next_retry")) == ("retrying", "Timeout", "in 25s")
         assert any("circuit open" in note for note in app.notes)
 
 
@@ -239,7 +242,7 @@ async def test_a_failing_command_is_a_notification_and_a_failures_row_not_a_cras
             assert app.is_running
             assert any("locked by another process" in note for note in app.notes)
             failures = app.screen.query_one(FailuresTable)
-            assert any(str(failures.get_row(row.key)[3]) == "error" for row in failures.ordered_rows)
+            assert any(str(failures.get_cell(row.key, "kind")) == "error" for row in failures.ordered_rows)
     finally:
         engine.close()
 
@@ -259,12 +262,12 @@ async def test_a_poll_error_is_reported_and_polling_starts_again(tmp_path: Path)
     engine = FlakySnapshotEngine(settings, demo_scripted())
     populate(engine, tmp_path / "docs")
     app = make_app(engine, settings)
-    app.poll_restart_s = 0.1
+    app.read_restart_s = 0.1
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: app.app_errors, "the poll error")
-            assert "malformed" in app.app_errors[0].message
-            await rendered(pilot)  # the poller came back
+            await wait_until(pilot, lambda: app.errors, "the poll error")
+            assert "malformed" in app.errors[0].message
+            await rendered(pilot)  # reading came back
             assert jobs_table(app).row_count == len(engine.store.jobs())
     finally:
         engine.close()
@@ -284,10 +287,66 @@ async def test_unchanged_rows_are_not_rewritten(env) -> None:
             return original(self, row_key, column_key, value, update_width=update_width)
 
         table.update_cell = counting.__get__(table)  # type: ignore[method-assign]
-        app.poller.invalidate()
+        app.refresh_jobs()
         await rendered(pilot)
         assert updates == []
         engine.store.change_priority(ids["processing"], 7)
-        app.poller.invalidate()
+        app.refresh_jobs()
         await rendered(pilot)
         assert updates == [(str(ids["processing"]), "prio")]
+
+
+async def walk_to(pilot, job_id: int, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Press ``key`` until the cursor is on ``job_id`` (a key at the window's end waits for the next rows)."""
+    async def arrived() -> bool:
+        if jobs_table(pilot.app).selected_job_id == job_id:
+            return True
+        await pilot.press(key)
+        return False
+
+    for _ in range(200):
+        if await arrived():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"the cursor never reached job {job_id}")
+
+
+async def test_the_window_moves_along_with_the_cursor(env) -> None:
+    """Only a window of the matching jobs is read and shown; it follows the cursor."""
+    engine, settings, ids = env
+    every = sorted(job.id for job in engine.store.jobs())
+    app = RecordingApp(engine, settings, clock=fixed_clock, poll_interval_s=0.5, jobs_window=5)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        assert shown_ids(app) == every[:5]
+        assert "5 shown of 12 matching" in str(app.screen.query_one("#jobs-pane").border_subtitle)
+        await pilot.press("down", "down", "down", "down")  # on the last row of the window: it moves on
+        await wait_until(pilot, lambda: shown_ids(app) == every[2:7], "the next rows")
+        assert jobs_table(app).selected_job_id == every[4]  # the cursor stayed on its job
+        assert "rows 3–7 of 12 matching" in str(app.screen.query_one("#jobs-pane").border_subtitle)
+        await walk_to(pilot, every[-1], "down")  # through every window to the last job
+        await walk_to(pilot, every[0], "up")
+        assert shown_ids(app) == every[:5]
+        await pilot.press("s")  # a new order starts at the top
+        await wait_until(pilot, lambda: app.state is not None and app.state.query.order == "priority", "the sort")
+        assert app.state.query.offset == 0
+
+
+async def test_rows_that_did_not_change_are_not_compared_again(env) -> None:
+    engine, settings, ids = env
+    app = make_app(engine, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await rendered(pilot)
+        table = jobs_table(app)
+        compared: list[str] = []
+        original = table.get_row
+
+        def counting(row_key):  # type: ignore[no-untyped-def]
+            compared.append(str(getattr(row_key, "value", row_key)))
+            return original(row_key)
+
+        table.get_row = counting  # type: ignore[method-assign]
+        app.refresh_jobs()
+        await rendered(pilot)
+        # only the running job's cells read the clock; every other row is the same tuple as before
+        assert compared and set(compared) == {str(ids["processing"])}

@@ -237,8 +237,9 @@ def demo_scripted() -> Scripted:
 
 # ---- waiting for the app in pilot tests -----------------------------------------------------------
 
-async def wait_until(pilot, predicate, what: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Let the app run until ``predicate()`` holds (a timeout is a failure, not a speed check)."""
+async def wait_until(pilot, predicate, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until ``predicate()`` holds (a timeout is a failure, not a speed check:
+    generous, for a machine loaded by other test runs)."""
     import time
 
     deadline = time.monotonic() + timeout
@@ -248,12 +249,16 @@ async def wait_until(pilot, predicate, what: str, timeout: float = 10.0) -> None
         await pilot.pause(0.02)
 
 
+def _rendered_seq(app) -> int:  # type: ignore[no-untyped-def]
+    return app.state.seq if app.state is not None else 0
+
+
 async def rendered(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Wake the poller and wait until a poll that started after this call has been rendered."""
+    """Ask for a read and wait until a read that started after this call has been rendered."""
     app = pilot.app
-    target = app.poller.seq
+    target = app.read_seq
     app.refresh_now()
-    await wait_until(pilot, lambda: app.rendered_seq > target, "a fresh poll rendered")
+    await wait_until(pilot, lambda: _rendered_seq(app) > target, "a fresh read rendered")
 
 
 async def settled(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -261,7 +266,7 @@ async def settled(pilot) -> None:  # type: ignore[no-untyped-def]
     app = pilot.app
     await wait_until(pilot, lambda: all(w.is_finished for w in app.workers if w.group == "engine-call"),
                      "engine calls to finish")
-    await wait_until(pilot, lambda: app.rendered_seq > app.calls_done_seq, "a poll after the engine calls")
+    await wait_until(pilot, lambda: _rendered_seq(app) > app.calls_done_seq, "a read after the engine calls")
 
 
 async def select_job(pilot, job_id: int) -> None:  # type: ignore[no-untyped-def]

@@ -1,10 +1,12 @@
 """Documents: reading, chunking, reassembling and writing the files scribe-tui translates.
 
-Formats: .txt, .md, .srt, .vtt and .json transcripts (see each module). A parsed
+Formats (formats.py is the registry): .txt, .md, .srt, .vtt, .ass/.ssa, .json transcripts,
+.html, .po, .docx and .epub (see each module). A parsed
 ``Document`` is a list of translatable segments in a template; ``make_chunks`` packs
 segments into self-contained chunks (each carrying the previous chunk's tail as context);
 ``render_document`` puts translated chunks back together and ``write_atomic`` stores the
-result. An identity translation reproduces every source file byte for byte.
+result. An identity translation reproduces every source file byte for byte, except in the
+formats a library writes back (.po, .docx, .epub), where it reproduces their content.
 
 This package never imports the engine or Textual.
 """

@@ -20,23 +20,33 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from scribe_tui.documents.chunking import Chunk, split_translation
 from scribe_tui.documents.decoding import encode_text
+from scribe_tui.documents.formats import BY_NAME
 from scribe_tui.documents.json_transcript import escape_json_string
-from scribe_tui.documents.model import Document
+from scribe_tui.documents.model import Document, ParseProblem
 from scribe_tui.documents.placeholders import add_prefixes, restore
 from scribe_tui.errors import DocumentError
 
 _BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
 
 
-def render_document(document: Document, chunks: Sequence[Chunk], translations: Mapping[int, str]) -> bytes:
-    """The translated file's bytes; DocumentError if the chunks are incomplete or inconsistent."""
+def render_document(document: Document, chunks: Sequence[Chunk], translations: Mapping[int, str], *,
+                    language: str = "") -> bytes:
+    """The translated file's bytes; DocumentError if the chunks are incomplete or inconsistent.
+    ``language`` is the target language, for formats that record it (.po, .epub)."""
     ordered = _checked_chunks(document, chunks, translations)
     texts = _segment_translations(document, ordered, translations)
-    return fill_template(document, texts)
+    return fill_template(document, texts, language=language)
 
 
-def fill_template(document: Document, texts: Sequence[str]) -> bytes:
+def fill_template(document: Document, texts: Sequence[str], *, language: str = "") -> bytes:
     """The document with ``texts`` in place of its segments (one text per segment)."""
+    rebuild = BY_NAME[document.format].rebuild
+    if rebuild is not None:
+        slots = [_slot(document, position, text) for position, text in enumerate(texts)]
+        try:
+            return rebuild(document.source, slots, language)
+        except ParseProblem as problem:
+            raise DocumentError(f"{document.name}: {problem}") from None
     out = [document.template[0]]
     for position, text in enumerate(texts):
         out.append(_slot(document, position, text))
@@ -48,8 +58,12 @@ def _slot(document: Document, position: int, text: str) -> str:
     source = document.segments[position]
     if text == source and document.format == "json":
         return document.raw_segments[position]
+    spec = BY_NAME[document.format]
     if text != source:
         text = _tidy(document, source, text)
+        text = spec.finish(text) if spec.finish else text
+    if spec.spell:
+        text = spec.spell(text)
     if document.format == "json":
         return escape_json_string(text)
     if document.protected:

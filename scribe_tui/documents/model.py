@@ -6,13 +6,20 @@ is not translated (markup, timestamps, JSON syntax, the whitespace between parag
 in the template, so putting the source segments back reproduces the source bytes exactly.
 A segment may also hide protected spans behind placeholders and leave its continuation
 lines' prefixes outside (``placeholders.py``); those are put back when it is rendered.
+
+Formats whose container a library must write (``REBUILT_FORMATS``: .po, .docx, .epub) keep
+their source bytes in the document instead of a template; their module rebuilds the output
+from them, finding the same segments in the same order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-FORMATS = ("txt", "md", "srt", "vtt", "json")
+FORMATS = ("txt", "md", "srt", "vtt", "json", "ass", "ssa", "html", "po", "docx", "epub")
+# Formats rebuilt from their source by their own library (the template is all empty strings):
+# an identity translation gives the same content as that library reads it, not the same bytes.
+REBUILT_FORMATS = frozenset({"po", "docx", "epub"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,8 @@ class Document:
     # of its continuation lines (see placeholders.py)
     protected: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
     prefixes: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
+    # rebuilt formats only (REBUILT_FORMATS): the source the output is rebuilt from (UTF-8 for .po)
+    source: bytes = field(default=b"", repr=False)
 
     @property
     def converted(self) -> bool:

@@ -11,8 +11,9 @@ any cut of a chunk. For every format:
 * each block keeps its placeholders (``⟦1⟧``): every one, exactly once.
 
 Where lines are structure — Markdown (list items, block quote prefixes) and subtitles (a
-cue's display lines) — each block also keeps its number of lines (a one-line Markdown text,
-such as a heading or a table cell, is put back on one line whatever the reply), and:
+cue's display lines, a SubStation line's ``\\N`` breaks) — each block also keeps its number
+of lines (a one-line Markdown text, such as a heading or a table cell, is put back on one line
+whatever the reply), and:
 
 * Markdown: the reply adds no code fence line (it would swallow the rest of the file);
 * subtitles: the reply adds no line holding ``-->`` (it would start a new cue).
@@ -26,7 +27,7 @@ from scribe_tui.documents.placeholders import placeholder_counts
 
 _BLOCK_SEPARATOR = re.compile(r"\n(?:[^\S\n]*\n)+")
 _FENCE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,})", re.MULTILINE)
-_LINE_FORMATS = frozenset({"md", "srt", "vtt"})
+_LINE_FORMATS = frozenset({"md", "srt", "vtt", "ass", "ssa"})
 
 
 def check_reply(source: str, reply: str, document_format: str = "") -> None:

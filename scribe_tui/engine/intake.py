@@ -175,7 +175,8 @@ def read_source(path: Path, settings: Settings, encoding: str | None = None) -> 
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return parse_document(path.name, data, encoding=encoding or settings.source_encoding), data
+    return parse_document(path.name, data, encoding=encoding or settings.source_encoding,
+                          retranslate=settings.retranslate_po), data
 
 
 def _reject(store: JobStore, source: SourceFile, group: list[tuple[IntakeItem, PlannedJob]], provider: str,

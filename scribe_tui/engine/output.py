@@ -22,7 +22,7 @@ def assemble(store: JobStore, job_id: int, target: Path | None = None) -> Path:
     chunks = [Chunk(index=spec.idx, text=spec.text, context=spec.context, **spec.meta)
               for spec in store.chunk_specs(job.document_id)]
     try:
-        data = render_document(document, chunks, store.translations(job_id))
+        data = render_document(document, chunks, store.translations(job_id), language=job.language)
     except DocumentError as exc:
         if "do not match the document" in str(exc) or "are not covered" in str(exc):
             raise DocumentError(f"{exc} (the chunks were cut by an older scribe-tui, whose reading of this "

@@ -1,17 +1,16 @@
-"""The supervisor's control loop, on its own thread: read worker messages, record results
-in batches, write finished outputs, lease and dispatch chunks within each provider's cap,
-and keep the pool healthy (replace dead workers, renew leases, autoscale, obey commands
-that arrive through the store)."""
+"""The supervisor's control loop. ``step(now)`` is one iteration — take the workers'
+messages, record results in one batch, write finished outputs, housekeep when due (commands
+from the store, worker health, lease renewal, autoscaling, heartbeats, the drained check) and
+dispatch — so a test can drive it with its own clock, as huey's tests drive its consumer.
+``run`` is the thread body: start, step until stopped, shut down."""
 
 from __future__ import annotations
 
 import math
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import structlog
 
@@ -19,29 +18,36 @@ from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_toward
 from scribe_tui.engine.budget import Budget
+from scribe_tui.engine.dispatch import Dispatcher
 from scribe_tui.engine.pool import WorkerHandle, WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.recorder import OutcomeRecorder
 from scribe_tui.engine.routing import Router
 from scribe_tui.engine.totals import RunTotals
-from scribe_tui.engine.worker_protocol import TaskOrder, TaskOutcome, TaskStarted, WorkerBeat
+from scribe_tui.engine.worker_protocol import TaskOutcome, TaskStarted, WorkerBeat, WorkerMessage
 from scribe_tui.engine.writer import OutputWriter
-from scribe_tui.providers.base import TranslationRequest
-from scribe_tui.store import JobStore, MetricRow, TaskDefer, TaskFail
+from scribe_tui.errors import ScribeError
+from scribe_tui.store import JobStore, MetricRow, StoreError
 
 log = structlog.get_logger("scribe_tui.supervisor")
 
-LEASE_BATCH = 256
 PUMP_BATCH = 2000
 HOUSEKEEPING_S = 0.25
-BATCH_WINDOW_S = 0.005
+BATCH_WINDOW_S = 0.005  # after a first message, wait this long so results are recorded in batches
+LOOP_WAIT_S = 0.02  # how long the loop waits for a worker message before stepping anyway
+SCALE_EVERY_S = 2.0
 STARTUP_GRACE_S = 60.0  # a spawned worker's first heartbeat may take this long on a busy machine
+STORE_RETRY_S = 1.0  # while the store fails, try it again this often (messages are still taken)
+
+
+class StoreOutage(ScribeError):
+    """The job store could not be written for longer than engine.store_outage_s: the run stops."""
 
 
 class Runner:
     def __init__(self, settings: Settings, pool: WorkerPool, router: Router, providers: ProviderView,
                  emit: Callable[[api.Event], None], *, owner: str, max_cost_usd: float | None,
-                 fixed_workers: int | None):
+                 fixed_workers: int | None, clock: Callable[[], float] = time.time):
         self.settings = settings
         self.pool = pool
         self.router = router
@@ -49,20 +55,32 @@ class Runner:
         self.emit = emit
         self.owner = owner
         self.fixed_workers = fixed_workers
+        self.clock = clock
         self.stop_event = threading.Event()
+        self._abort = threading.Event()
+        self._release_waiting = False
         self.drained = threading.Event()
+        self._drain_lock = threading.Lock()
+        self._wakes = 0  # wake() calls so far: a drained check spanning one is void
+        self._wakes_seen = 0
         self.paused = False
         self.target_workers = fixed_workers or 1
         self.parked = 0
-        self._idle_until = 0.0
         self._next_housekeeping = 0.0
         self._next_renew = 0.0
         self._next_scale = 0.0
         self._next_beat = 0.0
+        self._cancels_seen: set[int] = set()
+        self._store_down_since: float | None = None
+        self._store_retry_at = 0.0
+        self._store_given_up = False  # shutting down: a store write failed, skip the others
         self.error: BaseException | None = None
+        self.store: JobStore | None = None
         self.writer = OutputWriter(settings.resolved_data_dir(), emit)
         self.budget = Budget(max_cost_usd, settings) if max_cost_usd is not None else None
         self.recorder = OutcomeRecorder(settings, pool, router, providers, emit, budget=self.budget)
+        self.dispatcher = Dispatcher(settings, pool, router, providers, self.recorder, emit, owner=owner,
+                                     budget=self.budget)
 
     @property
     def totals(self) -> RunTotals:
@@ -77,251 +95,247 @@ class Runner:
         """Why dispatch stopped before the queue drained (the --max-cost cap), in words."""
         return self.budget.stopped_message() if self.budget_reached and self.budget else None
 
+    def wake(self) -> None:
+        """New work was enqueued: look for it at the next step, and let no drained check made
+        before it stand (safe from any thread)."""
+        with self._drain_lock:
+            self._wakes += 1
+            self.drained.clear()
+        self.dispatcher.wake()
+
+    def request_stop(self, *, release_waiting: bool = False) -> None:
+        """End the loop; in-flight chunks get the shutdown grace. With ``release_waiting``,
+        chunks whose provider call has not started are given back at once (a quick quit)."""
+        self._release_waiting = self._release_waiting or release_waiting
+        self.stop_event.set()
+
+    def abort(self) -> None:
+        """Stop now (a second quit): workers are killed, in-flight chunks go back to the queue
+        and are sent again by the next run. Safe from any thread."""
+        self._abort.set()
+        self.stop_event.set()
+
     # ---- thread body --------------------------------------------------------------------
     def run(self) -> None:
-        store = JobStore.open(self.settings.resolved_data_dir())
         try:
-            self._start(store)
+            self.start()
             while not self.stop_event.is_set():
-                self._pump(timeout=0.02)
-                self._flush(store)
-                if time.monotonic() >= self._next_housekeeping:
-                    self._housekeeping(store)
-                self._dispatch(store)
+                first = self.pool.events.get(timeout=LOOP_WAIT_S)
+                if first is not None:
+                    time.sleep(BATCH_WINDOW_S)
+                self.step(self.clock(), first)
         except BaseException as exc:  # keep the process alive to report it; leases are released below
-            self.error = exc
+            self._failed(exc)
+        finally:
+            try:
+                self.shutdown()
+            except BaseException as exc:  # a second failure: still stop (shutdown set 'drained')
+                if self.error is None:
+                    self._failed(exc)
+                else:
+                    log.exception("shutting down after an error failed too")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.error = exc
+        if isinstance(exc, StoreOutage):
+            log.error("stopping: the job store is unavailable", reason=str(exc))
+            self.emit(api.Notice(level="error", message=str(exc)))
+        else:
             log.exception("supervisor loop crashed")
             self.emit(api.Notice(level="error", message=f"supervisor error: {type(exc).__name__}: {exc}"))
-        finally:
-            self._shutdown(store)
-            store.close()
-            self.drained.set()
 
-    def _start(self, store: JobStore) -> None:
+    def start(self) -> None:
+        """Open the store, take back every stale lease, start the first workers."""
+        store = self.store = JobStore.open(self.settings.resolved_data_dir())
         released = store.reclaim_expired(now=math.inf)  # we hold the lock: every lease is stale
         if released:
             log.info("released stale leases", count=released)
         for row in store.workers():
             store.remove_worker(row.worker_id)
         self._finish_translated_jobs(store)
+        now = self.clock()
         for _ in range(self.fixed_workers or 1):
-            self._spawn()
+            self._spawn(now)
+
+    def step(self, now: float, first: WorkerMessage | None = None) -> None:
+        """One iteration at time ``now`` (epoch seconds): ``first`` and every message already
+        waiting, then recording, housekeeping when due, and dispatch."""
+        store = self._store()
+        if first is not None:
+            self._handle(first, now)
+        self._pump(now)
+        if now < self._store_retry_at:
+            return  # the store is failing: keep what the workers report in memory, try again soon
+        try:
+            self._flush(store, now)
+            if now >= self._next_housekeeping:
+                self._housekeeping(store, now)
+            if not (self.paused or self.budget_reached or self.stop_event.is_set()):
+                self.dispatcher.dispatch(store, now)
+        except StoreError as error:
+            self._store_failed(error, now)
+        else:
+            self._store_recovered()
+
+    def _store_failed(self, error: StoreError, now: float) -> None:
+        """Keep every result in memory and retry; stop the run once the outage lasts too long."""
+        if self._store_down_since is None:
+            self._store_down_since = now
+            log.warning("job store unavailable; results kept in memory", error=str(error))
+            self.emit(api.Notice(level="warning", message=(
+                f"the job store cannot be written ({error}); results are kept in memory and retried")))
+        self._store_retry_at = now + STORE_RETRY_S
+        down_for = now - self._store_down_since
+        if down_for >= self.settings.engine.store_outage_s:
+            raise StoreOutage(f"stopped: the job store could not be written for {down_for:.0f} s ({error}); "
+                              "translations already paid for are in the cache and the next run records them")
+
+    def _store_recovered(self) -> None:
+        if self._store_down_since is not None:
+            log.info("job store available again", pending=len(self.recorder.writes.results))
+            self.emit(api.Notice(level="info", message="the job store works again; results recorded"))
+        self._store_down_since = None
+
+    def _store(self) -> JobStore:
+        if self.store is None:
+            raise RuntimeError("the runner is not started")
+        return self.store
 
     def _finish_translated_jobs(self, store: JobStore) -> None:
         """Jobs whose every chunk was recorded but whose output is not written yet (a crash
         between the two, a retried write failure): write them now."""
         for job_id in store.ready_to_assemble():
-            self._finish_job(store, job_id)
+            self.writer.submit(job_id)
 
     # ---- messages from workers ----------------------------------------------------------
-    def _pump(self, timeout: float) -> None:
-        """Handle worker messages: wait up to ``timeout`` for the first, then gather whatever
-        arrives within BATCH_WINDOW_S so results are recorded a batch per transaction."""
-        try:
-            message = self.pool.events.get(timeout=timeout)
-        except queue.Empty:
-            return
-        deadline = time.monotonic() + BATCH_WINDOW_S
+    def _pump(self, now: float) -> None:
+        """Handle the messages waiting now (at most PUMP_BATCH, so the loop keeps moving)."""
         for _ in range(PUMP_BATCH):
-            self._handle(message)
-            remaining = deadline - time.monotonic()
-            try:
-                message = self.pool.events.get(timeout=remaining) if remaining > 0 else self.pool.events.get_nowait()
-            except queue.Empty:
+            message = self.pool.events.get(timeout=0)
+            if message is None:
                 return
+            self._handle(message, now)
 
-    def _handle(self, message: Any) -> None:
-        if isinstance(message, TaskOutcome):
-            self.recorder.on_outcome(message)
-        elif isinstance(message, MetricRow):
-            self.recorder.on_metric(message)
-        elif isinstance(message, WorkerBeat):
-            if (handle := self.pool.workers.get(message.worker_id)) is not None:
-                handle.last_beat = time.monotonic()
-                handle.done = message.done
-                handle.on_wire = message.on_wire
-        elif isinstance(message, TaskStarted):
-            handle = self.pool.workers.get(message.worker_id)
-            order = handle.tasks.get(message.task_id) if handle else None
-            if order is not None:
-                self.emit(api.ChunkStarted(job_id=order.job_id, task_id=order.task_id, chunk_index=order.chunk_index,
-                                           worker_id=message.worker_id, provider=order.provider))
+    def _handle(self, message: WorkerMessage, now: float) -> None:
+        match message:
+            case TaskOutcome():
+                self.recorder.on_outcome(message, now)
+            case MetricRow():
+                self.recorder.on_metric(message)
+            case WorkerBeat(worker_id=worker_id, done=done, on_wire=on_wire):
+                if (handle := self.pool.workers.get(worker_id)) is not None:
+                    handle.last_beat = now
+                    handle.beating = True
+                    handle.done = done
+                    handle.on_wire = on_wire
+            case TaskStarted(worker_id=worker_id, task_id=task_id):
+                handle = self.pool.workers.get(worker_id)
+                order = handle.tasks.get(task_id) if handle else None
+                if order is not None:
+                    self.emit(api.ChunkStarted(job_id=order.job_id, task_id=order.task_id,
+                                               chunk_index=order.chunk_index, worker_id=worker_id,
+                                               provider=order.provider))
 
     # ---- recording ----------------------------------------------------------------------
-    def _flush(self, store: JobStore) -> None:
-        metrics = self.recorder.take_metrics()
-        if metrics:
-            store.record_metrics(metrics)
-        results = self.recorder.take_results()
-        if not results:
+    def _flush(self, store: JobStore, now: float) -> None:
+        """Write the pending results, metric rows and releases; each list is cleared only once
+        the store took it, so a failing store (StoreError) loses none of it."""
+        writes = self.recorder.writes
+        if writes.metrics:
+            store.record_metrics(writes.metrics)
+            writes.metrics.clear()
+        if writes.releases:
+            store.release(self.owner, writes.releases)  # back to the queue, no attempt burnt
+            writes.releases.clear()
+            self.dispatcher.wake()
+        if not writes.results:
             return
-        ready = store.record_results(results, max_attempts=self.settings.max_attempts)
-        self._idle_until = 0.0  # something changed: look for work again at once
+        ready = store.record_results(writes.results, max_attempts=self.settings.max_attempts, now=now)
+        writes.results.clear()
+        self.dispatcher.wake()  # something changed: look for work again at once
         for job_id in ready:
-            self._finish_job(store, job_id)
-
-    def _finish_job(self, store: JobStore, job_id: int) -> None:
-        self.writer.submit(job_id)
-
-    # ---- dispatch -----------------------------------------------------------------------
-    def _dispatch(self, store: JobStore) -> None:
-        if self.paused or self.budget_reached or self.stop_event.is_set():
-            return
-        now = time.time()
-        if now < self._idle_until:
-            return
-        in_flight = self.pool.in_flight_by_provider()
-        caps = {name: self.providers.concurrency_cap(name) for name in self.router.usable}  # AIMD, shared
-        free = {name: cap - in_flight.get(name, 0) for name, cap in caps.items()}
-        limit = min(LEASE_BATCH, sum(max(0, n) for n in free.values()))
-        if limit <= 0 or not self.pool.active():
-            return
-        capacity = sum(caps.values())
-        if limit < max(1, capacity // 4) and sum(in_flight.values()) >= max(1, capacity // 4):
-            return  # plenty in flight: lease when a few slots are free, not one transaction per chunk
-        leased = store.lease(self.owner, limit, self.settings.engine.lease_s)
-        if not leased:
-            wake = store.next_wakeup()
-            self._idle_until = min(now + 0.5, wake) if wake else now + 0.5
-            return
-        self._route(store, leased, free, now)
-
-    def _route(self, store: JobStore, leased: list[Any], free: dict[str, int], now: float) -> None:
-        blocked = self.providers.blocked_until()
-        release: list[int] = []
-        deferred: list[TaskDefer | TaskFail] = []
-        for task in leased:
-            provider, until = self.router.choose(task.provider, blocked, now)
-            if provider is None:
-                deferred.append(self._blocked_result(task, until))
-                continue
-            if free.get(provider, 0) <= 0:
-                release.append(task.task_id)
-                continue
-            if not self._reserve(task, provider):
-                release.append(task.task_id)
-                continue
-            free[provider] -= 1
-            order = TaskOrder(task_id=task.task_id, job_id=task.job_id, chunk_index=task.chunk_index,
-                              language=task.language, provider=provider, text=task.text, context=task.context,
-                              meta=dict(task.meta), attempt=task.attempts)
-            if self.pool.assign(order) is None:
-                release.append(task.task_id)
-                if self.budget is not None:
-                    self.budget.forget([task.task_id])
-        if release:
-            store.release(self.owner, release)
-            # capacity (or the --max-cost budget) is full; results free it and reset this
-            self._idle_until = now + (1.0 if self.budget is not None and self.budget.in_flight else 0.05)
-        if deferred:
-            store.record_results(deferred, max_attempts=self.settings.max_attempts)
-
-    def _reserve(self, task: Any, provider: str) -> bool:
-        """With --max-cost: reserve the chunk's estimated cost, or hold it back (engine/budget.py)."""
-        budget = self.budget
-        if budget is None:
-            return True
-        if budget.reached:
-            return False
-        request = TranslationRequest(text=task.text, target_language=task.language, context=task.context)
-        if budget.try_reserve(task.task_id, provider, request):
-            return True
-        budget.keep_only({t for handle in self.pool.workers.values() for t in handle.tasks})
-        if budget.reached:
-            self.emit(api.Notice(level="warning", message=f"{budget.stopped_message()}; the rest stays queued"))
-        return False
-
-    def _blocked_result(self, task: Any, until: float) -> TaskDefer | TaskFail:
-        reason = self.providers.reason(task.provider)
-        if math.isinf(until):
-            if self.providers.disabled(task.provider):  # the reason says it all, in words
-                message, error_class = f"{reason}; fix it and run `scribe-tui jobs retry --failed`", ""
-            else:
-                message, error_class = f"no usable provider: {reason}", "ProviderUnavailable"
-            self.emit(api.JobFinished(job_id=task.job_id, status="failed", output_path=None, error=message))
-            return TaskFail(task.task_id, error_class=error_class, message=message)
-        self.recorder.note_wait(task.provider, until, reason)
-        return TaskDefer(task.task_id, until=until, reason=reason)
+            self.writer.submit(job_id)
 
     # ---- housekeeping -------------------------------------------------------------------
-    def _housekeeping(self, store: JobStore) -> None:
-        now = time.monotonic()
+    def _housekeeping(self, store: JobStore, now: float) -> None:
         self._next_housekeeping = now + HOUSEKEEPING_S
         self._read_commands(store)
-        self._check_workers(store)
+        self._check_workers(store, now)
         if now >= self._next_renew:
             self._next_renew = now + self.settings.engine.lease_s / 3
-            store.renew(self.owner, None, self.settings.engine.lease_s)
+            store.renew(self.owner, None, self.settings.engine.lease_s, now=now)
         if now >= self._next_scale:
-            self._next_scale = now + 2.0
-            self._autoscale(store)
+            self._next_scale = now + SCALE_EVERY_S
+            self._autoscale(store, now)
             self._finish_translated_jobs(store)  # e.g. a failed write retried from another process
         if now >= self._next_beat:  # the store's view of the pool, for monitors: once per heartbeat
             self._next_beat = now + self.settings.engine.heartbeat_s
-            self._record_heartbeats(store)
-        self._check_drained(store)
+            self._record_heartbeats(store, now)
+        self._check_drained(store, now)
 
     def _read_commands(self, store: JobStore) -> None:
         paused = bool(store.get_control("paused", False))
         if paused != self.paused:
             self.paused = paused
             self.emit(api.Notice(level="info", message="dispatch paused" if paused else "dispatch resumed"))
-            self._idle_until = 0.0
+            self.dispatcher.wake()
+            if paused:
+                self.pool.return_waiting()  # the backlogs too: nothing more goes out
         target = store.get_control("target_workers")
         if isinstance(target, int) and target != self.fixed_workers:
             self.fixed_workers = max(1, min(target, self.settings.engine.max_workers * 4))
-        cancelled = store.cancelled_in_flight(self.owner)
-        if cancelled:
-            self.pool.cancel(set(cancelled))
-            store.release(self.owner, cancelled)  # no-op for cancelled tasks; frees the lease rows
+        # A cancel is acted on when two ticks in a row see it: a retry that follows within a
+        # tick finds its chunks still running, instead of aborted and sent again (paid twice).
+        cancelled = set(store.cancelled_in_flight(self.owner))
+        confirmed, self._cancels_seen = cancelled & self._cancels_seen, cancelled
+        if confirmed:
+            self.pool.cancel(confirmed)
+            store.release(self.owner, confirmed)  # no-op for cancelled tasks; frees the lease rows
 
-    def _check_workers(self, store: JobStore) -> None:
-        now = time.monotonic()
+    def _check_workers(self, store: JobStore, now: float) -> None:
         timeout = self.settings.engine.heartbeat_timeout_s
         for handle in list(self.pool.workers.values()):
             alive = handle.process.is_alive()
-            starting = handle.last_beat <= handle.started_at  # no heartbeat yet: still importing
-            if alive and now - handle.last_beat <= (max(timeout, STARTUP_GRACE_S) if starting else timeout):
+            allowed = timeout if handle.beating else max(timeout, STARTUP_GRACE_S)  # still importing
+            if alive and now - handle.last_beat <= allowed:
                 continue
             if alive:
                 log.warning("worker stopped heartbeating; killing it", worker_id=handle.worker_id)
-            self._replace(store, handle)
+            self._replace(store, handle, now)
 
-    def _replace(self, store: JobStore, handle: WorkerHandle) -> None:
+    def _replace(self, store: JobStore, handle: WorkerHandle, now: float) -> None:
         exitcode = handle.process.exitcode
         tasks = self.pool.kill(handle)
         if self.budget is not None:
             self.budget.forget(tasks)
-        if tasks:
-            store.release(self.owner, list(tasks))  # back to the queue at once, no attempt burnt
-            self._idle_until = 0.0
-        store.remove_worker(handle.worker_id)
+        self.recorder.release(list(tasks))  # back to the queue with the next batch, no attempt burnt
         replaced = not handle.stopping and not self.stop_event.is_set()
         if replaced:
             self.totals.worker_restarts += 1
             log.warning("worker died; replacing it", worker_id=handle.worker_id, exitcode=exitcode, requeued=len(tasks))
         self.emit(api.WorkerExited(worker_id=handle.worker_id, pid=handle.pid, exitcode=exitcode, replaced=replaced))
         if replaced:
-            self._spawn()
+            self._spawn(now)
+        store.remove_worker(handle.worker_id)
 
-    def _spawn(self) -> None:
-        handle = self.pool.spawn()
+    def _spawn(self, now: float) -> None:
+        handle = self.pool.spawn(now)
         self.emit(api.WorkerStarted(worker_id=handle.worker_id, pid=handle.pid))
 
-    def _autoscale(self, store: JobStore) -> None:
+    def _autoscale(self, store: JobStore, now: float) -> None:
         active = self.pool.active()
         if self.fixed_workers is not None:
             target = self.fixed_workers
         else:
-            runnable = store.runnable_count()
+            runnable = store.runnable_count(now)
             target = autoscale_target(current=len(active), max_workers=self.settings.engine.max_workers,
                                       runnable=runnable, in_flight=self.pool.in_flight(),
-                                      providers=self._demands(), rate_limited_now=self.providers.any_paused())
+                                      providers=self._demands(), rate_limited_now=self.providers.any_paused(now))
             target = step_toward(len(active), target)
         self.target_workers = target
         if len(active) < target:
             for _ in range(target - len(active)):
-                self._spawn()
+                self._spawn(now)
         elif len(active) > target:
             for handle in sorted(active, key=lambda h: h.in_flight)[: len(active) - target]:
                 self.pool.retire(handle, self.settings.engine.shutdown_grace_s)
@@ -335,58 +349,101 @@ class Runner:
                                           requests_per_s_limit=min(rates) if rates else None))
         return demands
 
-    def _record_heartbeats(self, store: JobStore) -> None:
-        now = time.monotonic()
+    def _record_heartbeats(self, store: JobStore, now: float) -> None:
         for handle in self.pool.workers.values():
             # in flight = requests on the wire; chunks held for a limit make the worker "waiting"
             on_wire = min(handle.on_wire, handle.in_flight)
             state = "stopping" if handle.stopping else ("busy" if on_wire else "waiting" if handle.in_flight else "idle")
             store.heartbeat(handle.worker_id, pid=handle.pid, state=state, in_flight=on_wire,
-                            restarts=self.totals.worker_restarts, done_count=handle.done,
-                            now=time.time() - (now - handle.last_beat))
-        store.set_control("supervisor", {"pid": os.getpid(), "owner": self.owner, "heartbeat_at": time.time(),
+                            restarts=self.totals.worker_restarts, done_count=handle.done, now=handle.last_beat)
+        store.set_control("supervisor", {"pid": os.getpid(), "owner": self.owner, "heartbeat_at": now,
                                          "target_workers": self.target_workers, "paused": self.paused})
 
-    def _check_drained(self, store: JobStore) -> None:
+    def _check_drained(self, store: JobStore, now: float) -> None:
+        self._wakes_seen = self._wakes
         if self.pool.in_flight() or self.recorder.pending or self.paused or self.writer.busy:
             self.drained.clear()
             return
         if self.budget_reached:
             self._set_drained(store.unfinished_jobs())
             return
-        if store.runnable_count() > 0:
+        if store.runnable_count(now) > 0:
             self.drained.clear()
             return
-        wake = store.next_wakeup()
+        wake = store.next_wakeup(now)
         if wake is None:
             self._set_drained(0)
-        elif wake - time.time() > self.settings.retry.park_after_s:
+        elif wake - now > self.settings.retry.park_after_s:
             self._set_drained(store.unfinished_jobs())
         else:
             self.drained.clear()
 
     def _set_drained(self, parked: int) -> None:
-        if not self.drained.is_set():
+        with self._drain_lock:
+            if self.drained.is_set() or self._wakes != self._wakes_seen:
+                return  # already said, or new work came while we looked
             self.parked = parked
             self.drained.set()
-            self.emit(api.Drained(parked=parked))
+        self.emit(api.Drained(parked=parked))
 
     # ---- shutdown -----------------------------------------------------------------------
-    def _shutdown(self, store: JobStore) -> None:
-        grace = self.settings.engine.shutdown_grace_s
-        self.pool.stop_all(grace)
-        deadline = time.monotonic() + grace + 1.0
-        while self.pool.in_flight() and time.monotonic() < deadline:
-            self._pump(timeout=0.05)
-            self._flush(store)
-        self.pool.join_all(timeout=max(0.5, deadline - time.monotonic()))
-        self._pump(timeout=0.01)
+    def shutdown(self) -> None:
+        """Let workers finish in-flight chunks within the grace period, record what they
+        report, release every lease still held, close the store; always sets ``drained``."""
+        store, self.store = self.store, None
         try:
-            self._flush(store)
-            self.writer.close()
+            if store is not None:
+                self._wind_down(store)
         finally:
-            store.release(self.owner, None)
-            for row in store.workers():
-                store.remove_worker(row.worker_id)
-            store.set_control("supervisor", None)
-            self.pool.close()
+            if store is not None:
+                store.close()
+            self.drained.set()
+
+    def _wind_down(self, store: JobStore) -> None:
+        grace = self.settings.engine.shutdown_grace_s
+        self.pool.stop_all(grace, release_waiting=self._release_waiting)
+        self._receive(store, timeout=0.0)  # the heartbeats already sent
+        for handle in [h for h in self.pool.workers.values() if not h.beating]:
+            self.recorder.release(list(self.pool.kill(handle)))  # still starting up: nothing of it was sent
+        deadline = time.monotonic() + grace + 1.0
+        while self.pool.in_flight() and time.monotonic() < deadline and not self._abort.is_set():
+            self._receive(store, timeout=0.05)
+        if self._abort.is_set():
+            self.pool.join_all(timeout=0.0)  # kills them
+        else:
+            self.pool.join_all(timeout=max(0.5, deadline - time.monotonic()))
+        self._receive(store, timeout=0.01)
+        self.writer.close()
+        self.pool.close()
+        if self._store_usable(store, lambda: store.release(self.owner, None)):
+            self._store_usable(store, lambda: self._forget_pool(store))
+        if self.recorder.writes.results:
+            log.error("results not recorded: the job store cannot be written; the next run takes them from the cache",
+                      results=len(self.recorder.writes.results))
+
+    def _receive(self, store: JobStore, timeout: float) -> None:
+        """Wait up to ``timeout`` for worker messages and record them (shutting down)."""
+        first = self.pool.events.get(timeout=timeout)
+        now = self.clock()
+        if first is not None:
+            self._handle(first, now)
+        self._pump(now)
+        self._store_usable(store, lambda: self._flush(store, now))
+
+    def _store_usable(self, store: JobStore, write: Callable[[], object]) -> bool:
+        """Do one of the shutdown's store writes; after one fails, skip the rest (on a locked
+        store each would wait out the busy timeout) — shutting down must end."""
+        if self._store_given_up:
+            return False
+        try:
+            write()
+        except StoreError as error:
+            log.warning("job store unavailable while shutting down", error=str(error))
+            self._store_given_up = True
+            return False
+        return True
+
+    def _forget_pool(self, store: JobStore) -> None:
+        for row in store.workers():
+            store.remove_worker(row.worker_id)
+        store.set_control("supervisor", None)

@@ -11,6 +11,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import structlog
@@ -18,7 +19,7 @@ import structlog
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.engine.lockfile import SupervisorLock
-from scribe_tui.engine.pool import WorkerPool
+from scribe_tui.engine.process_pool import ProcessPool
 from scribe_tui.engine.retention import purge_expired
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.routing import Router
@@ -52,7 +53,9 @@ class Supervisor(StoreCommands):
         self._final_totals: dict[str, float] = {}
         self._final_parked = 0
         self._final_stop_reason: str | None = None
+        self._final_error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Lock()
         self.owner = f"sup-{os.getpid()}-{int(time.time())}"
 
     # ---- lifecycle ----------------------------------------------------------------------
@@ -64,8 +67,9 @@ class Supervisor(StoreCommands):
             self._lock.acquire()
             purge_expired(self.store, self.settings)
 
-    def start(self) -> None:
-        """Take the data directory's lock, start demo backends and workers, run the loop."""
+    def start(self, *, providers: Iterable[str] = ()) -> None:
+        """Take the data directory's lock, start demo backends and workers, run the loop.
+        ``providers``: ones work is about to be enqueued for (their keys are required too)."""
         self.claim()
         self._clear_disabled_providers()
         # Pause and a worker count set from a UI belong to the run they were given in: a new
@@ -74,7 +78,7 @@ class Supervisor(StoreCommands):
         self.store.set_control("paused", False)
         self.store.set_control("target_workers", None)
         try:
-            usable = self._usable_providers()
+            usable = self._usable_providers(set(providers))
             urls = self._start_demo_backends(usable)
         except BaseException:
             self._stop_demo_backends()
@@ -84,8 +88,8 @@ class Supervisor(StoreCommands):
         spec = WorkerSpec(worker_id="", settings=self.settings, data_dir=self.data_dir, provider_urls=urls,
                           read_cache=self.read_cache,
                           worker_count=workers if isinstance(workers, int) else self.settings.engine.max_workers,
-                          verbose=self.verbose)
-        self._runner = Runner(self.settings, WorkerPool(spec), Router(self.settings, usable),
+                          verbose=self.verbose, supervisor_pid=os.getpid())
+        self._runner = Runner(self.settings, ProcessPool(spec), Router(self.settings, usable),
                               ProviderView(self.settings, self.data_dir), self._emit, owner=self.owner,
                               max_cost_usd=self.max_cost_usd,
                               fixed_workers=workers if isinstance(workers, int) else None)
@@ -93,19 +97,31 @@ class Supervisor(StoreCommands):
         self._thread.start()
         log.info("supervisor started", owner=self.owner, usable=sorted(usable))
 
-    def stop(self, grace_s: float | None = None) -> None:
-        """Stop dispatching, let in-flight chunks finish briefly, release leases, exit."""
-        if self._runner is None or self._thread is None:
-            return
-        self._runner.stop_event.set()
-        self._thread.join(timeout=(grace_s or self.settings.engine.shutdown_grace_s) + 15)
-        self._stop_demo_backends()
-        self._lock.release()
-        self._final_totals = self._runner.totals.as_dict()
-        self._final_parked = self._runner.parked
-        self._final_stop_reason = self._runner.stop_reason
-        self._runner = None
-        log.info("supervisor stopped")
+    def stop(self, grace_s: float | None = None, *, release_waiting: bool = False) -> None:
+        """Stop dispatching, let in-flight chunks finish briefly, release leases, exit. With
+        ``release_waiting`` (a quick quit) chunks whose request has not started — waiting on a
+        limit — are given back at once; only requests already sent are waited for."""
+        with self._stopping:
+            runner, thread = self._runner, self._thread
+            if runner is None or thread is None:
+                return
+            runner.request_stop(release_waiting=release_waiting)
+            thread.join(timeout=(grace_s or self.settings.engine.shutdown_grace_s) + 15)
+            self._stop_demo_backends()
+            self._lock.release()
+            self._final_totals = runner.totals.as_dict()
+            self._final_parked = runner.parked
+            self._final_error = runner.error
+            self._final_stop_reason = runner.stop_reason
+            self._runner = None
+            log.info("supervisor stopped")
+
+    def abort(self) -> None:
+        """Stop at once (a second quit), from any thread: workers are killed and the chunks
+        they held go back to the queue for the next run. ``stop()`` then returns quickly."""
+        runner = self._runner
+        if runner is not None:
+            runner.abort()
 
     def close(self) -> None:
         """Stop (if running) and close this thread's store connection."""
@@ -130,13 +146,13 @@ class Supervisor(StoreCommands):
         return self._runner
 
     # ---- providers ----------------------------------------------------------------------
-    def _usable_providers(self) -> set[str]:
+    def _usable_providers(self, coming: set[str]) -> set[str]:
         """Providers this run can call; a needed one without its key, or a queued job's provider
         this configuration does not define, is a ConfigError (the jobs stay queued)."""
         from scribe_tui.engine.queued_providers import require_queued_providers
 
         require_queued_providers(self.store, self.settings)
-        needed = {self.settings.default_provider} | {
+        needed = {self.settings.default_provider} | coming | {
             job.provider for status in UNFINISHED_JOB_STATUSES for job in self.store.jobs(status=status)}
         self.settings.require_api_keys(sorted(n for n in needed if n in self.settings.providers))
         usable = set()
@@ -163,12 +179,12 @@ class Supervisor(StoreCommands):
         return any(name in self.settings.providers_for(n) for n in needed if n in self.settings.providers)
 
     def _start_demo_backends(self, usable: set[str]) -> dict[str, str]:
-        from scribe_tui.providers.demo import start_demo_backend
-
         urls = {}
         for name in sorted(usable):
             config = self.settings.providers[name]
             if config.kind == "demo":
+                from scribe_tui.providers.demo import start_demo_backend
+
                 backend = start_demo_backend(config)
                 self._demo_backends[name] = backend
                 urls[name] = backend.url
@@ -217,6 +233,11 @@ class Supervisor(StoreCommands):
         return self._runner.totals.as_dict() if self._runner else dict(self._final_totals)
 
     @property
+    def error(self) -> BaseException | None:
+        """What stopped the run early (the job store unavailable too long, a crash), if anything."""
+        return self._runner.error if self._runner else self._final_error
+
+    @property
     def parked(self) -> int:
         """Jobs left waiting for a quota reset (or the budget) when the queue drained."""
         return self._runner.parked if self._runner else self._final_parked
@@ -230,9 +251,15 @@ class Supervisor(StoreCommands):
         current = self._runner.target_workers if self._runner else 1
         return self.scale_to(current + delta)
 
+    def wake(self) -> None:
+        """Work was enqueued by another path: dispatch it now, and do not report the queue
+        drained on what was seen before it."""
+        if self._runner is not None:
+            self._runner.wake()
+
     def enqueue(self, paths: list[Path], languages: list[str], *, priority: int = 0,
                 provider: str | None = None, output_dir: Path | None = None) -> api.EnqueueReport:
         report = super().enqueue(paths, languages, priority=priority, provider=provider, output_dir=output_dir)
         if self._runner is not None:
-            self._runner._idle_until = 0.0  # look for the new work at once
+            self._runner.wake()  # look for the new work at once
         return report

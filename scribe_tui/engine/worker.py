@@ -1,6 +1,7 @@
 """A worker process: an asyncio loop with many chunks in flight, each sent through the
 limits layer (cache → breaker → limiter → bulkhead → provider → retry policy).
 
+Small chunks that wait together may share one request (packer.py, ``pack_max_chunks``).
 Workers never touch the job store: orders come down a queue, outcomes go back up one, and
 the supervisor records them. A worker that dies loses nothing that was acknowledged.
 """
@@ -9,32 +10,43 @@ from __future__ import annotations
 
 import asyncio
 import os
-import queue
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from scribe_tui.config import Settings
+from scribe_tui.engine.channels import Channel
+from scribe_tui.engine.commitments import Commitments, CommittingProvider
+from scribe_tui.engine.lifeline import die_with_parent
 from scribe_tui.engine.outcomes import outcome_to_message
+from scribe_tui.engine.slots import SlotGate
 from scribe_tui.engine.validation import translation_validator
 from scribe_tui.engine.worker_protocol import (
     CancelOrder,
+    HoldOffOrder,
+    Order,
+    ReturnWaitingOrder,
+    SlotsOrder,
     StopOrder,
     TaskOrder,
     TaskOutcome,
     TaskStarted,
     WorkerBeat,
+    WorkerMessage,
 )
-from scribe_tui.providers.base import TranslationRequest
+from scribe_tui.providers.base import Provider, TranslationRequest
 from scribe_tui.store import MetricRow
 from scribe_tui.tracing import span
 
 log = structlog.get_logger("scribe_tui.worker")
+
+ORDER_POLL_S = 1.0  # the order reader notices within this that its loop is gone
 
 
 @dataclass(frozen=True)
@@ -48,10 +60,23 @@ class WorkerSpec:
     read_cache: bool
     worker_count: int
     verbose: int = 0
+    supervisor_pid: int = 0  # the worker exits when this process dies (0: no watch)
+    environment: dict[str, str] | None = None  # set for a forked worker: the supervisor's, at launch
+    cwd: str | None = None
 
 
-def worker_main(spec: WorkerSpec, orders: Any, events: Any) -> None:
-    """Entry point of the spawned process."""
+ProviderFactory = Callable[[WorkerSpec], Mapping[str, Provider]]
+
+
+def worker_main(spec: WorkerSpec, orders: Channel[Order], events: Channel[WorkerMessage]) -> None:
+    """Entry point of the worker process (forked from the fork server, or spawned)."""
+    if spec.supervisor_pid:
+        die_with_parent(os.getppid(), spec.supervisor_pid)
+    if spec.environment is not None:
+        os.environ.clear()
+        os.environ.update(spec.environment)
+    if spec.cwd is not None:
+        os.chdir(spec.cwd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     _keep_off_the_terminal(spec.data_dir)
@@ -59,7 +84,19 @@ def worker_main(spec: WorkerSpec, orders: Any, events: Any) -> None:
 
     configure_logging(spec.data_dir, verbose=0, level=spec.settings.log.level, process_name=spec.worker_id)
     structlog.contextvars.bind_contextvars(worker_id=spec.worker_id)
-    asyncio.run(_WorkerLoop(spec, orders, events).run())
+    asyncio.run(WorkerLoop(spec, orders, events).run())
+    _exit_now(events)
+
+
+def _exit_now(events: Channel[WorkerMessage]) -> None:
+    """Leave without the interpreter's teardown, once every message is out: its final
+    garbage collection over the SDK's objects took seconds on a busy machine, and a quick
+    quit (or a scale-down) waits for this process to end."""
+    import logging
+
+    events.flush()
+    logging.shutdown()
+    os._exit(0)
 
 
 def _keep_off_the_terminal(data_dir: Path) -> None:
@@ -74,19 +111,30 @@ def _keep_off_the_terminal(data_dir: Path) -> None:
     os.close(fd)
 
 
-class _WorkerLoop:
-    def __init__(self, spec: WorkerSpec, orders: Any, events: Any):
+class WorkerLoop:
+    """One worker's asyncio loop: orders in, a task per chunk, outcomes out. ``providers``
+    builds the provider adapters (default: from the settings, as a real run does)."""
+
+    def __init__(self, spec: WorkerSpec, orders: Channel[Order], events: Channel[WorkerMessage], *,
+                 providers: ProviderFactory | None = None):
         self.spec = spec
         self.orders = orders
         self.events = events
+        self.providers = providers or build_providers
         self.in_flight: dict[int, asyncio.Task[None]] = {}
+        self.commitments = Commitments()
+        self.slots: dict[str, SlotGate] = {}
         self.done = 0
-        self.stopping: StopOrder | None = None
-        self._inbox: asyncio.Queue[Any] = asyncio.Queue()
+        self._inbox: asyncio.Queue[Order] = asyncio.Queue()
 
     async def run(self) -> None:
+        from scribe_tui.engine.packer import Packer
+
         self.gateway = self._build_gateway()
         self.gateway.prepare()
+        settings = self.spec.settings
+        self.packer = Packer(self.gateway, pack_sizes={name: config.pack_max_chunks
+                                                       for name, config in settings.providers.items()})
         loop = asyncio.get_running_loop()
         threading.Thread(target=self._read_orders, args=(loop,), daemon=True, name="orders").start()
         beat = asyncio.create_task(self._heartbeat())
@@ -94,6 +142,7 @@ class _WorkerLoop:
             await self._dispatch()
         finally:
             beat.cancel()
+            await self._abandon_in_flight()
             await self.gateway.aclose()
             self._send(WorkerBeat(self.spec.worker_id, os.getpid(), 0, self.done, state="stopped"))
 
@@ -101,51 +150,81 @@ class _WorkerLoop:
     def _build_gateway(self) -> Any:
         from scribe_tui.cache import TranslationCache
         from scribe_tui.limits.gateway import Gateway
-        from scribe_tui.providers.registry import build_provider
 
         settings = self.spec.settings
-        providers = {}
-        for name, config in settings.providers.items():
-            if config.kind == "demo" and name not in self.spec.provider_urls:
-                continue
-            if config.needs_key and config.api_key() is None:
-                continue  # the supervisor never routes to a provider without its key
-            override = self.spec.provider_urls.get(name)
-            providers[name] = build_provider(name, config, base_url_override=override)
         cache = None
         if settings.cache.enabled:
             cache = TranslationCache(settings.cache.resolved_dir(), settings.cache.size_limit_mb)
-        return Gateway(settings, self.spec.data_dir, providers, cache=cache, read_cache=self.spec.read_cache,
-                       worker_count=self.spec.worker_count, on_request=self._on_request)
+        providers = {name: CommittingProvider(provider, self.commitments)
+                     for name, provider in self.providers(self.spec).items()}
+        return Gateway(settings, self.spec.data_dir, providers, cache=cache,  # type: ignore[arg-type]
+                       read_cache=self.spec.read_cache, worker_count=self.spec.worker_count,
+                       on_request=self._on_request)
 
     def _read_orders(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Blocking reads from the multiprocessing queue, handed to the event loop."""
+        """Blocking reads from the order channel, handed to the event loop."""
         while True:
             try:
-                order = self.orders.get()
-            except (EOFError, OSError):
+                order = self.orders.get(timeout=ORDER_POLL_S)
+            except (EOFError, OSError, ValueError):
                 order = StopOrder(grace_s=0)
-            loop.call_soon_threadsafe(self._inbox.put_nowait, order)
+            if order is None:
+                if loop.is_closed():
+                    return
+                continue
+            try:
+                loop.call_soon_threadsafe(self._inbox.put_nowait, order)
+            except RuntimeError:  # the loop is closed: the worker is gone
+                return
             if isinstance(order, StopOrder):
                 return
 
     # ---- main loop ----------------------------------------------------------------------
     async def _dispatch(self) -> None:
         while True:
-            order = await self._inbox.get()
-            if isinstance(order, TaskOrder):
-                task = asyncio.create_task(self._run_order(order))
-                self.in_flight[order.task_id] = task
-                task.add_done_callback(lambda _t, tid=order.task_id: self.in_flight.pop(tid, None))
-            elif isinstance(order, CancelOrder):
-                for task_id in order.task_ids:
-                    if (task := self.in_flight.get(task_id)) is not None:
-                        task.cancel()
-            elif isinstance(order, StopOrder):
-                await self._drain(order.grace_s)
-                return
+            match await self._inbox.get():
+                case TaskOrder() as order:
+                    task = asyncio.create_task(self._run_order(order))
+                    self.in_flight[order.task_id] = task
+                    task.add_done_callback(lambda done, order=order: self._finished(order, done))
+                case SlotsOrder(shares=shares):
+                    for provider, share in shares.items():
+                        self._slots(provider).resize(share)
+                case CancelOrder(task_ids=task_ids):
+                    for task_id in task_ids:
+                        if (task := self.in_flight.get(task_id)) is not None:
+                            task.cancel()
+                case HoldOffOrder(provider=provider, until=until):
+                    self.gateway.hold_off(provider, until)
+                case ReturnWaitingOrder():
+                    self._cancel_waiting()
+                case StopOrder() as stop:
+                    await self._drain(stop)
+                    return
 
-    async def _drain(self, grace_s: float) -> None:
+    def _cancel_waiting(self) -> None:
+        """Cancel every chunk whose provider call has not started (it waits on a slot or a
+        limit): it reports 'cancelled' and its lease goes back; no attempt is burnt."""
+        for task_id, task in self.in_flight.items():
+            if not self.commitments.committed(task_id):
+                task.cancel()
+
+    def _slots(self, provider: str) -> SlotGate:
+        gate = self.slots.get(provider)
+        if gate is None:
+            gate = self.slots[provider] = SlotGate()
+        return gate
+
+    def _finished(self, order: TaskOrder, task: asyncio.Task[None]) -> None:
+        self.in_flight.pop(order.task_id, None)
+        self.commitments.forget(order.task_id)
+        if task.cancelled():  # cancelled before it ever ran: _run_order could not report it
+            self._send(self._outcome(order, "cancelled", message="cancelled"))
+
+    async def _drain(self, stop: StopOrder) -> None:
+        grace_s = stop.grace_s
+        if stop.release_waiting:
+            self._cancel_waiting()
         pending = list(self.in_flight.values())
         if pending:
             _, still = await asyncio.wait(pending, timeout=grace_s)
@@ -153,6 +232,15 @@ class _WorkerLoop:
                 task.cancel()
             if still:
                 await asyncio.wait(still, timeout=1.0)
+
+    async def _abandon_in_flight(self) -> None:
+        """The loop ended with chunks still running (killed, or a crash): cancel them before the
+        gateway closes under them, so each ends as 'cancelled', not as a bookkeeping crash."""
+        running = list(self.in_flight.values())
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=1.0)
 
     async def _heartbeat(self) -> None:
         interval = self.spec.settings.engine.heartbeat_s
@@ -163,7 +251,19 @@ class _WorkerLoop:
 
     # ---- one chunk ----------------------------------------------------------------------
     async def _run_order(self, order: TaskOrder) -> None:
+        self.commitments.running(order.task_id)
         structlog.contextvars.bind_contextvars(job_id=order.job_id, chunk_id=order.task_id, provider=order.provider)
+        try:
+            async with self._slots(order.provider):  # a backlog order waits here for a free slot
+                outcome = await self._run_in_slot(order)
+        except asyncio.CancelledError:  # cancelled while waiting for a slot: it never started
+            outcome = self._outcome(order, "cancelled", message="cancelled")
+        if outcome.kind == "done":
+            self.done += 1
+        _log_outcome(outcome, order)
+        self._send(outcome)
+
+    async def _run_in_slot(self, order: TaskOrder) -> TaskOutcome:
         self._send(TaskStarted(self.spec.worker_id, order.task_id))
         started = time.monotonic()
         with span("chunk", job_id=order.job_id, chunk_id=order.task_id, chunk_index=order.chunk_index,
@@ -179,11 +279,7 @@ class _WorkerLoop:
                                         delay_s=self.spec.settings.retry.base_delay_s)
             chunk_span.set_attributes({"outcome": outcome.kind, "cached": outcome.cached,
                                        "error_class": outcome.error_class or "none"})
-        outcome = _with_duration(outcome, (time.monotonic() - started) * 1000)
-        if outcome.kind == "done":
-            self.done += 1
-        _log_outcome(outcome, order)
-        self._send(outcome)
+        return _with_duration(outcome, (time.monotonic() - started) * 1000)
 
     async def _translate(self, order: TaskOrder) -> TaskOutcome:
         request = TranslationRequest(
@@ -191,7 +287,8 @@ class _WorkerLoop:
             source_language=self.spec.settings.source_language, chunk_id=str(order.task_id),
         )
         validate = translation_validator(order)
-        result = await self.gateway.translate(order.provider, request, attempt=order.attempt, validate=validate)
+        send = self.packer.translate if self.packer.packs(order.provider, request) else self.gateway.translate
+        result = await send(order.provider, request, attempt=order.attempt, validate=validate)
         return outcome_to_message(self.spec.worker_id, order, result)
 
     def _outcome(self, order: TaskOrder, kind: str, **fields: Any) -> TaskOutcome:
@@ -208,11 +305,8 @@ class _WorkerLoop:
             characters=record.characters, cost_cents=record.cost_usd * 100, worker_id=self.spec.worker_id,
         ))
 
-    def _send(self, message: TaskOutcome | TaskStarted | WorkerBeat | MetricRow) -> None:
-        try:
-            self.events.put(message)
-        except (OSError, ValueError):  # the supervisor is gone; nothing to report to
-            pass
+    def _send(self, message: WorkerMessage) -> None:
+        self.events.put(message)  # False when the supervisor is gone: nothing to report to
 
 
 # The limits layer's request outcomes, folded into the store's metric vocabulary.
@@ -234,15 +328,19 @@ def _log_outcome(outcome: TaskOutcome, order: TaskOrder) -> None:
 
 
 def _with_duration(outcome: TaskOutcome, duration_ms: float) -> TaskOutcome:
-    from dataclasses import replace
-
     return replace(outcome, duration_ms=duration_ms)
 
 
-def drain_queue(q: Any) -> None:
-    """Empty a multiprocessing queue without blocking (used when a worker is replaced)."""
-    while True:
-        try:
-            q.get_nowait()
-        except (queue.Empty, OSError, EOFError, ValueError):
-            return
+def build_providers(spec: WorkerSpec) -> dict[str, Provider]:
+    """The adapters this worker may call: every configured provider with its key (and every
+    demo provider whose simulator the supervisor started)."""
+    from scribe_tui.providers.registry import build_provider
+
+    providers = {}
+    for name, config in spec.settings.providers.items():
+        if config.kind == "demo" and name not in spec.provider_urls:
+            continue
+        if config.needs_key and config.api_key() is None:
+            continue  # the supervisor never routes to a provider without its key
+        providers[name] = build_provider(name, config, base_url_override=spec.provider_urls.get(name))
+    return providers

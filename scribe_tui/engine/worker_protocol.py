@@ -1,10 +1,13 @@
 """The wire format between the supervisor and its worker processes (pickled over
-multiprocessing queues). Internal to the engine; front ends see engine.api events."""
+multiprocessing queues): ``Order`` goes down to a worker, ``WorkerMessage`` comes back up.
+Internal to the engine; front ends see engine.api events."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from scribe_tui.store import MetricRow
 
 
 # ---- supervisor -> worker -------------------------------------------------------------------
@@ -31,10 +34,36 @@ class CancelOrder:
 
 
 @dataclass(frozen=True)
+class ReturnWaitingOrder:
+    """Give back every chunk not yet at a provider (dispatch was paused): each is reported
+    'cancelled', and its lease goes back to the queue."""
+
+
+@dataclass(frozen=True)
+class HoldOffOrder:
+    """Another worker got a 429 from ``provider``: send it nothing before ``until`` (wall
+    clock). The shared pause, once the other process has written it, may be longer."""
+
+    provider: str
+    until: float
+
+
+@dataclass(frozen=True)
+class SlotsOrder:
+    """This worker's share of each provider's concurrency cap: how many of its chunks may be
+    at a provider at once. Orders beyond it wait in the worker (its backlog)."""
+
+    shares: dict[str, int]
+
+
+@dataclass(frozen=True)
 class StopOrder:
-    """Finish in-flight work for up to ``grace_s`` seconds, then exit."""
+    """Finish in-flight work for up to ``grace_s`` seconds, then exit. With
+    ``release_waiting``, first drop every chunk whose provider call has not started (it
+    only waits on a limit): it is reported 'cancelled' at once, and its lease goes back."""
 
     grace_s: float
+    release_waiting: bool = False
 
 
 # ---- worker -> supervisor (and a store MetricRow per request) -----------------------------
@@ -82,3 +111,7 @@ class TaskOutcome:
     delay_s: float = 0.0
     until: float = 0.0
     reason: str = ""
+
+
+Order = TaskOrder | CancelOrder | HoldOffOrder | ReturnWaitingOrder | SlotsOrder | StopOrder
+WorkerMessage = TaskOutcome | TaskStarted | WorkerBeat | MetricRow

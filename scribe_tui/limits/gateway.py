@@ -10,12 +10,18 @@ bookkeeping thread (bookkeeper.py), so a locked or failing state file never cost
 reply, an attempt, or the event loop's time. A reply of the wrong shape (blocks merged, a
 line dropped, a fence or timing line added) is not retried as it was: the text is cut in two
 at a line break and each half is translated and validated on its own, down to single lines.
+
+``translate_packed`` sends several small chunks as one request (``pack_max_chunks``): each
+part of the reply is validated and cached under its own chunk's key, exactly as if it had
+been sent alone (packing never changes a cache key; the packed text itself is never cached),
+and any chunk that does not come back cleanly is translated alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,7 +45,7 @@ from scribe_tui.limits.provider_state import ProviderStateStore
 from scribe_tui.limits.retry import RetryPolicy
 from scribe_tui.limits.snapshot import ProviderStatus, provider_snapshot
 from scribe_tui.limits.split import Split, split_text
-from scribe_tui.prompt import PROMPT_VERSION
+from scribe_tui.prompt import PROMPT_VERSION, pack_texts, unpack_reply
 from scribe_tui.providers.base import (
     ContentTooLong,
     Provider,
@@ -105,6 +111,61 @@ class Gateway:
         if isinstance(outcome, Translated) and not outcome.cached:
             self._cache_write(self._key(lane, request), lane, outcome.result)
         return outcome
+
+    async def translate_packed(self, provider_name: str, requests: Sequence[TranslationRequest], *,
+                               attempts: Sequence[int], validates: Sequence[Validator | None]) -> list[Outcome]:
+        """Several requests (same provider and language, no context) in one packed request
+        (prompt.pack_texts); each part of the reply is validated and cached as its own request
+        would be. Whatever does not come back cleanly is translated alone (``translate``)."""
+        if provider_name not in self.providers or len(requests) < 2:
+            return list(await asyncio.gather(*(self.translate(provider_name, request, attempt=attempt, validate=check)
+                                               for request, attempt, check in zip(requests, attempts, validates,
+                                                                                  strict=True))))
+        lane = self._lane(provider_name)
+        outcomes: list[Outcome | None] = [self._usable_hit(lane, request, check)
+                                          for request, check in zip(requests, validates, strict=True)]
+        waiting = [index for index, outcome in enumerate(outcomes) if outcome is None]
+        if len(waiting) > 1:
+            await self._send_packed(lane, [requests[i] for i in waiting], max(attempts[i] for i in waiting),
+                                    [validates[i] for i in waiting], waiting, outcomes)
+        alone = [index for index, outcome in enumerate(outcomes) if outcome is None]
+        if alone:
+            log.info("packed chunks translated alone", provider=lane.name, chunks=len(alone))
+        results = await asyncio.gather(*(self.translate(provider_name, requests[i], attempt=attempts[i],
+                                                        validate=validates[i]) for i in alone))
+        for index, outcome in zip(alone, results, strict=True):
+            outcomes[index] = outcome
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    async def _send_packed(self, lane: Lane, requests: list[TranslationRequest], attempt: int,
+                           validates: list[Validator | None], slots: list[int], outcomes: list[Outcome | None]) -> None:
+        """One packed request; fills ``outcomes[slots[i]]`` for each part that came back cleanly
+        (or with the request's own failure when it was not a reply at all)."""
+        packed = replace(requests[0], text=pack_texts([request.text for request in requests]), context="",
+                         chunk_id="+".join(request.chunk_id or "?" for request in requests))
+        outcome = await lane.attempt(packed, attempt)
+        if isinstance(outcome, (RetryLater, Deferred, ProviderDisabled)):
+            for slot in slots:  # a refusal of the request, not of any one text: each waits as it would have
+                outcomes[slot] = outcome
+            return
+        if not isinstance(outcome, Translated):
+            return  # too long, or refused outright: each is tried alone
+        parts = unpack_reply(outcome.result.text, len(requests))
+        total = sum(len(request.text) for request in requests) or 1
+        for slot, request, check, part in zip(slots, requests, validates, parts, strict=True):
+            if part is None:
+                continue
+            result = replace(outcome.result, text=part, usage=_share(outcome.result.usage, len(request.text) / total))
+            translated = Translated(result, cached=False)
+            if _shape_problem(check, request, translated) is None:
+                outcomes[slot] = translated
+                self._cache_write(self._key(lane, request), lane, result)
+
+    def _usable_hit(self, lane: Lane, request: TranslationRequest, validate: Validator | None) -> Translated | None:
+        if self.cache is None or not self.read_cache:
+            return None
+        hit = self._cache_lookup(lane, self._key(lane, request))
+        return hit if hit is not None and _shape_problem(validate, request, hit) is None else None
 
     async def aclose(self) -> None:
         if self._closed:
@@ -234,6 +295,14 @@ class Gateway:
         """Requests sent to a provider and not answered yet (chunks waiting for a limit are not)."""
         return sum(lane.on_wire for lane in self._lanes.values())
 
+    def hold_off(self, provider: str, until: float) -> None:
+        """Another process got a 429 from ``provider`` (the supervisor says so before that
+        process's bookkeeping has written the shared pause): this process sends it nothing
+        before ``until``."""
+        lane = self._lanes.get(provider)
+        if lane is not None:
+            lane.paused_until = max(lane.paused_until, until)
+
     def _lane(self, name: str) -> Lane:
         lane = self._lanes.get(name)
         if lane is not None:
@@ -281,6 +350,12 @@ def _ms_since(t0: float) -> float:
 def _add(a: Usage, b: Usage) -> Usage:
     return Usage(a.tokens_in + b.tokens_in, a.tokens_out + b.tokens_out, a.characters + b.characters,
                  a.cost_usd + b.cost_usd)
+
+
+def _share(usage: Usage, fraction: float) -> Usage:
+    """A part's share of a packed request's usage (by its share of the text)."""
+    return Usage(round(usage.tokens_in * fraction), round(usage.tokens_out * fraction),
+                 round(usage.characters * fraction), usage.cost_usd * fraction)
 
 
 def _tail(text: str, limit: int = SPLIT_CONTEXT_CHARS) -> str:

@@ -116,20 +116,31 @@ def expected(config: ProviderConfig, work: Work, *, latency_s: float | None,
         per_request = max([(latency_s or 0.0) / concurrency] + [w.steady_s(work.total(w.kind)) / work.requests
                                                                 for w in active])
         end += (work.requests - simulated) * per_request
-    return Pace(end, binding_of(config, work, latency_s, concurrency))
+    return Pace(end, binding_of(config, work, latency_s, concurrency, held))
 
 
-def binding_of(config: ProviderConfig, work: Work, latency_s: float | None, concurrency: int) -> str:
-    """Which bound is the longer: a window (burst included, then its steady rate to break a
-    tie), or latency × concurrency."""
+def binding_of(config: ProviderConfig, work: Work, latency_s: float | None, concurrency: int,
+               held: Mapping[str, Sequence[float]] | None = None) -> str:
+    """Which bound is the longer: a window (burst included — none left when ``held`` fills
+    it — then its steady rate to break a tie), or latency × concurrency."""
     by_latency = latency_bound(work.requests, latency_s, concurrency)
     best_key, best = (by_latency.seconds, 0.0), by_latency.binding
     for window in windows(config):
         total = work.total(window.kind)
-        key = (window.lower_bound_s(total), window.steady_s(total))
+        key = (max(window.lower_bound_s(total), _held_bound_s(window, work, held)), window.steady_s(total))
         if key > best_key:
             best_key, best = key, window.text
     return best
+
+
+def _held_bound_s(window: Window, work: Work, held: Mapping[str, Sequence[float]] | None) -> float:
+    """The earliest the last request can start under this window alone, given the units it
+    already holds (a full window makes even the first wait for a slot)."""
+    if not held or not held.get(window.text) or work.requests <= 0:
+        return 0.0
+    simulated = min(work.requests, SIMULATED_REQUESTS)
+    weight = window.units(work.total(window.kind)) / work.requests
+    return _schedule(simulated, [(window, weight)], 0.0, simulated, held)
 
 
 def _schedule(requests: int, weights: Sequence[tuple[Window, float]], latency_s: float, concurrency: int,

@@ -62,9 +62,10 @@ class Settlement:
 
     def rate_limited(self, admission: Admission, permit: Permit, done_at: float, until: float,
                      report: LimitReport | None) -> None:
-        """A 429: the provider is up; every process pauses until ``until``."""
-        self._settle(admission, done_at, report)
+        """A 429: the provider is up; every process pauses until ``until`` (written first: the
+        other processes stop sending the sooner they see it)."""
         self.state.pause(self.name, until, "rate limited by the server")
+        self._settle(admission, done_at, report)
         self.breaker.record_success(permit)
         self.state.count(self.name, requests=1, rate_limited=1)
 

@@ -4,9 +4,13 @@ failure rate the provider's config asks for."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from scribe_tui.config import ProviderConfig
-from scribe_tui.providers.openai_compat import OpenAICompatibleProvider
 from scribe_tui.simulator import SimulatorConfig, SimulatorProcess, spread_fail_rate, start_simulator_process
+
+if TYPE_CHECKING:  # the supervisor starts demo backends without loading the openai SDK
+    from scribe_tui.providers.openai_compat import OpenAICompatibleProvider
 
 DEMO_API_KEY = "demo-key"
 
@@ -31,4 +35,6 @@ def openai_base_url(simulator_url: str) -> str:
 
 def demo_provider(name: str, config: ProviderConfig, simulator_url: str) -> OpenAICompatibleProvider:
     """The provider half of the demo: OpenAI-compatible, at ``<simulator>/v1``, dummy key."""
+    from scribe_tui.providers.openai_compat import OpenAICompatibleProvider
+
     return OpenAICompatibleProvider(name, config, DEMO_API_KEY, base_url=openai_base_url(simulator_url))

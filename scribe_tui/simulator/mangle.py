@@ -8,7 +8,9 @@ of a split chunk through):
 * ``merge_blocks``: the first blank line between blocks is gone (two segments run together);
 * ``add_fence``: a code fence line comes first (it would swallow the rest of a Markdown file);
 * ``add_timing``: a WebVTT timing line follows the first line (it would start a new cue);
-* ``drop_placeholder``: the first ``⟦n⟧`` placeholder is missing.
+* ``drop_placeholder``: the first ``⟦n⟧`` placeholder is missing;
+* ``drop_pack_marker``: a packed request's last marker line (``⟦§n⟧``) is missing, so its
+  text runs into the one before.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import json
 import re
 from typing import Any
 
+from scribe_tui.prompt import is_pack_marker
 from scribe_tui.simulator.api_common import ApiCall
 from scribe_tui.simulator.http11 import Response
 
-MANGLES = ("drop_line", "merge_blocks", "add_fence", "add_timing", "drop_placeholder")
+MANGLES = ("drop_line", "merge_blocks", "add_fence", "add_timing", "drop_placeholder", "drop_pack_marker")
 
 
 def mangle_text(kind: str, reply: str) -> str:
@@ -37,6 +40,9 @@ def mangle_text(kind: str, reply: str) -> str:
         return "\n".join([lines[0], "00:00:01.000 --> 00:00:02.000", *lines[1:]])
     if kind == "drop_placeholder":
         return re.sub(r"⟦\d+⟧", "", reply, count=1)
+    if kind == "drop_pack_marker":
+        last = max((i for i, line in enumerate(lines) if is_pack_marker(line)), default=None)
+        return "\n".join(line for i, line in enumerate(lines) if i != last)
     raise ValueError(f"unknown mangle {kind!r}")
 
 

@@ -2,7 +2,7 @@
 
 ``pseudo_translate(text, lang)`` keeps the shape of the text exactly — the same number of
 lines, blank (or whitespace-only) lines untouched, each line's leading and trailing
-whitespace kept — and turns every other line into ``<indent>⟦lang⟧ <accented words><trail>``:
+whitespace kept, a packed request's marker lines (``⟦§1⟧``) kept — and turns every other line into ``<indent>⟦lang⟧ <accented words><trail>``:
 ASCII letters become accented look-alikes (one code point for one, so lengths and
 positions hold), everything else is kept. ``reverse_pseudo`` undoes it for text that had
 no accented look-alikes to begin with. The engine and the tests check outputs with these.
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+
+from scribe_tui.prompt import is_pack_marker
 
 _PLAIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ACCENTED = "áƀçđéƒĝĥíĵķĺɱñóƥʠŕšŧúṽŵẋýžÁƁÇĐÉƑĜĤÍĴĶĹṀÑÓƤǪŔŠŦÚṼŴẊÝŽ"
@@ -44,8 +46,8 @@ def _translate_core(core: str, glossary: Mapping[str, str], pattern: re.Pattern[
 def _translate_line(line: str, prefix: str, glossary: Mapping[str, str] = {},
                     pattern: re.Pattern[str] | None = None) -> str:
     lead, core, trail = _split_whitespace(line)
-    if not core:
-        return line
+    if not core or is_pack_marker(line):
+        return line  # blank, or a packed request's marker line: kept as it is
     return f"{lead}{prefix}{_translate_core(core, glossary, pattern)}{trail}"
 
 

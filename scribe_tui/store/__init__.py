@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from scribe_tui.store.api import JobStoreAPI
+from scribe_tui.store.job_listing import JOB_ORDERS, JobPage
 from scribe_tui.store.models import (
     FAILED_JOB_STATUSES,
     FAILED_TASK_STATUSES,
@@ -59,6 +60,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "FAILED_JOB_STATUSES",
+    "JOB_ORDERS",
+    "JobPage",
     "FAILED_TASK_STATUSES",
     "OPEN_TASK_STATUSES",
     "PRIORITIES",

@@ -1,2 +1,2 @@
-"""The interactive terminal UI (Textual): the app, its screens and widgets, and the poller
-that feeds them from the engine. The only package that imports Textual."""
+"""The interactive terminal UI (Textual): the app, its screens and widgets, and the reader
+that feeds them the engine's state. The only package that imports Textual."""

@@ -60,8 +60,8 @@ def entry_from_retry(event: RetryScheduled) -> FailureEntry:
 class FailureLog:
     """Chunks waiting for a retry (from events), one per (job, chunk), the newest kept,
     until their job finishes. Failed and dead jobs come from the store, which is the truth
-    about them (a retried job leaves the pane at once). Lives on the poller's thread and
-    hands out immutable tuples."""
+    about them (a retried job leaves the pane at once). Lives with the state reader (one
+    read at a time) and hands out immutable tuples."""
 
     def __init__(self, limit: int = RECENT_LIMIT):
         self.limit = limit

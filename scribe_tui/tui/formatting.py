@@ -57,7 +57,17 @@ def millis(value: float | None) -> str:
     return f"{value:.0f}ms"
 
 
-def one_line(text: str | None, width: int) -> str:
+LINE_MAX = 500
+"""Free text in a table cell is kept to this; the column's width cuts it with an ellipsis."""
+
+
+def job_tries(chunks_done: int, failed_attempts: int) -> int:
+    """Requests a job's chunks took: one per translated chunk, plus every failed attempt (the
+    store counts only failures, so a job done on the first try of each chunk read 0)."""
+    return chunks_done + failed_attempts
+
+
+def one_line(text: str | None, width: int = LINE_MAX) -> str:
     """The first line of ``text`` cut to ``width`` cells with an ellipsis."""
     if not text:
         return ""

@@ -3,43 +3,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from scribe_tui.languages import LANGUAGES, normalise
-from scribe_tui.store import JobRow, JobStatus
+from scribe_tui.store import JOB_ORDERS, JobPage, JobStatus
 
 STATUSES = tuple(status.value for status in JobStatus)
 STATUS_ALIASES = {"running": "processing", "done": "completed", "ok": "completed", "error": "failed",
                   "dead-letter": "dead", "deadletter": "dead", "pending": "queued", "canceled": "cancelled"}
 
-WINDOW = 500
-"""Rows the Jobs table shows at most; the border subtitle says how many matched."""
+WINDOW = 200
+"""Rows the Jobs table holds at once: a page of the jobs that match, which moves along as the
+cursor nears either end (the border subtitle says which rows of how many)."""
 
-STATUS_RANK = {"processing": 0, "queued": 1, "failed": 2, "dead": 3, "cancelled": 4, "completed": 5}
-
-
-def _progress(row: JobRow) -> float:
-    return row.chunks_done / row.chunks_total if row.chunks_total else 0.0
-
-
-@dataclass(frozen=True)
-class SortOrder:
-    name: str
-    key: Callable[[JobRow], Any]
-    descending: bool = False
-
-
-SORT_ORDERS: tuple[SortOrder, ...] = (
-    SortOrder("id", lambda r: r.id),
-    SortOrder("priority", lambda r: (r.effective_priority, -r.id), descending=True),
-    SortOrder("status", lambda r: (STATUS_RANK.get(r.status, 9), r.id)),
-    SortOrder("document", lambda r: (r.path.lower(), r.target_language)),
-    SortOrder("progress", lambda r: (_progress(r), r.id), descending=True),
-    SortOrder("attempts", lambda r: (r.attempts, r.id), descending=True),
-    SortOrder("started", lambda r: (r.started_at is None, r.started_at or 0.0, r.id)),
-)
+SORT_ORDERS: tuple[str, ...] = tuple(JOB_ORDERS)
+"""The orders ``s`` cycles through: id, priority, status, document, progress, tries, started.
+The store sorts (``store.job_listing``), so a sort reads only the rows shown."""
 
 
 class FilterError(ValueError):
@@ -112,25 +91,37 @@ def parse_filter(query: str) -> JobFilter:
 
 @dataclass(frozen=True)
 class JobQuery:
-    """The filter, the sort order and the window size: everything the poller needs."""
+    """The filter, the sort order and the window (its size, and how far down the list it
+    starts): everything the state reader needs."""
 
     filter: JobFilter = JobFilter()
     sort_index: int = 0
     window: int = WINDOW
+    offset: int = 0
 
     @property
-    def order(self) -> SortOrder:
+    def order(self) -> str:
         return SORT_ORDERS[self.sort_index % len(SORT_ORDERS)]
 
     def next_sort(self) -> JobQuery:
-        return replace(self, sort_index=(self.sort_index + 1) % len(SORT_ORDERS))
+        return replace(self, sort_index=(self.sort_index + 1) % len(SORT_ORDERS), offset=0)
 
     def with_filter(self, job_filter: JobFilter) -> JobQuery:
-        return replace(self, filter=job_filter)
+        return replace(self, filter=job_filter, offset=0)
 
+    def scrolled(self, cursor: int, shown: int, matched: int) -> JobQuery | None:
+        """The query whose window keeps ``cursor`` (a row of the ``shown`` rows) away from the
+        window's ends, when more rows match beyond the end it nears; None when this one does."""
+        margin = self.window // 5
+        step = self.window // 2
+        if cursor >= shown - margin and self.offset + shown < matched:
+            return replace(self, offset=self.offset + step)
+        if cursor < margin and self.offset > 0:
+            return replace(self, offset=max(0, self.offset - step))
+        return None
 
-def order_and_window(rows: Sequence[JobRow], query: JobQuery) -> tuple[JobRow, ...]:
-    """Sort ``rows`` by the query's order and keep the first ``window``."""
-    order = query.order
-    ordered = sorted(rows, key=order.key, reverse=order.descending)
-    return tuple(ordered[: query.window])
+    def page(self) -> JobPage:
+        """The store's page for this query: ``window`` rows from ``offset``."""
+        flt = self.filter
+        return JobPage(statuses=flt.statuses, languages=flt.languages, text=flt.text, order=self.order,
+                       limit=self.window, offset=self.offset)

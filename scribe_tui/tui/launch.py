@@ -10,11 +10,11 @@ from pathlib import Path
 
 from scribe_tui.config import Settings
 from scribe_tui.context import CommandContext
-from scribe_tui.errors import EXIT_INTERRUPTED, EXIT_OK, AlreadyRunning, UsageError
+from scribe_tui.errors import EXIT_INTERRUPTED, EXIT_OK, AlreadyRunning, ConfigError, UsageError
 from scribe_tui.languages import parse_languages
 from scribe_tui.store import PRIORITIES
 from scribe_tui.tui.engine_calls import AddRequest
-from scribe_tui.tui.poller import EngineWithStore
+from scribe_tui.tui.state import EngineWithStore
 
 
 def initial_request(args: argparse.Namespace) -> AddRequest | None:
@@ -55,11 +55,16 @@ def close_engine(api: EngineWithStore, settings: Settings) -> None:
 def run_tui(args: argparse.Namespace) -> int:
     """Run the interactive TUI; 0 when the user quits, 130 when interrupted."""
     from scribe_tui.logs import configure_logging
-    from scribe_tui.tui.app import ScribeApp
+    from scribe_tui.tui.app import ScribeApp, check_keymap
 
+    from scribe_tui.engine.warm_start import warm_up
+
+    warm_up()  # the workers' modules load while the app starts
     request = initial_request(args)
     context = CommandContext.from_args(args)
     settings = context.settings
+    if problems := check_keymap(settings):
+        raise ConfigError(problems[0])
     # Logs go to the log file only: a console handler would write over the screen.
     configure_logging(context.data_dir, verbose=0, level=settings.log.level)
     print(f"scribe-tui: starting on {context.data_dir} …", file=sys.stderr, flush=True)

@@ -42,7 +42,8 @@ class CommandOps(SQLiteBase):
 
     def retry(self, job_ids: Collection[int] | None = None) -> list[int]:
         """Requeue failed and dead jobs (all of them when ``job_ids`` is None; a cancelled job only
-        when named). Their unfinished tasks start again with no attempts burnt; done ones are kept.
+        when named). Their unfinished tasks start again with no attempts burnt; done ones are kept,
+        and a cancelled task the engine has not aborted yet (it still holds its lease) keeps running.
         A job whose document could not be read is not requeued: enqueue its path again instead."""
         now = time.time()
         with self._write() as db:
@@ -54,12 +55,19 @@ class CommandOps(SQLiteBase):
                 f"""UPDATE tasks SET attempts = 0, not_before = 0, last_error = NULL, error_class = NULL,
                                     updated_at = ?
                     WHERE job_id {_IN_IDS} AND status != 'done'""", (now, ids))
+            # A cancelled task that still holds its lease is still running (the engine has not
+            # aborted it yet): it stays leased and its result counts, instead of going out twice.
+            db.execute(
+                f"""UPDATE tasks SET status = 'leased', completed_at = NULL
+                    WHERE job_id {_IN_IDS} AND status = 'cancelled' AND lease_owner IS NOT NULL""", (ids,))
             db.execute(
                 f"""UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_expires = NULL, completed_at = NULL
                     WHERE job_id {_IN_IDS} AND status IN ('queued', 'failed', 'dead', 'cancelled')""", (ids,))
             db.execute(
-                f"""UPDATE jobs SET status = 'queued', error_message = NULL, completed_at = NULL,
-                                   wait_reason = NULL, wait_until = NULL,
+                f"""UPDATE jobs SET status = CASE WHEN EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = jobs.id
+                                                              AND t.status = 'leased')
+                                             THEN 'processing' ELSE 'queued' END,
+                                   error_message = NULL, completed_at = NULL, wait_reason = NULL, wait_until = NULL,
                                    attempts = (SELECT COALESCE(SUM(t.attempts), 0) FROM tasks t
                                                WHERE t.job_id = jobs.id)
                     WHERE id {_IN_IDS}""", (ids,))

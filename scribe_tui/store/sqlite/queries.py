@@ -20,7 +20,7 @@ _JOB_FIELDS = tuple(f.name for f in fields(JobRow))
 _TASK_FIELDS = tuple(f.name for f in fields(TaskRow))
 
 
-def _job_row(row: dict[str, Any]) -> JobRow:
+def job_row(row: dict[str, Any]) -> JobRow:
     return JobRow(**{name: row[name] for name in _JOB_FIELDS})
 
 
@@ -38,7 +38,7 @@ def _like_pattern(text: str) -> str:
 class QueryOps(SQLiteBase):
     def job(self, job_id: int) -> JobRow | None:
         row = self._one(_JOB_SELECT + " WHERE j.id = ?", (job_id,))
-        return _job_row(row) if row else None
+        return job_row(row) if row else None
 
     def jobs(self, *, status: str | None = None, language: str | None = None, text: str | None = None,
              limit: int | None = None, offset: int = 0, ids: Collection[int] | None = None) -> list[JobRow]:
@@ -59,7 +59,7 @@ class QueryOps(SQLiteBase):
             params.append(_like_pattern(text))
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         params += [-1 if limit is None else limit, offset]
-        return [_job_row(r) for r in self._rows(_JOB_SELECT + where + " ORDER BY j.id LIMIT ? OFFSET ?", params)]
+        return [job_row(r) for r in self._rows(_JOB_SELECT + where + " ORDER BY j.id LIMIT ? OFFSET ?", params)]
 
     def output_claims(self, output_paths: Collection[str]) -> list[OutputClaim]:
         """Every job whose output path is one of ``output_paths`` (one query, whatever their number)."""

@@ -14,6 +14,7 @@ import sqlite3
 
 import sqlite_utils
 
+from scribe_tui.store.job_listing import STATUS_RANK_SQL
 from scribe_tui.store.models import StoreError
 
 V1_CORE = """
@@ -145,7 +146,18 @@ CREATE TABLE workers (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_LEASE_INDEX_METRICS_WORKERS)
+# v3: the job tables a person sorts (TUI, web, ``jobs list``) read one page in the order asked
+# for: an index per order that stays put while a run goes on (store/job_listing.py writes the
+# matching ORDER BY; the expressions must stay the same, character for character).
+V3_JOB_ORDER_INDEXES = f"""
+CREATE INDEX jobs_by_priority ON jobs ((priority + language_priority) DESC, id);
+CREATE INDEX jobs_by_status ON jobs (({STATUS_RANK_SQL}), id);
+CREATE INDEX jobs_by_started ON jobs (started_at IS NULL, started_at, id);
+CREATE INDEX jobs_by_language ON jobs (target_language, id);
+CREATE INDEX documents_by_path ON documents (lower(path));
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_LEASE_INDEX_METRICS_WORKERS, V3_JOB_ORDER_INDEXES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

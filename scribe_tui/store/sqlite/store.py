@@ -7,6 +7,7 @@ from types import TracebackType
 
 from scribe_tui.store.sqlite.commands import CommandOps
 from scribe_tui.store.sqlite.documents import DocumentOps
+from scribe_tui.store.sqlite.listing import ListingOps
 from scribe_tui.store.sqlite.queries import QueryOps
 from scribe_tui.store.sqlite.queue import QueueOps
 from scribe_tui.store.sqlite.results import ResultOps
@@ -17,7 +18,7 @@ from scribe_tui.store.sqlite.telemetry import TelemetryOps
 DB_FILE_NAME = "jobs.db"
 
 
-class JobStore(DocumentOps, QueueOps, ResultOps, CommandOps, QueryOps, TelemetryOps, RetentionOps):
+class JobStore(DocumentOps, QueueOps, ResultOps, CommandOps, QueryOps, ListingOps, TelemetryOps, RetentionOps):
     """Documents, jobs, tasks, metrics, workers and control keys in one SQLite file (WAL, 0600).
 
     Open one per process (or per thread group: calls are serialised by a lock); several

@@ -40,7 +40,49 @@ def build_request(path_text: str, languages_text: str, priority: int, provider: 
 
 
 class AddDocumentsScreen(ModalScreen[AddRequest | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="add-cancel")]
+    DEFAULT_CSS = """
+    AddDocumentsScreen {
+        align: center middle;
+    }
+
+    AddDocumentsScreen #add-form {
+        width: 80;
+        max-width: 100%;
+        height: auto;
+        border: thick $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+
+    AddDocumentsScreen #add-form Input {
+        margin-bottom: 1;
+    }
+
+    AddDocumentsScreen #add-choices {
+        height: auto;
+    }
+
+    AddDocumentsScreen #add-choices > Vertical {
+        height: auto;
+        width: 1fr;
+    }
+
+    AddDocumentsScreen #add-error {
+        color: $error;
+        height: auto;
+        margin: 1 0;
+    }
+
+    AddDocumentsScreen #add-buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+
+    AddDocumentsScreen #add-buttons Button {
+        margin-left: 2;
+    }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="add-cancel", tooltip="Close the form; nothing is added")]
 
     def __init__(self, settings: Settings):
         super().__init__()

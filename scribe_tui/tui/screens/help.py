@@ -1,4 +1,5 @@
-"""Help: every key and what it does, and what each pane of the main screen shows."""
+"""Help: every key active where help was opened, with what it does (from the bindings
+themselves, remapped keys included), and what each pane of the main screen shows."""
 
 from __future__ import annotations
 
@@ -10,75 +11,74 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown
 
+from scribe_tui.tui.keys import BoundKey
+
 PANES = """\
 ## Panes
 
 - **Jobs** — one row per (document, language) job: status, chunks done/total, priority,
-  attempts, provider, time running and what went wrong or what it waits for. `/` filters
-  (`status:failed,dead lang:he lecture`), `s` changes the sort, `f` shows failed jobs only.
+  attempts, provider, time running and what went wrong or what it waits for. `{filter}` filters
+  (`status:failed,dead lang:he lecture`), `{sort}` changes the sort, `{failures_only}` shows failed jobs only.
   With many jobs the first rows in the current order are shown; the border says how many matched.
 - **Throughput** — chunks and tokens per minute over the last minutes, the configured request
   limit to compare with, the ETA for what is queued and the spend so far.
-- **Failures** — failed and dead-lettered jobs (no more automatic retries: press `r` or `R`) and
+- **Failures** — failed and dead-lettered jobs (no more automatic retries: press `{retry}` or `{retry_all}`) and
   chunks waiting for a retry, with the error class, message, attempts and the next retry time.
 - **Workers** — each worker process: pid, state, chunks in flight, heartbeat age, restarts; the
   border shows the autoscaler's target.
 - **Providers** — circuit breaker state, how much of each rate limit the current window uses,
   requests, 429s, latency p50/p95 and spend.
 
-Quitting (`q`) stops at once: unfinished jobs stay queued and resume the next time scribe-tui
-runs on this data directory. `ctrl+p` opens the command palette with every command.
+Quitting stops at once: unfinished jobs stay queued and resume the next time scribe-tui
+runs on this data directory. `ctrl+p` opens the command palette with every command. Keys can
+be changed in the `[keymap]` section of the configuration, by the ids listed above.
 """
 
 
-def key_table(bindings: Iterable[Binding]) -> str:
-    lines = ["## Keys", "", "| key | what it does |", "| --- | --- |"]
-    for binding in bindings:
-        key = binding.key_display or binding.key
-        lines.append(f"| `{key}` | {binding.description} |")
+class _KeyOf(dict[str, str]):
+    """Binding id (with ``_`` for ``-``) → its key, for the panes text; an id not active here reads as itself."""
+
+    def __missing__(self, name: str) -> str:
+        return name.replace("_", "-")
+
+
+def panes_text(keys: Iterable[BoundKey]) -> str:
+    return PANES.format_map(_KeyOf({bound.id.replace("-", "_"): bound.key for bound in keys}))
+
+
+def key_table(keys: Iterable[BoundKey]) -> str:
+    lines = ["## Keys", "", "| key | what it does | id |", "| --- | --- | --- |"]
+    for bound in keys:
+        key = bound.key.replace("|", "\\|")
+        lines.append(f"| `{key}` | {bound.text} | {bound.id} |")
     return "\n".join(lines)
 
 
-KEY_HELP = {
-    "retry": "Retry the selected job (failed, dead or cancelled)",
-    "retry-all": "Retry every failed and dead job",
-    "cancel": "Cancel the selected job",
-    "priority-up": "Raise the selected job's priority by 5",
-    "priority-down": "Lower the selected job's priority by 5",
-    "pause": "Pause or resume dispatch (chunks in flight finish)",
-    "workers-up": "One more worker process (target)",
-    "workers-down": "One worker process fewer (target)",
-    "job-detail": "Open the selected job: chunks, source and translation",
-    "add-documents": "Add documents to translate",
-    "filter": "Filter the Jobs table",
-    "sort": "Cycle the Jobs table's sort order",
-    "failures-only": "Show only failed and dead jobs (again: all)",
-    "help": "This help",
-    "quit": "Quit now; unfinished jobs stay queued",
-}
-
-
-def described(bindings: Iterable[Binding]) -> list[Binding]:
-    out = []
-    for binding in bindings:
-        text = KEY_HELP.get(binding.id or "", binding.description)
-        out.append(Binding(binding.key, binding.action, text, key_display=binding.key_display, id=binding.id))
-    return out
-
-
 class HelpScreen(ModalScreen[None]):
-    """The keys of ``bindings`` (the app passes its own and the main screen's) and the panes."""
+    """The keys it is given (the app passes those active where help was opened) and the panes."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Close help", id="help-close")]
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen #help-body {
+        width: 90;
+        max-width: 100%;
+        height: 90%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+    BINDINGS = [Binding("escape", "dismiss", "Close help", id="help-close", tooltip="Close this help")]
 
-    def __init__(self, bindings: Iterable[object]) -> None:
+    def __init__(self, keys: Iterable[BoundKey]) -> None:
         super().__init__()
-        self.key_bindings = [b for b in bindings if isinstance(b, Binding)]
+        self.keys = tuple(keys)
 
     def compose(self) -> ComposeResult:
-        bindings = self.key_bindings
         with VerticalScroll(id="help-body"):
-            yield Markdown(key_table(described(bindings)) + "\n\n" + PANES)
+            yield Markdown(key_table(self.keys) + "\n\n" + panes_text(self.keys))
         yield Footer()
 
     def on_mount(self) -> None:

@@ -1,6 +1,7 @@
 """Job detail: the job's chunks (status, attempts, provider, tokens, last error) and the
 selected chunk's source and translation side by side; a right-to-left target language
-gets a right-aligned translation pane."""
+gets a right-aligned translation pane. The app binds its ``state`` to the screen's; the screen
+shows the detail when it is of its job."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import var
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from scribe_tui.languages import is_rtl, language_name
 from scribe_tui.store import JobRow, TaskRow
 from scribe_tui.tui import formatting
-from scribe_tui.tui.poller import JobDetail
+from scribe_tui.tui.state import EngineState, JobDetail
 from scribe_tui.tui.widgets.chunks_table import ChunksTable
 
 
@@ -25,7 +27,8 @@ def job_summary(job: JobRow) -> str:
     name = PurePath(job.path).name
     lines = [
         f"Job {job.id} · {name} → {language_name(job.target_language)} ({job.target_language}) · {job.status}",
-        (f"{job.chunks_done}/{job.chunks_total} chunks · {job.attempts} attempts · {job.provider}/{job.model} · "
+        (f"{job.chunks_done}/{job.chunks_total} chunks · {formatting.job_tries(job.chunks_done, job.attempts)} tries "
+         f"({job.attempts} failed) · {job.provider}/{job.model} · "
          f"tokens {formatting.count(job.tokens_in)} in, {formatting.count(job.tokens_out)} out · "
          f"{formatting.usd(job.cost_usd)} · priority {job.effective_priority}"),
     ]
@@ -35,7 +38,51 @@ def job_summary(job: JobRow) -> str:
 
 
 class JobDetailScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "dismiss", "Back", id="detail-close")]
+    SHOWS_ENGINE_STATE = True
+    DEFAULT_CSS = """
+    JobDetailScreen {
+        align: center middle;
+    }
+
+    JobDetailScreen #detail {
+        width: 96%;
+        height: 94%;
+        border: thick $primary;
+        background: $surface;
+    }
+
+    JobDetailScreen #detail-summary {
+        height: auto;
+        padding: 0 1;
+        color: $text;
+    }
+
+    JobDetailScreen #chunks-table {
+        height: 1fr;
+        min-height: 5;
+    }
+
+    JobDetailScreen #detail-texts {
+        height: 2fr;
+    }
+
+    JobDetailScreen .text-pane {
+        width: 1fr;
+        padding: 0 1;
+    }
+
+    JobDetailScreen .text-pane Static {
+        width: 100%;
+    }
+
+    JobDetailScreen .rtl #translation-text {
+        text-align: right;
+    }
+    """
+    BINDINGS = [Binding("escape", "dismiss", "Back", id="detail-close", tooltip="Back to the job list")]
+
+    state: var[EngineState | None] = var(None, always_update=True, init=False)
+    """The latest read of the engine (bound to the app's)."""
 
     def __init__(self, job_id: int):
         super().__init__()
@@ -60,6 +107,10 @@ class JobDetailScreen(ModalScreen[None]):
         self.query_one("#source-pane").border_title = "Source"
         self.query_one("#translation-pane").border_title = "Translation"
         self.query_one(ChunksTable).focus()
+
+    def watch_state(self, state: EngineState | None) -> None:
+        if state is not None and state.detail is not None and state.detail.job.id == self.job_id:
+            self.show(state.detail)
 
     def show(self, detail: JobDetail) -> None:
         if not self.is_mounted:

@@ -10,22 +10,21 @@ from scribe_tui.store import TaskRow
 from scribe_tui.tui import formatting
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
 
-TASK_STYLES = {"queued": "", "leased": "bold cyan", "done": "green", "failed": "bold red",
-               "dead": "bold red reverse", "cancelled": "yellow"}
+TASK_TONES = {"leased": "running", "done": "ok", "failed": "error", "dead": "dead", "cancelled": "warning"}
 
 
-def task_cells(task: TaskRow) -> tuple:
+def task_cells(task: TaskRow, status: Text) -> tuple:
     error = f"{task.error_class}: {task.last_error}" if task.error_class and task.last_error else (task.last_error or "")
     provider = task.provider_used or "-"
     if task.cached:
         provider += " (cache)"
     return (
         str(task.idx),
-        Text(task.status, style=TASK_STYLES.get(task.status, "")),
-        str(task.attempts),
+        status,
+        str(task.attempts + (task.status == "done")),
         provider,
         f"{formatting.count(task.tokens_in)}/{formatting.count(task.tokens_out)}",
-        formatting.one_line(error, 60),
+        formatting.one_line(error),
     )
 
 
@@ -34,13 +33,14 @@ class ChunksTable(KeyedTable):
         Column("chunk", "chunk", 5),
         Column("status", "status", 9),
         Column("tries", "attempts", 5),
-        Column("provider", "provider", 16),
-        Column("tokens in/out", "tokens", 13),
-        Column("last error", "error", 60),
+        Column("provider", "provider", 12, grow=1),
+        Column("tokens in/out", "tokens", 13, drop=1),
+        Column("last error", "error", 20, grow=4),
     )
 
     def show(self, tasks: Sequence[TaskRow]) -> bool:
-        rows: list[Row] = [(str(task.idx), task_cells(task)) for task in tasks]
+        rows: list[Row] = [(str(task.idx), task_cells(task, self.toned(task.status, TASK_TONES.get(task.status))))
+                           for task in tasks]
         return self.sync(rows)
 
     @property

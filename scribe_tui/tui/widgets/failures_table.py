@@ -6,25 +6,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.binding import Binding
 
 from scribe_tui.tui import formatting
 from scribe_tui.tui.failure_log import FailureEntry
+from scribe_tui.tui.widgets.jobs_table import OPEN_JOB
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
 
-ERROR_CLASS_WIDTH = 14
-MESSAGE_WIDTH = 20
-KIND_STYLES = {"retrying": "yellow", "failed": "bold red", "dead": "bold red reverse", "error": "bold magenta"}
+KIND_TONES = {"retrying": "warning", "failed": "error", "dead": "dead", "error": "app-error"}
 
 
-def failure_cells(entry: FailureEntry, now: float) -> tuple:
+def failure_cells(entry: FailureEntry, now: float, kind: Text) -> tuple:
     return (
         formatting.clock_time(entry.ts),
         str(entry.job_id) if entry.job_id else "-",
         "-" if entry.chunk_index is None else str(entry.chunk_index),
-        Text(entry.kind, style=KIND_STYLES.get(entry.kind, "")),
-        formatting.one_line(entry.error_class, ERROR_CLASS_WIDTH),
-        formatting.one_line(entry.message, MESSAGE_WIDTH),
+        kind,
+        formatting.one_line(entry.error_class),
+        formatting.one_line(entry.message),
         str(entry.attempts) if entry.attempts else "-",
         formatting.relative(entry.next_retry_at, now) if entry.next_retry_at else "-",
     )
@@ -37,15 +35,15 @@ def entry_key(entry: FailureEntry) -> str:
 
 
 class FailuresTable(KeyedTable):
-    BINDINGS = [Binding("enter", "select_cursor", "Detail", id="job-detail")]
+    BINDINGS = [OPEN_JOB]
     COLUMNS = (
         Column("when", "when", 8),
         Column("job", "job", 5),
-        Column("chunk", "chunk", 5),
+        Column("chunk", "chunk", 5, drop=2),
         Column("state", "kind", 8),
-        Column("error", "error_class", ERROR_CLASS_WIDTH),
-        Column("message", "message", MESSAGE_WIDTH),
-        Column("tries", "attempts", 5),
+        Column("error", "error_class", 10, grow=1),
+        Column("message", "message", 16, grow=4),
+        Column("tries", "attempts", 5, drop=1),
         Column("next try", "next_retry", 8),
     )
 
@@ -56,7 +54,7 @@ class FailuresTable(KeyedTable):
             key = entry_key(entry)
             if key not in seen:
                 seen.add(key)
-                rows.append((key, failure_cells(entry, now)))
+                rows.append((key, failure_cells(entry, now, self.toned(entry.kind, KIND_TONES.get(entry.kind)))))
         return self.sync(rows)
 
     @property

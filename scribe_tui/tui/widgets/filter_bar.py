@@ -18,7 +18,8 @@ class FilterBar(Input):
     FilterBar { display: none; height: 3; }
     FilterBar.open { display: block; }
     """
-    BINDINGS = [Binding("escape", "close", "Close filter", id="filter-close")]
+    BINDINGS = [Binding("escape", "close", "Close filter", id="filter-close",
+                        tooltip="Close the filter line (the filter stays)")]
 
     class Closed(Message):
         """The filter line was closed; focus goes back to the Jobs table."""

@@ -11,33 +11,34 @@ from scribe_tui.engine.api import ProviderInfo
 from scribe_tui.tui import formatting
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
 
-LIMITS_WIDTH = 21
-CIRCUIT_STYLES = {"closed": "green", "half_open": "yellow", "open": "bold red", "disabled": "bold red reverse"}
+CIRCUIT_TONES = {"closed": "ok", "half_open": "warning", "open": "error", "disabled": "dead"}
 
 
 def limit_usage(provider: ProviderInfo) -> str:
-    """``600/minute 41% · 150000 tokens/minute 12%``."""
-    parts = []
-    for text, used, amount in provider.limit_usage:
-        share = f"{100 * used / amount:.0f}%" if amount else f"{used}"
-        parts.append(f"{text} {share}")
+    """``150000 tokens/minute 92% · 600/minute 41%``: the most used limit, the one that binds, first."""
+    used_share = sorted(provider.limit_usage, key=lambda limit: -(limit[1] / limit[2] if limit[2] else 0))
+    parts = [f"{text} {100 * used / amount:.0f}%" if amount else f"{text} {used}" for text, used, amount in used_share]
     return " · ".join(parts) or "no limits"
 
 
-def concurrency(provider: ProviderInfo) -> Text:
-    """``6/32``: requests allowed in flight now, of the configured maximum (lowered: yellow)."""
+def concurrency(provider: ProviderInfo) -> str:
+    """``6/32``: requests allowed in flight now, of the configured maximum."""
     if not provider.max_concurrency:
-        return Text("-")
-    lowered = provider.concurrency_cap < provider.max_concurrency
-    return Text(f"{provider.concurrency_cap}/{provider.max_concurrency}", style="yellow" if lowered else "")
+        return "-"
+    return f"{provider.concurrency_cap}/{provider.max_concurrency}"
 
 
-def provider_cells(provider: ProviderInfo) -> tuple:
+def cap_tone(provider: ProviderInfo) -> str | None:
+    """The cap is a warning while the adaptive limiter holds it below the configured maximum."""
+    return "warning" if provider.max_concurrency and provider.concurrency_cap < provider.max_concurrency else None
+
+
+def provider_cells(provider: ProviderInfo, circuit: Text, cap: Text) -> tuple:
     return (
         provider.name,
-        Text(provider.circuit, style=CIRCUIT_STYLES.get(provider.circuit, "")),
-        concurrency(provider),
-        formatting.one_line(limit_usage(provider), LIMITS_WIDTH),
+        circuit,
+        cap,
+        limit_usage(provider),
         formatting.count(provider.requests),
         formatting.count(provider.rate_limited),
         formatting.millis(provider.latency_p50_ms),
@@ -48,17 +49,19 @@ def provider_cells(provider: ProviderInfo) -> tuple:
 
 class ProvidersTable(KeyedTable):
     COLUMNS = (
-        Column("provider", "provider", 8),
+        Column("provider", "provider", 8, grow=1),
         Column("circuit", "circuit", 9),
-        Column("cap", "cap", 5),
-        Column("limit usage", "limits", LIMITS_WIDTH),
+        Column("cap", "cap", 5, drop=4),
+        Column("limit usage", "limits", 16, grow=5),
         Column("reqs", "requests", 5),
         Column("429s", "rate_limited", 4),
-        Column("p50", "p50", 6),
-        Column("p95", "p95", 6),
-        Column("spend", "spend", 7),
+        Column("p50", "p50", 6, drop=2),
+        Column("p95", "p95", 6, drop=1),
+        Column("spend", "spend", 7, drop=3),
     )
 
     def show(self, providers: Sequence[ProviderInfo]) -> bool:
-        rows: list[Row] = [(p.name, provider_cells(p)) for p in providers]
+        rows: list[Row] = [(p.name, provider_cells(p, self.toned(p.circuit, CIRCUIT_TONES.get(p.circuit)),
+                                                   self.toned(concurrency(p), cap_tone(p))))
+                           for p in providers]
         return self.sync(rows)

@@ -11,20 +11,12 @@ from scribe_tui.engine.api import WorkerInfo
 from scribe_tui.tui import formatting
 from scribe_tui.tui.widgets.keyed_table import Column, KeyedTable, Row
 
-STATE_STYLES = {"busy": "bold green", "idle": "", "starting": "yellow", "stopping": "yellow", "dead": "bold red"}
+STATE_TONES = {"busy": "ok", "starting": "warning", "stopping": "warning", "dead": "error"}
 STALE_HEARTBEAT_S = 5.0
 
 
-def worker_cells(worker: WorkerInfo) -> tuple:
-    age_style = "bold red" if worker.heartbeat_age_s > STALE_HEARTBEAT_S else ""
-    return (
-        worker.worker_id,
-        str(worker.pid),
-        Text(worker.state, style=STATE_STYLES.get(worker.state, "")),
-        str(worker.in_flight),
-        Text(f"{worker.heartbeat_age_s:.1f}s", style=age_style),
-        str(worker.restarts),
-    )
+def worker_cells(worker: WorkerInfo, state: Text, heartbeat: Text) -> tuple:
+    return (worker.worker_id, str(worker.pid), state, str(worker.in_flight), heartbeat, str(worker.restarts))
 
 
 class WorkersTable(KeyedTable):
@@ -38,8 +30,13 @@ class WorkersTable(KeyedTable):
     )
 
     def show(self, workers: Sequence[WorkerInfo]) -> bool:
-        rows: list[Row] = [(w.worker_id, worker_cells(w)) for w in workers]
+        rows: list[Row] = [(w.worker_id, self._cells(w)) for w in workers]
         return self.sync(rows)
+
+    def _cells(self, worker: WorkerInfo) -> tuple:
+        stale = worker.heartbeat_age_s > STALE_HEARTBEAT_S
+        return worker_cells(worker, self.toned(worker.state, STATE_TONES.get(worker.state)),
+                            self.toned(f"{worker.heartbeat_age_s:.1f}s", "error" if stale else None))
 
 
 def workers_subtitle(workers: Sequence[WorkerInfo], target: int) -> str:
