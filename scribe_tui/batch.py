@@ -27,7 +27,7 @@ def register_translate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from-list", type=Path, metavar="FILE",
                    help="enqueue from a CSV or JSON Lines list of path,language[,priority] rows")
     p.add_argument("--dry-run", action="store_true", help="report documents, chunks, tokens, cost and time; enqueue nothing")
-    p.add_argument("--max-cost", type=float, metavar="USD", help="stop dispatching when the spend reaches USD")
+    p.add_argument("--max-cost", type=float, metavar="USD", help="cap this run's spend at USD (each chunk's estimated cost is reserved before it is sent); the rest stays queued")
     add_run_options(p)
     add_common_options(p, json_help="print the summary as one JSON object on stdout")
 
@@ -88,8 +88,6 @@ def _enqueue(store: Any, ctx: CommandContext, args: argparse.Namespace, language
     if args.paths:
         report, ids = enqueue_paths(store, ctx.settings, args.paths, languages, priority=PRIORITIES[args.priority],
                                     **options)
-        if not report.documents:
-            _warn_nothing_found(args.paths)
         reports.append(report)
         job_ids += ids
     if getattr(args, "from_list", None):
@@ -98,13 +96,6 @@ def _enqueue(store: Any, ctx: CommandContext, args: argparse.Namespace, language
         reports.append(dataclasses.replace(report, errors=report.errors + bad))
         job_ids += ids
     return _merge(reports), job_ids
-
-
-def _warn_nothing_found(paths: list[Path]) -> None:
-    from scribe_tui.documents import SUPPORTED_EXTENSIONS
-
-    where = ", ".join(str(path) for path in paths)
-    print(f"scribe-tui: no {', '.join(SUPPORTED_EXTENSIONS)} files under {where}", file=sys.stderr)
 
 
 def _list_items(list_file: Path) -> tuple[list[Any], tuple[tuple[str, str], ...]]:
@@ -211,7 +202,8 @@ class BatchRun:
             raise supervisor.error  # one line, exit 1: the work stays queued in the store
         if supervisor.error is not None:  # one line, before a summary the store may not give
             print(f"scribe-tui: error: {_one_line(supervisor.error)}", file=sys.stderr)
-        summary = build_summary(store, scope, supervisor.totals(), parked=supervisor.parked)
+        summary = build_summary(store, scope, supervisor.totals(), parked=supervisor.parked,
+                                stopped=supervisor.stop_reason, max_cost_usd=self.args.max_cost)
         summary["converted"] = converted_list(report)
         observers.batch_finished(summary)
         observers.close()
@@ -265,8 +257,10 @@ def _one_line(error: BaseException) -> str:
     return text if isinstance(error, ScribeError) else f"the run stopped: {type(error).__name__}: {text}"
 
 
-def build_summary(store: Any, scope: set[int], totals: dict[str, float], *, parked: int) -> dict[str, Any]:
-    """The ``--json`` summary (DESIGN.md) over the jobs this run covered."""
+def build_summary(store: Any, scope: set[int], totals: dict[str, float], *, parked: int,
+                  stopped: str | None = None, max_cost_usd: float | None = None) -> dict[str, Any]:
+    """The ``--json`` summary (DESIGN.md) over the jobs this run covered. ``stopped`` says why
+    dispatch ended before the queue drained (the --max-cost cap); those jobs are not parked."""
     jobs = store.jobs(ids=scope)
     by_status: dict[str, int] = {}
     for job in jobs:
@@ -280,7 +274,9 @@ def build_summary(store: Any, scope: set[int], totals: dict[str, float], *, park
         "dead": by_status.get("dead", 0),
         "cancelled": by_status.get("cancelled", 0),
         "unfinished": unfinished,
-        "parked": parked if unfinished else 0,
+        "parked": parked if unfinished and not stopped else 0,
+        "stopped": stopped,
+        "max_cost_usd": max_cost_usd,
         "jobs": len(jobs),
         "documents": len({j.document_id for j in jobs}),
         "chunks": sum(j.chunks_total for j in jobs),

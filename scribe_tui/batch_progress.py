@@ -3,6 +3,7 @@ ETA on a terminal, plain periodic lines otherwise; and the closing summary text.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -12,15 +13,21 @@ from typing import Any
 from scribe_tui.store import StoreUnavailable
 
 PLAIN_INTERVAL_S = 5.0
+_CHUNK_PREFIX = re.compile(r"^chunk \d+: ")
 
 
 class _Counts:
-    """Chunk progress per language over the jobs in scope, read cheaply from the store."""
+    """Chunk progress per language over the jobs in scope, read cheaply from the store, and the
+    outlook (rate over a sliding minute, ETA from the binding limit: engine/outlook.py). Chunks
+    already done when this run started are shown in the totals but never counted as this
+    run's throughput."""
 
     def __init__(self, supervisor: Any, scope: set[int]):
         self.supervisor = supervisor
         self.scope = scope
         self.last: dict[str, tuple[int, int]] = {}
+        self.started = time.time()
+        self.baseline = sum(done for done, _ in self.read().values())
 
     def read(self) -> dict[str, tuple[int, int]]:
         """Done and total chunks per language; the last figures while the store cannot be reached
@@ -37,6 +44,26 @@ class _Counts:
         self.last = {lang: (d, t) for lang, (d, t) in sorted(per_language.items())}
         return self.last
 
+    def outlook(self) -> Any:
+        from scribe_tui.engine.outlook import outlook
+
+        supervisor = self.supervisor
+        return outlook(supervisor.store, supervisor.settings, supervisor.data_dir, scope=self.scope,
+                       since=self.started)
+
+    def this_run(self, done: int) -> int:
+        return max(0, done - self.baseline)
+
+
+def progress_text(counts: dict[str, tuple[int, int]], this_run: int, ahead: Any) -> str:
+    """``chunks 60/94 (this run 10, 14/min, ETA 2m10s (limited by 30/minute)) he 30/47 de 30/47``."""
+    done = sum(d for d, _ in counts.values())
+    total = sum(t for _, t in counts.values())
+    langs = " ".join(f"{lang} {d}/{t}" for lang, (d, t) in counts.items())
+    eta = "" if done >= total else f", {ahead.eta_text()}"
+    waiting = "".join(f"; {line}" for line in ahead.waiting) if done < total else ""
+    return f"chunks {done}/{total} (this run {this_run}, {ahead.chunks_per_min:.0f}/min{eta}) {langs}{waiting}"
+
 
 class _PlainProgress:
     def __init__(self, counts: _Counts, supervisor: Any):
@@ -52,39 +79,40 @@ class _PlainProgress:
         self.next_line = now + PLAIN_INTERVAL_S
         counts = self.counts.read()
         done = sum(d for d, _ in counts.values())
-        total = sum(t for _, t in counts.values())
-        elapsed = now - self.started
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = f", ETA {((total - done) / rate):.0f}s" if rate > 0 and total > done else ""
-        langs = " ".join(f"{lang} {d}/{t}" for lang, (d, t) in counts.items())
-        print(f"[{elapsed:6.1f}s] chunks {done}/{total} ({rate:.1f}/s{eta}) {langs}", file=sys.stderr, flush=True)
+        text = progress_text(counts, self.counts.this_run(done), self.counts.outlook())
+        print(f"[{now - self.started:6.1f}s] {text}", file=sys.stderr, flush=True)
 
 
 class _RichProgress:
     def __init__(self, counts: _Counts, supervisor: Any):
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.counts = counts
         self.supervisor = supervisor
-        self.started = time.monotonic()
         self.progress = Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                                 TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
                                  console=Console(stderr=True), transient=False)
         self.tasks: dict[str, Any] = {}
+        self.next_outlook = 0.0
+        self.rate = ""
         self.progress.start()
 
     def update(self, force: bool = False) -> None:
         counts = self.counts.read()
         done = sum(d for d, _ in counts.values())
         total = sum(t for _, t in counts.values())
-        elapsed = max(time.monotonic() - self.started, 1e-6)
+        if force or time.monotonic() >= self.next_outlook:  # the ETA reads the limits: once a second
+            self.next_outlook = time.monotonic() + 1.0
+            ahead = self.counts.outlook()
+            eta = f" · {ahead.eta_text()}" if done < total else ""
+            waiting = f" · {ahead.waiting[0]}" if ahead.waiting and done < total else ""
+            self.rate = f"this run {self.counts.this_run(done)} · {ahead.chunks_per_min:.0f}/min{eta}{waiting}"
         rows = {"all": (done, total), **counts}
         for name, (d, t) in rows.items():
-            if name not in self.tasks:
-                self.tasks[name] = self.progress.add_task(name, total=t, rate="")
-            rate = f"{d / elapsed * 60:.0f} chunks/min" if name == "all" else ""
-            self.progress.update(self.tasks[name], completed=d, total=t, rate=rate)
+            if name not in self.tasks:  # start at what is already done: a resume is not speed
+                self.tasks[name] = self.progress.add_task(name, total=t, completed=d, rate="")
+            self.progress.update(self.tasks[name], completed=d, total=t, rate=self.rate if name == "all" else "")
 
     def close(self) -> None:
         self.progress.stop()
@@ -117,10 +145,30 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"converted {len(summary['converted'])} file(s) to UTF-8: {files}")
     if summary["cancelled"]:
         lines.append(f"{summary['cancelled']} job(s) cancelled")
+    if summary.get("stopped"):
+        lines.append(summary["stopped"] + " — --max-cost caps each run's spend")
     if summary["unfinished"]:
-        reason = " (parked until their quota resets, or stopped by --max-cost)" if summary["parked"] else ""
+        reason = " (parked until their quota resets)" if summary["parked"] else ""
         lines.append(f"{summary['unfinished']} job(s) still queued{reason}; they resume on the next run")
-    for failure in summary["failures"]:
-        lines.append(f"  {failure['status']}: job {failure['job_id']} {failure['document']} → {failure['language']}:"
-                     f" {failure['error']}")
+    lines += failure_lines(summary["failures"])
     return "\n".join(lines)
+
+
+def failure_lines(failures: list[dict[str, Any]]) -> list[str]:
+    """One line per failure, except that one cause shared by several jobs (a rejected key
+    fails them all) is said once, with the jobs it hit."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for failure in failures:
+        cause = _CHUNK_PREFIX.sub("", failure["error"] or "")
+        groups.setdefault((failure["status"], cause), []).append(failure)
+    lines = []
+    for (status, cause), group in groups.items():
+        if len(group) == 1:
+            failure = group[0]
+            lines.append(f"  {status}: job {failure['job_id']} {failure['document']} → {failure['language']}:"
+                         f" {failure['error']}")
+            continue
+        ids = [str(failure["job_id"]) for failure in group]
+        shown = ", ".join(ids[:8]) + (f", … ({len(ids) - 8} more)" if len(ids) > 8 else "")
+        lines.append(f"  {status}: {len(group)} jobs ({shown}): {cause}")
+    return lines

@@ -59,7 +59,7 @@ def main_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories to translate")
     p.add_argument("--batch", action="store_true", help="run headless: enqueue, run until the queue drains, print a summary, exit")
     p.add_argument("--dry-run", action="store_true", help="with --batch: report documents, chunks, estimated tokens, cost and time, then exit")
-    p.add_argument("--max-cost", type=float, metavar="USD", help="stop dispatching when the spend reaches USD; the rest stays queued")
+    p.add_argument("--max-cost", type=float, metavar="USD", help="cap this run's spend at USD (each chunk's estimated cost is reserved before it is sent); the rest stays queued")
     add_run_options(p)
     add_common_options(p, json_help="with --batch: print the summary as one JSON object on stdout")
     p.add_argument("--version", action="version", version=f"scribe-tui {__version__}")

@@ -13,8 +13,16 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from scribe_tui import paths
 from scribe_tui.errors import ConfigError
@@ -132,8 +140,8 @@ class ProviderConfig(_Section):
     def _parse_limits(cls, value: Any) -> Any:
         if value is None:
             return value
-        if isinstance(value, str):
-            value = [value]
+        if isinstance(value, str):  # one limit, or several separated by commas (from SCRIBE_… variables)
+            value = [part for part in value.split(",") if part.strip()]
         out = []
         for item in value:
             out.append(item if isinstance(item, RateLimit) else parse_limit(item))
@@ -178,8 +186,29 @@ class ProviderConfig(_Section):
         return default_pricing(self.kind, self.model)
 
 
+BUILT_IN_PROVIDERS: dict[str, dict[str, Any]] = {"demo": {"kind": "demo", "limits": ["600/minute"]}}
+
+
 def _default_providers() -> dict[str, ProviderConfig]:
-    return {"demo": ProviderConfig(kind="demo", limits=[parse_limit("600/minute")])}
+    return {name: ProviderConfig(**values) for name, values in BUILT_IN_PROVIDERS.items()}
+
+
+class _EnvSource(EnvSettingsSource):
+    """``SCRIBE_…`` variables; a value that is not JSON is kept as the plain string it is, so
+    ``SCRIBE_PROVIDERS__DEMO__LIMITS=60/minute`` reads as one limit instead of failing to decode."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo | None, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)  # type: ignore[arg-type]
+        except ValueError:
+            return value
+
+
+def _built_in_layer(file_data: dict[str, Any]) -> dict[str, Any]:
+    """The built-in providers the file does not define: the lowest source, so that a
+    ``SCRIBE_PROVIDERS__DEMO__…`` override merges with the defaults instead of replacing them."""
+    defined = file_data.get("providers") if isinstance(file_data.get("providers"), dict) else {}
+    return {"providers": {name: dict(values) for name, values in BUILT_IN_PROVIDERS.items() if name not in defined}}
 
 
 class Settings(BaseSettings):
@@ -220,6 +249,12 @@ class Settings(BaseSettings):
     keymap: dict[str, str] = Field(default_factory=dict,
                                    description="TUI key binding id -> key(s), e.g. retry = 'ctrl+r'")
     providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
+    _source_file: Path | None = PrivateAttr(default=None)  # the TOML file these came from, if any
+
+    @property
+    def source_file(self) -> Path | None:
+        """The config file these settings were read from (absolute), None for defaults only."""
+        return self._source_file
 
     @field_validator("workers", mode="before")
     @classmethod
@@ -263,6 +298,16 @@ class Settings(BaseSettings):
             out[normalise(code)] = prio
         return out
 
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _kind_from_name(cls, value: Any) -> Any:
+        """A provider named after a kind (``openai``, ``deepl``, …) is of that kind unless told."""
+        if isinstance(value, dict):
+            kinds = ProviderKind.__args__  # type: ignore[attr-defined]
+            value = {name: ({"kind": name, **body} if isinstance(body, dict) and "kind" not in body and name in kinds
+                            else body) for name, body in value.items()}
+        return value
+
     @model_validator(mode="after")
     def _check_providers(self) -> Settings:
         providers = dict(self.providers)
@@ -270,7 +315,8 @@ class Settings(BaseSettings):
             providers["demo"] = _default_providers()["demo"]
             object.__setattr__(self, "providers", providers)
         if self.default_provider not in providers:
-            raise ValueError(f"default_provider {self.default_provider!r} is not a configured provider ({', '.join(providers)})")
+            raise ValueError(f"default_provider: unknown provider {self.default_provider!r}"
+                             f" (configured: {', '.join(sorted(providers))})")
         for name, provider in providers.items():
             for fallback in provider.fallback_providers:
                 if fallback not in providers:
@@ -287,7 +333,8 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         file_data = _FILE_DATA.get()
-        return (init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=file_data))
+        return (init_settings, _EnvSource(settings_cls), InitSettingsSource(settings_cls, init_kwargs=file_data),
+                InitSettingsSource(settings_cls, init_kwargs=_built_in_layer(file_data)))
 
     # ---- derived locations -------------------------------------------------------------
     def resolved_data_dir(self) -> Path:
@@ -341,10 +388,15 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def _env_name_for(loc: tuple[Any, ...]) -> str | None:
-    name = ENV_PREFIX + "__".join(str(part) for part in loc if not isinstance(part, int)).upper()
-    for key in os.environ:
-        if key.upper() == name or (name.startswith(key.upper()) and key.upper().startswith(ENV_PREFIX) and len(key) > len(ENV_PREFIX)):
-            return key
+    """The SCRIBE_… variable that set the key at ``loc`` (or a key inside it, or its parent)."""
+    parts = [str(part).upper() for part in loc if not isinstance(part, int)]
+    keys = {key.upper(): key for key in os.environ if key.upper().startswith(ENV_PREFIX)}
+    for length in range(len(parts), 0, -1):
+        name = ENV_PREFIX + "__".join(parts[:length])
+        inside = length >= len(parts) - 1  # the key itself or its parent section, set key by key
+        for upper, key in sorted(keys.items()):
+            if upper == name or (inside and upper.startswith(name + "__")):
+                return key
     return None
 
 
@@ -357,6 +409,8 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     message = error.get("msg", "invalid value")
     if error.get("type") == "extra_forbidden":
         message = "unknown key"
+    if error.get("type") == "missing" and loc[-1:] == ("kind",):
+        message = "kind is required (openai, deepl, microsoft or demo)"
     message = message.removeprefix("Value error, ")
     secret = key in SECRET_KEYS  # a URL may carry a password: never echo it
     if error.get("type") not in ("extra_forbidden", "missing") and "input" in error and not secret \
@@ -373,7 +427,7 @@ FLAG_NAMES = {"default_provider": "--provider", "workers": "--workers", "output_
 
 def _flag_for(key_or_message: str, flags: dict[str, Any]) -> str | None:
     for setting, flag in FLAG_NAMES.items():
-        if setting in flags and (key_or_message == setting or key_or_message.startswith(setting + " ")):
+        if setting in flags and (key_or_message == setting or key_or_message.startswith((setting + " ", setting + ":"))):
             return flag
     return None
 
@@ -388,13 +442,18 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     flags = {key: value for key, value in overrides.items() if value is not None}
     token = _FILE_DATA.set(data)
     try:
-        return Settings(**flags)
+        settings = Settings(**flags)
+        settings._source_file = path.resolve() if path.exists() else None
+        return settings
+    except SettingsError as exc:  # a source could not be read at all (pydantic-settings' own message)
+        raise ConfigError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                          source="environment SCRIBE_…") from None
     except ValidationError as exc:
         key, message = _describe(exc.errors()[0])
         flag = _flag_for(key or message, flags)
         env = _env_name_for(exc.errors()[0].get("loc", ()))
         if flag:
-            raise ConfigError(message, source=flag) from None
+            raise ConfigError(message.removeprefix("default_provider: "), source=flag) from None
         source = f"environment {env}" if env else (str(path) if path.exists() else "settings")
         raise ConfigError(message, source=source, key=key or None) from None
     finally:

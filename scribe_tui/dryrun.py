@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
+from dataclasses import dataclass
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from scribe_tui.context import CommandContext
+from scribe_tui.durations import human_duration
+from scribe_tui.limits.pace import Work, expected, lower_bound
 from scribe_tui.errors import EXIT_OK, DocumentError
 
 # The prompt around each chunk (instructions, language, context framing), in tokens.
@@ -21,7 +25,7 @@ def estimate_corpus(ctx: CommandContext, paths: Sequence[Path]) -> dict[str, Any
     from scribe_tui.documents import discover, estimate_tokens
     from scribe_tui.engine.intake import chunk_specs, read_source
 
-    discovery = discover(list(paths))
+    discovery = discover(list(paths), require_files=True)
     documents = chunks = tokens_in = characters = 0
     errors = []
     for source in discovery.files:
@@ -50,20 +54,59 @@ def plan_for(ctx: CommandContext, provider_name: str, corpus: dict[str, Any], la
     cost = (tokens_in * price.input_per_million_tokens + tokens_out * price.output_per_million_tokens
             + characters * price.per_million_characters) / 1_000_000
     units = {"requests": requests, "tokens": tokens_in + tokens_out, "characters": characters}
-    bound_s, quotas = 0.0, []
+    quota_s, quotas = 0.0, []
     for limit in config.limits:
-        amount = units[limit.kind]
-        windows = amount / limit.amount
-        bound_s = max(bound_s, max(0.0, math.ceil(windows) - 1) * limit.span_s if limit.is_quota else windows * limit.span_s)
-        if limit.is_quota:
-            quotas.append({"limit": str(limit), "needed": amount, "fits": amount <= limit.amount,
-                           "windows_needed": math.ceil(windows)})
-    latency = (config.latency_ms / 1000) if config.kind == "demo" else None
-    if latency:
-        bound_s = max(bound_s, requests * latency / config.max_concurrency)
+        if limit.span_s >= config.quota_from_s:
+            periods = math.ceil(units[limit.kind] / limit.amount)
+            quota_s = max(quota_s, max(0, periods - 1) * limit.span_s)
+            quotas.append({"limit": str(limit), "needed": units[limit.kind], "fits": units[limit.kind] <= limit.amount,
+                           "windows_needed": periods})
+    work = Work(requests=requests, tokens=tokens_in + tokens_out, characters=characters)
+    latency = latency_of(ctx, provider_name, config)
+    bound = lower_bound(config, work, min_latency_s=latency.minimum)
+    guess = expected(config, work, latency_s=latency.typical)
+    bound_s = max(bound.seconds, quota_s)
     return {"provider": provider_name, "kind": config.kind, "model": config.model, "requests": requests,
             "tokens_in": tokens_in, "tokens_out_estimate": tokens_out, "characters": characters,
-            "cost_usd": round(cost, 4), "time_bound_s": round(bound_s, 1), "quotas": quotas}
+            "cost_usd": round(cost, 4), "time_bound_s": round(bound_s, 1),
+            "expected_s": round(max(guess.seconds, bound_s), 1) if latency.typical is not None else None,
+            "binding": guess.binding or bound.binding, "latency_s": latency.typical, "latency_source": latency.source,
+            "quotas": quotas}
+
+
+@dataclass(frozen=True)
+class Latency:
+    minimum: float | None  # the fastest a reply comes (for the lower bound)
+    typical: float | None  # what a reply usually takes (for the expected time)
+    source: str  # "configured" (demo) | "measured" (this data dir's last day) | "unknown"
+
+
+def latency_of(ctx: CommandContext, provider_name: str, config: Any) -> Latency:
+    """The demo's configured latency, else the median this data directory measured over the last
+    day (read only if a store exists: a dry run creates nothing)."""
+    if config.kind == "demo":
+        return Latency(max(0.0, config.latency_ms - config.jitter_ms) / 1000, config.latency_ms / 1000, "configured")
+    if (ctx.data_dir / "jobs.db").exists():
+        measured = ctx.store.metrics_summary(time.time() - 86_400, provider_name).get(provider_name, {})
+        if measured.get("latency_p50_ms"):
+            return Latency(None, measured["latency_p50_ms"] / 1000, "measured")
+    return Latency(None, None, "unknown")
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds:.1f}s" if seconds < 60 else human_duration(seconds)
+
+
+def time_line(plan: dict[str, Any]) -> str:
+    """Expected time and the lower bound, separately, and what binds."""
+    bound = f"no run can take less than {_span(plan['time_bound_s'])}"
+    binding = f"limited by {plan['binding']}" if plan["binding"] else ""
+    if plan["expected_s"] is None:
+        return f"time: {bound}" + (f" ({binding})" if binding else "") + \
+            "; expected time unknown until replies are measured (latency unknown)"
+    source = "configured" if plan["latency_source"] == "configured" else "measured"
+    return (f"time: expected {_span(plan['expected_s'])} at {plan['latency_s']:.2f} s a reply ({source})"
+            + (f", {binding}" if binding else "") + f"; {bound}")
 
 
 def dry_run(ctx: CommandContext, paths: Sequence[Path], languages: list[str], *, provider: str | None,
@@ -80,7 +123,8 @@ def dry_run(ctx: CommandContext, paths: Sequence[Path], languages: list[str], *,
     for plan in plans:
         print(f"  {plan['provider']} ({plan['kind']}, {plan['model']}): {plan['requests']} requests,"
               f" ~{plan['tokens_in'] + plan['tokens_out_estimate']} tokens, ~{plan['characters']} characters,"
-              f" est. ${plan['cost_usd']:.4f}; the limits allow it in ≥ {plan['time_bound_s']:.0f}s", file=out)
+              f" est. ${plan['cost_usd']:.4f}", file=out)
+        print(f"    {time_line(plan)}", file=out)
         for quota in plan["quotas"]:
             verdict = "fits" if quota["fits"] else f"does NOT fit: needs {quota['windows_needed']} windows"
             print(f"    quota {quota['limit']}: needs {quota['needed']} → {verdict}", file=out)

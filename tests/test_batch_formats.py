@@ -68,7 +68,8 @@ def test_help_and_an_empty_directory_name_the_new_formats(tmp_path: Path, sim) -
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "scan.pdf").write_bytes(b"%PDF-1.4")
     proc = cli_in(tmp_path, "--batch", "docs", "--to", "de", "--config", str(config_for(tmp_path, sim)))
-    assert proc.returncode == 0, proc.stderr
-    assert "no .txt, .md, .srt, .vtt, .json, .ass, .ssa, .html, .htm, .po, .docx, .epub files under docs" in proc.stderr
+    assert proc.returncode == 2, proc.stderr  # issue 17 item 8: nothing to translate is a usage error
+    assert ("no .txt, .md, .srt, .vtt, .json, .ass, .ssa, .html, .htm, .po, .docx or .epub files under "
+            f"{tmp_path / 'docs'}") in proc.stderr
     usage = cli_in(tmp_path, "--help")
     assert "ass/ssa" in usage.stdout and "docx" in usage.stdout and "epub, po" in usage.stdout

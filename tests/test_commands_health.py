@@ -48,7 +48,7 @@ def test_healthy_with_the_built_in_demo(base, capsys):
     code, report = run_json(capsys, "health", *_common(base))
     assert code == 0 and report["healthy"] is True
     checks = _checks(report)
-    assert set(checks) == {"config", "data dir", "store", "cache", "limiter", "provider demo", "supervisor"}
+    assert set(checks) == {"config", "data dir", "store", "cache", "limiter", "provider demo", "queued jobs", "supervisor"}
     assert all(check["ok"] for check in checks.values())
     assert "built-in" in checks["provider demo"]["summary"]
     assert "not running" in checks["supervisor"]["summary"]

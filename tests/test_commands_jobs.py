@@ -100,9 +100,19 @@ def test_retry_by_id_explains_every_id(env, capsys):
     code, out, _ = run_cli(capsys, "jobs", "retry", str(p.b_he), str(p.a_he), str(p.unreadable), "4242", *common)
     assert code == 1
     assert f"job {p.b_he} requeued" in out
-    assert f"job {p.a_he}: not retried: it is completed" in out
+    assert f"job {p.a_he}: not retried: it is already completed, there is nothing to retry" in out
     assert f"job {p.unreadable}: its document could not be read" in out
     assert "job 4242: no such job" in out
+
+
+def test_retry_of_a_completed_job_says_so_and_exits_1(env, capsys):
+    p, common = env
+    code, out, _ = run_cli(capsys, "jobs", "retry", str(p.a_he), *common)
+    assert code == 1
+    assert out.strip().splitlines() == [out.strip()]
+    assert out.startswith(f"job {p.a_he}: not retried: it is already completed, there is nothing to retry")
+    code, report = run_json(capsys, "jobs", "retry", str(p.a_he), *common)
+    assert code == 1 and report["unchanged"] == [p.a_he]
 
 
 def test_retry_a_cancelled_job_by_id(env, capsys):

@@ -41,9 +41,16 @@ def test_status_json_counts_throughput_and_eta(env, capsys):
     # demo 3 ok + 1 cached, openai 1 ok in the last five minutes (the 2-hour-old row does not count)
     assert status["throughput"]["chunks_per_min"] == pytest.approx(5 / 5)
     assert sum(status["throughput"]["per_minute"]) == 5
+    # the histogram's last bucket is the minute ending now (it holds the rows of 15-60 s ago),
+    # not an empty one starting now
+    assert len(status["throughput"]["per_minute"]) == 10 and status["throughput"]["per_minute"][-1] >= 4
     remaining = 2  # job a_de: 1 of 3 chunks done; the failed job's queued chunk does not count
     assert status["remaining_chunks"] == remaining
-    assert status["eta_s"] == pytest.approx(remaining / (5 / 5) * 60)
+    # not remaining / the 5-minute average (120 s, for work a provider answering in 0.2 s does
+    # at once): the demo's measured median latency, ten at a time, binds (engine/outlook.py)
+    assert status["eta_s"] == pytest.approx(0.2)
+    assert status["eta_binding"] == "latency (0.20 s × 10 at a time)"
+    assert status["eta_text"] == "ETA 0s (limited by latency (0.20 s × 10 at a time))"
     assert status["supervisor"]["alive"] is False
     assert status["workers"] == []
 
@@ -127,3 +134,12 @@ def test_status_rejects_bad_interval(env, capsys):
     _, common = env
     code, _, err = run_cli(capsys, "status", "--follow", "--interval", "0", *common)
     assert code == 2 and "--interval" in err
+
+
+def test_status_has_no_eta_while_paused(env, capsys):
+    p, common = env
+    with JobStore.open(p.data_dir) as store:
+        store.set_control("paused", True)
+    code, status = run_json(capsys, "status", *common)
+    assert code == 0 and status["remaining_chunks"] == 2
+    assert status["eta_s"] is None and status["eta_text"] == "ETA - (paused)"

@@ -93,7 +93,7 @@ def test_example_config_is_valid() -> None:
         ("[chunking]\nmax_tokenz = 5", "chunking.max_tokenz", "unknown key"),
         ("[providers.x]\nkind = 'openai'\nlimits = ['500/fortnight']", "providers.x.limits", "fortnight"),
         ("[providers.x]\nkind = 'carrier-pigeon'", "providers.x.kind", "openai"),
-        ("default_provider = 'nope'", None, "not a configured provider"),
+        ("default_provider = 'nope'", "default_provider", "unknown provider 'nope' (configured: demo)"),
         ("workers = 0", "workers", "at least 1"),
         ("[priorities]\nxx = 3", "priorities", "unknown language"),
     ],
@@ -193,3 +193,47 @@ def test_a_store_url_of_another_kind_is_refused_without_echoing_it(monkeypatch: 
     with pytest.raises(ConfigError, match="SCRIBE_STORE_URL.*must be a postgresql://") as caught:
         load_settings()
     assert "hunter2" not in str(caught.value)
+
+
+# ---- issue 17 item 6: overrides of the built-in providers, every settings error one line ----
+
+
+def _dry_run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SCRIBE_")}
+    return subprocess.run([sys.executable, "-m", "scribe_tui", "--batch", "examples", "--to", "he", "--dry-run", "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, env={**clean, **env})
+
+
+@pytest.mark.parametrize("value", ["60/minute", '["60/minute"]', "60/minute, 100000 tokens/minute"])
+def test_env_override_of_a_builtin_provider_merges_with_its_defaults(value: str) -> None:
+    proc = _dry_run({"SCRIBE_PROVIDERS__DEMO__LIMITS": value, "SCRIBE_PROVIDERS__DEMO__LATENCY_MS": "10"})
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_env_overrides_merge_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRIBE_PROVIDERS__DEMO__LATENCY_MS", "10")
+    demo = load_settings(None).providers["demo"]
+    assert (demo.kind, demo.latency_ms, [str(limit) for limit in demo.limits]) == ("demo", 10, ["600/minute"])
+    monkeypatch.setenv("SCRIBE_PROVIDERS__DEMO__LIMITS", "60/minute")
+    assert [str(limit) for limit in load_settings(None).providers["demo"].limits] == ["60/minute"]
+    monkeypatch.setenv("SCRIBE_PROVIDERS__OPENAI__MODEL", "gpt-4.1-mini")  # named after its kind
+    openai = load_settings(None).providers["openai"]
+    assert (openai.kind, openai.model, openai.api_key_env) == ("openai", "gpt-4.1-mini", "OPENAI_API_KEY")
+
+
+@pytest.mark.parametrize(("env", "variable", "fragment"), [
+    ({"SCRIBE_PROVIDERS__DEMO__LIMITS": "60/fortnight"}, "SCRIBE_PROVIDERS__DEMO__LIMITS", "fortnight"),
+    ({"SCRIBE_PROVIDERS__DEMO__LATENCY_MS": "soon"}, "SCRIBE_PROVIDERS__DEMO__LATENCY_MS", "integer"),
+    ({"SCRIBE_PROVIDERS__SIM__MODEL": "x"}, "SCRIBE_PROVIDERS__SIM__MODEL", "kind is required"),
+    ({"SCRIBE_PROVIDERS": "{not json"}, "SCRIBE_PROVIDERS", "dictionary"),
+])
+def test_every_env_settings_error_is_one_line_exit_2(env: dict[str, str], variable: str, fragment: str) -> None:
+    proc = _dry_run(env)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"scribe-tui: error: environment {variable}:"), lines[0]
+    assert fragment in lines[0]

@@ -4,6 +4,7 @@ openai SDK over HTTP to the simulator, real SQLite files. Crashes, storms and in
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import time
@@ -189,14 +190,59 @@ def test_parked_daily_quota_is_not_a_failure(tmp_path: Path, sim: SimulatorServe
     assert successes(sim) == 3
 
 
-def test_max_cost_stops_dispatch_and_keeps_the_rest_queued(tmp_path: Path, sim: SimulatorServer) -> None:
+def _request_costs(data_dir: Path) -> list[float]:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "jobs.db") as db:
+        return [cents / 100 for (cents,) in db.execute("SELECT cost_cents FROM metrics WHERE outcome = 'ok'")]
+
+
+@pytest.fixture
+def slow_sim():
+    server = SimulatorServer(SimulatorConfig(latency_ms=150)).start()  # several chunks in flight at the cap
+    yield server
+    server.stop()
+
+
+def test_max_cost_holds_spend_within_the_cap_plus_the_chunks_in_flight(tmp_path: Path, slow_sim: SimulatorServer) -> None:
+    """issue 16 item 4 / issue 17 item 4: each chunk's estimated cost is reserved before it is
+    sent, so the run ends within the cap plus what the chunks in flight cost beyond their
+    estimate (at most max_concurrency chunks); the rest stays queued, not "parked"."""
     corpus = make_corpus(tmp_path / "corpus", documents=6)
-    config = write_config(tmp_path, sim_url=sim.url, max_concurrency=1, workers=1,
-                          provider_extra='[providers.sim.pricing.sim-model]\ninput_per_million_tokens = 1000.0\n')
-    proc = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json", "--max-cost", "0.2")
+    in_flight_cap = 4
+    config = write_config(tmp_path, sim_url=slow_sim.url, max_concurrency=in_flight_cap, workers=1,
+                          provider_extra='[providers.sim.pricing.sim-model]\ninput_per_million_tokens = 10.0\n'
+                                         'output_per_million_tokens = 10.0\n')
+    cap = 0.01
+    proc = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json", "--max-cost", str(cap))
     assert proc.returncode == 1, proc.stderr
     summary = json.loads(proc.stdout)
-    assert summary["cost_usd"] >= 0.2 and summary["unfinished"] > 0 and summary["failed"] == 0
+    costs = _request_costs(tmp_path / "data")
+    assert len(costs) >= 3 and summary["unfinished"] > 0 and summary["failed"] == 0
+    spent = summary["cost_usd"]
+    assert spent == pytest.approx(sum(costs), abs=1e-6)
+    # the upper bound: the cap plus the chunks that were in flight when it was reached
+    assert spent <= cap + in_flight_cap * max(costs)
+    # and the reservation keeps it within one chunk's estimate error of the cap (without it,
+    # every chunk in flight when the cap was crossed lands on top of it)
+    assert spent <= cap + max(costs) / 2, (spent, costs)
+    assert summary["stopped"] == f"stopped: --max-cost ${cap:g} reached (${spent:.4f} spent)"
+    assert summary["max_cost_usd"] == cap and summary["parked"] == 0
+
+
+def test_max_cost_is_per_run_and_says_so(tmp_path: Path, sim: SimulatorServer) -> None:
+    corpus = make_corpus(tmp_path / "corpus", documents=6)
+    config = write_config(tmp_path, sim_url=sim.url, max_concurrency=2, workers=1,
+                          provider_extra='[providers.sim.pricing.sim-model]\ninput_per_million_tokens = 10.0\n')
+    first = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--max-cost", "0.005")
+    assert first.returncode == 1, first.stderr
+    lines = first.stderr.splitlines()
+    stopped = [line for line in lines if line.startswith("stopped: --max-cost $0.005 reached ($")]
+    assert len(stopped) == 1 and "caps each run's spend" in stopped[0], first.stderr
+    assert not any("parked" in line for line in lines), first.stderr
+    second = run_cli("--batch", "--config", str(config), "--json", "--max-cost", "0.005")
+    summary = json.loads(second.stdout)
+    assert 0 < summary["cost_usd"] <= 0.005 + max(_request_costs(tmp_path / "data"))  # a new run, a new cap
 
 
 def test_dry_run_reports_without_enqueueing(tmp_path: Path) -> None:
@@ -251,6 +297,122 @@ def test_four_worker_processes_at_the_strict_servers_limit_see_no_429(tmp_path: 
         assert json.loads(proc.stdout)["rate_limited"] == 0
     assert server.refused == 0 and len(server.arrivals) == 60
     assert server.busiest_window() == 20
+
+
+def test_dry_run_prints_a_true_lower_bound_and_the_expected_time(tmp_path: Path, sim: SimulatorServer) -> None:
+    """issue 17 item 3: 25 requests under "10/3s" need two refills after the burst of ten, so
+    no run can take less than 6 s (the old estimate, 25/10 windows × 3 s = 7.5 s, was beaten by
+    real runs); after a run the expected time uses the measured latency."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(25):
+        (corpus / f"line{i:02d}.txt").write_text(f"Sentence number {i}.\n")
+    config = write_config(tmp_path, sim_url=sim.url, limits=("10/3s",), workers=1, heartbeat_timeout_s=60)
+    before = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--dry-run", "--json")
+    assert before.returncode == 0, before.stderr
+    plan = json.loads(before.stdout)["plans"][0]
+    assert plan["requests"] == 25 and plan["time_bound_s"] == 6.0 and plan["binding"] == "10/3s"
+    assert plan["expected_s"] is None  # an openai-kind endpoint's latency is not known before a run
+    run = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--json")
+    assert run.returncode == 0, run.stderr
+    arrivals = sim.stats()["arrivals"]
+    assert len(arrivals) == 25
+    assert max(arrivals) - min(arrivals) >= plan["time_bound_s"] - 0.25  # a true lower bound
+    after = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--dry-run")
+    line = next(line for line in after.stdout.splitlines() if line.strip().startswith("time:"))
+    assert "limited by 10/3s" in line and "no run can take less than 6.0s" in line, line
+    expected_s = float(line.split("expected ")[1].split("s ")[0])
+    assert 6.0 <= expected_s <= (max(arrivals) - min(arrivals)) * 1.3 + 1.5, (line, max(arrivals) - min(arrivals))
+
+
+PROGRESS = re.compile(r"^\[\s*([\d.]+)s\] chunks (\d+)/(\d+) \(this run (\d+), (\d+)/min(?:, ETA ([^)]*?)(?: \(limited by ([^)]*\)?)\))?)?\)")
+
+
+def _progress_lines(stderr: str) -> list[tuple[float, int, int, int, int, str | None, str | None]]:
+    out = []
+    for line in stderr.splitlines():
+        match = PROGRESS.match(line)
+        if match:
+            t, done, total, this_run, rate, eta, binding = match.groups()
+            out.append((float(t), int(done), int(total), int(this_run), int(rate), eta, binding))
+    return out
+
+
+def _seconds(text: str) -> float:
+    minutes, _, rest = text.rpartition("m")
+    return (float(minutes) * 60 if minutes else 0.0) + float(rest.rstrip("s") or 0)
+
+
+def test_batch_eta_comes_from_the_binding_limit_and_a_resume_is_not_speed(tmp_path: Path, sim: SimulatorServer) -> None:
+    """issue 17 items 1–2: under "10/2s" the ETA is the time the window needs for what is left,
+    named ("limited by 10/2s"), and it holds against the run's real end; after a resume the
+    chunks done before are in the totals but not in this run's count or rate."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for doc in range(3):  # 20 one-paragraph chunks each: a resume finds jobs half done
+        (corpus / f"talk{doc}.txt").write_text("\n\n".join(
+            f"Paragraph {i} of talk {doc} says something about the weather, the budget, the long meeting "
+            f"that followed and everything the committee decided afterwards." for i in range(20)) + "\n")
+    config = write_config(tmp_path, sim_url=sim.url, limits=("10/2s",), workers=1, heartbeat_timeout_s=60,
+                          max_tokens=50,
+                          provider_extra='[providers.sim.pricing.sim-model]\ninput_per_million_tokens = 10.0\n')
+    first = run_cli("--batch", str(corpus), "--to", "he", "--config", str(config), "--max-cost", "0.004")
+    assert first.returncode == 1, first.stderr  # part of the work, the rest stays queued
+    with JobStore.open(tmp_path / "data") as store:
+        jobs = store.jobs()
+        total = sum(job.chunks_total for job in jobs)
+        done_before = sum(job.chunks_done for job in jobs)
+    assert total == 60 and 0 < done_before < 60
+    second = run_cli("--batch", "--config", str(config))
+    assert second.returncode == 0, second.stderr
+    lines = _progress_lines(second.stderr)
+    assert len(lines) >= 2, second.stderr
+    finished_at = lines[-1][0]
+    assert lines[-1][1:4] == (60, 60, 60 - done_before) or lines[-1][2] < 60  # whole jobs in scope
+    assert lines[0][1] - lines[0][3] == done_before  # the chunks done before are in the totals only
+    for t, done, total, this_run, rate, eta, binding in lines[:-1]:
+        assert this_run == done - done_before and rate <= 10 * 30 * 1.2  # never the old run's chunks as speed
+        assert this_run == done - lines[0][1] + lines[0][3]
+        if eta is None or done == total or this_run == 0:  # workers still starting: no reply to go by yet
+            continue
+        assert binding == "10/2s", second.stderr
+        # the ETA holds against the real end: never later than it by more than a window and a
+        # reply or two, and (a loaded machine only slows a run down) not far earlier either
+        predicted_end, left = t + _seconds(eta), finished_at - t
+        assert predicted_end <= finished_at + 2 + 1.5, second.stderr
+        assert predicted_end >= finished_at - max(2 + 1.5, 0.5 * left), second.stderr
+
+
+def test_in_flight_counts_requests_on_the_wire_and_waiting_says_for_what(tmp_path: Path, sim: SimulatorServer) -> None:
+    """issue 17 item 2: with "2/4s" and room for 8 in flight, the worker holds 8 chunks but only
+    2 requests are on the wire; the store (status, the TUI, the web) says 2 in flight, the
+    worker "waiting", and status says "waiting for 2/4s (next slot in N s)"."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(8):
+        (corpus / f"line{i}.txt").write_text(f"Sentence number {i}.\n")
+    config = write_config(tmp_path, sim_url=sim.url, limits=("2/4s",), workers=1, heartbeat_timeout_s=60)
+    proc = popen_cli("--batch", str(corpus), "--to", "he", "--config", str(config))
+    seen_in_flight, states, waiting = [], set(), []
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not waiting:
+            time.sleep(0.3)
+            if not (tmp_path / "data" / "jobs.db").exists():
+                continue
+            with JobStore.open(tmp_path / "data") as store:
+                rows = store.workers()
+            seen_in_flight += [row.in_flight for row in rows]
+            states |= {row.state for row in rows}
+            if "waiting" in states and successes(sim) >= 2:
+                status = run_cli("status", "--json", "--config", str(config))
+                waiting = json.loads(status.stdout)["waiting"]
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert seen_in_flight and max(seen_in_flight) <= 2, seen_in_flight
+    assert "waiting" in states
+    assert waiting and re.fullmatch(r"waiting for 2/4s \(next slot in [0-4] s\)", waiting[0]), waiting
 
 
 def _alive(pid: int) -> bool:

@@ -170,7 +170,7 @@ def test_a_429_is_counted_apart_and_reported_for_the_metrics() -> None:
 
     events: list[api.Event] = []
     pool = Pool()
-    recorder = OutcomeRecorder(Settings(), pool, None, None, events.append, max_cost_usd=None)  # type: ignore[arg-type]
+    recorder = OutcomeRecorder(Settings(), pool, None, None, events.append, budget=None)  # type: ignore[arg-type]
     for outcome in ("ok", "rate_limited", "rate_limited"):
         recorder.on_metric(MetricRow(ts=0.0, provider="demo", model="m", outcome=outcome, duration_ms=1.0))
     assert recorder.totals.requests == 3 and recorder.totals.rate_limited == 2 and recorder.totals.retries == 0

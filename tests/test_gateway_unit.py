@@ -285,11 +285,13 @@ async def test_401_disables_the_provider_in_every_process(tmp_path: Path) -> Non
     first = _gateway(tmp_path, provider)
     outcome = await first.translate("fake", request())
     assert isinstance(outcome, ProviderDisabled) and outcome.error.status == 401
+    again = await first.translate("fake", request("another chunk"))  # this process remembers it
+    assert isinstance(again, ProviderDisabled) and "rejected" in str(again.error) and len(provider.calls) == 1
     elsewhere = await asyncio.to_thread(in_another_process, _translate_in_this_process, str(tmp_path))
     assert elsewhere["outcome"] == "ProviderDisabled" and "401" in str(elsewhere["error"]) and elsewhere["calls"] == 0
     await first.aclose()
     (status,) = [s for s in provider_snapshot(tmp_path / "data", first.settings) if s.name == "fake"]
-    assert status.circuit == "disabled" and "API key" in status.note
+    assert status.circuit == "disabled" and "provider 'fake' rejected" in status.note and "key" in status.note
 
 
 async def test_a_spent_provider_quota_parks_the_work(tmp_path: Path) -> None:

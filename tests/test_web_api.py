@@ -129,8 +129,10 @@ def test_commands_change_the_store(client: httpx.Client, running) -> None:  # ty
     answer = client.post(f"/api/jobs/{first}/cancel", headers=op).json()
     assert answer["changed"] is True and answer["job"]["status"] == "cancelled"
     assert store.job(first).status == "cancelled"
-    assert client.post(f"/api/jobs/{first}/retry", headers=op).json()["job"]["status"] == "queued"
-    assert store.job(first).status == "queued"
+    # requeued; 'processing' when a chunk an earlier test's resume leased still holds its lease
+    # (store.retry keeps it running rather than sending it twice)
+    retried = client.post(f"/api/jobs/{first}/retry", headers=op).json()["job"]["status"]
+    assert retried in ("queued", "processing") and store.job(first).status == retried
     before = store.job(second).priority
     assert client.post(f"/api/jobs/{second}/priority", headers=op, json={"delta": 3}).json()["job"]["priority"] == before + 3
     assert client.post("/api/workers", headers=op, json={"target": 3}).json() == {"target": 3}
@@ -225,6 +227,8 @@ def test_the_event_stream_sends_status_events_and_needs_a_role(client: httpx.Cli
     assert event is not None
     assert sum(event["counts"].values()) == 3 and event["supervisor"]["alive"] is True
     assert {"workers", "providers", "chunks_per_min", "failures", "eta_s", "spend"} <= set(event)
+    # the page shows the ETA and the rate as engine/outlook.py works them out, like the TUI
+    assert {"rate_per_min", "eta_binding", "waiting", "paused"} <= set(event)
 
 
 def test_openapi_lists_every_endpoint(client: httpx.Client) -> None:

@@ -13,6 +13,7 @@ from scribe_tui.commands.health_checks import (
     CheckResult,
     check_cache,
     check_limiter,
+    check_queued_providers,
     check_providers,
     check_store,
     check_supervisor,
@@ -60,6 +61,8 @@ def run_checks(args: argparse.Namespace) -> tuple[list[CheckResult], bool]:
     results.append(check_limiter(data_dir))
     if settings is not None:
         results.extend(with_limit_state(check_providers(settings), settings, data_dir))
+    if store is not None and settings is not None:
+        results.append(check_queued_providers(store, settings))
     if store is not None:
         shared = settings is not None and settings.store_url is not None
         results.append(check_supervisor(store, data_dir, shared=shared))

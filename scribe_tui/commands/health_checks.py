@@ -116,6 +116,20 @@ def check_limiter(data_dir: Path) -> CheckResult:
     return CheckResult("limiter", True, "SQLite buckets usable (file-locked)", {"path": str(limits_dir)})
 
 
+def check_queued_providers(store: Any, settings: Settings) -> CheckResult:
+    """Queued work whose provider this configuration does not define cannot run."""
+    from scribe_tui.engine.queued_providers import missing_providers
+
+    try:
+        missing = missing_providers(store, settings)
+    except Exception as exc:
+        return CheckResult("queued jobs", False, f"cannot read the queue: {_error_text(exc)}")
+    if missing:
+        return CheckResult("queued jobs", False, "; ".join(m.sentence() for m in missing),
+                           {"providers": ", ".join(m.provider for m in missing)})
+    return CheckResult("queued jobs", True, "every queued job's provider is configured")
+
+
 def check_supervisor(store: Any, data_dir: Path, *, shared: bool = False) -> CheckResult:
     """This machine's supervisor; on a shared store also how many machines' supervisors are alive."""
     from scribe_tui.engine.cluster import supervisor_key

@@ -133,12 +133,14 @@ def _existing(store: Any, ids: list[int]) -> dict[int, Any]:
     return {job_id: row for job_id in dict.fromkeys(ids) if (row := store.job(job_id)) is not None}
 
 
-def _report(ctx: CommandContext, action: str, outcome: dict[str, list[int]], lines: list[str]) -> int:
+def _report(ctx: CommandContext, action: str, outcome: dict[str, list[int]], lines: list[str], *,
+            unchanged_fails: bool = False) -> int:
     if ctx.json:
         print_json({"action": action, **outcome})
     else:
         print("\n".join(lines) if lines else f"nothing to {action}")
-    return EXIT_FAILED if outcome["not_found"] else EXIT_OK
+    failed = outcome["not_found"] or (unchanged_fails and outcome["unchanged"])
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def check_retry_args(args: argparse.Namespace) -> None:
@@ -169,12 +171,15 @@ def run_retry(ctx: CommandContext, args: argparse.Namespace) -> int:
         else:
             outcome["unchanged"].append(job_id)
             lines.append(f"job {job_id}: {_why_not_retried(row)}")
-    return _report(ctx, "retry", outcome, lines)
+    return _report(ctx, "retry", outcome, lines, unchanged_fails=True)
 
 
 def _why_not_retried(row: Any) -> str:
     if row.document_error:
         return "its document could not be read; enqueue the file again"
+    if row.status == JobStatus.COMPLETED:
+        where = f"; its translation is {row.output_path}" if row.output_path else ""
+        return f"not retried: it is already completed, there is nothing to retry{where}"
     return f"not retried: it is {row.status} (only failed, dead or cancelled jobs are)"
 
 

@@ -22,11 +22,12 @@ from scribe_tui.commands.output import (
     to_json,
 )
 from scribe_tui.commands.supervisor_probe import cluster, probe
+from scribe_tui.config import Settings
 from scribe_tui.context import CommandContext
-from scribe_tui.durations import human_duration
 from scribe_tui.engine.cluster import host_key, is_shared, supervisor_key
+from scribe_tui.engine.outlook import outlook
 from scribe_tui.errors import EXIT_OK, UsageError
-from scribe_tui.store import UNFINISHED_JOB_STATUSES, JobStatus
+from scribe_tui.store import JobStatus
 
 HISTORY_MINUTES = 10
 RATE_WINDOW_MINUTES = 5
@@ -46,23 +47,16 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def throughput_summary(store: Any, now: float) -> dict[str, Any]:
-    since = now - HISTORY_MINUTES * 60
-    buckets = store.throughput(since, 60, now=now)
-    recent_start = now - RATE_WINDOW_MINUTES * 60 - 1e-6
-    recent = [chunks for start, chunks, _ in buckets if start >= recent_start]
-    tokens = [tok for start, _, tok in buckets if start >= recent_start]
+    """Chunks per minute over the last RATE_WINDOW_MINUTES (a sliding window ending now), and a
+    histogram of the last HISTORY_MINUTES whole minutes ending now (no bucket in the future)."""
+    buckets = store.throughput(now - HISTORY_MINUTES * 60, 60, now=now - 1e-6)[-HISTORY_MINUTES:]
+    recent = buckets[-RATE_WINDOW_MINUTES:]
     return {
-        "chunks_per_min": sum(recent) / RATE_WINDOW_MINUTES,
-        "tokens_per_min": sum(tokens) / RATE_WINDOW_MINUTES,
-        "per_minute": [chunks for _, chunks, _ in buckets][-HISTORY_MINUTES:],
+        "chunks_per_min": sum(chunks for _, chunks, _ in recent) / RATE_WINDOW_MINUTES,
+        "tokens_per_min": sum(tokens for _, _, tokens in recent) / RATE_WINDOW_MINUTES,
+        "per_minute": [chunks for _, chunks, _ in buckets],
         "window_min": RATE_WINDOW_MINUTES,
     }
-
-
-def remaining_chunks(store: Any) -> int:
-    """Chunks still to translate in unfinished (queued or processing) jobs."""
-    return sum(max(0, row.chunks_total - row.chunks_done)
-               for status in UNFINISHED_JOB_STATUSES for row in store.jobs(status=status))
 
 
 def _worker_json(row: Any, now: float) -> dict[str, Any]:
@@ -72,15 +66,15 @@ def _worker_json(row: Any, now: float) -> dict[str, Any]:
             "stale": age > WORKER_STALE_S}
 
 
-def gather(store: Any, data_dir: Any, now: float | None = None, *, shared: bool = False) -> dict[str, Any]:
+def gather(store: Any, data_dir: Any, settings: Settings, now: float | None = None, *,
+           shared: bool = False) -> dict[str, Any]:
     """The status of the queue, and of the supervisors: this machine's, and on a shared store
     every machine's (``hosts``); jobs, chunks and workers are the whole cluster's."""
     now = store.clock() if now is None else now  # heartbeats are on the store's clock
     chunks = store.task_counts()
     throughput = throughput_summary(store, now)
-    remaining = remaining_chunks(store)
-    rate = throughput["chunks_per_min"]
-    eta = (remaining / rate * 60.0) if rate > 0 and remaining else (0.0 if not remaining else None)
+    ahead = outlook(store, settings, data_dir, now=now)
+    remaining = ahead.remaining
     return {
         "ts": now,
         "supervisor": probe(store, data_dir, now=now, key=supervisor_key(shared)).to_json(),
@@ -91,7 +85,11 @@ def gather(store: Any, data_dir: Any, now: float | None = None, *, shared: bool 
         "languages": store.counts_by_language(),
         "throughput": throughput,
         "remaining_chunks": remaining,
-        "eta_s": eta,
+        "eta_s": ahead.eta_s if remaining else 0.0,
+        "eta_binding": ahead.binding,
+        "eta_text": ahead.eta_text(),
+        "last_minute_chunks": round(ahead.chunks_per_min),
+        "waiting": list(ahead.waiting),
         "workers": [_worker_json(row, now) for row in store.workers()],
     }
 
@@ -133,8 +131,8 @@ def render(status: dict[str, Any], *, width: int | None = None) -> str:
         f"chunks      {_counts_line(status['chunks'])}",
         f"throughput  {fmt_rate(tp['chunks_per_min'], ' chunks/min')} over the last {tp['window_min']} min"
         f"   (per minute, oldest first: {' '.join(str(n) for n in tp['per_minute'])})",
-        f"remaining   {fmt_int(status['remaining_chunks'])} chunks"
-        + (f", ETA {human_duration(status['eta_s'])}" if status["eta_s"] is not None else ", ETA unknown (no recent progress)"),
+        f"remaining   {fmt_int(status['remaining_chunks'])} chunks, {status['eta_text']}"
+        + "".join(f"; {line}" for line in status["waiting"]),
         "",
     ]
     for host in status.get("hosts", []):
@@ -173,8 +171,8 @@ def run(args: argparse.Namespace) -> int:
         if args.follow:
             follow(ctx, args)
         else:
-            _emit(gather(ctx.store, ctx.data_dir, shared=is_shared(ctx.settings.store_url)), as_json=ctx.json,
-                  follow=False, clear=False)
+            _emit(gather(ctx.store, ctx.data_dir, ctx.settings, shared=is_shared(ctx.settings.store_url)),
+                  as_json=ctx.json, follow=False, clear=False)
     return EXIT_OK
 
 
@@ -184,8 +182,8 @@ def follow(ctx: CommandContext, args: argparse.Namespace) -> None:
     shown = 0
     try:
         while True:
-            _emit(gather(ctx.store, ctx.data_dir, shared=is_shared(ctx.settings.store_url)), as_json=ctx.json,
-                  follow=True, clear=clear)
+            _emit(gather(ctx.store, ctx.data_dir, ctx.settings, shared=is_shared(ctx.settings.store_url)),
+                  as_json=ctx.json, follow=True, clear=clear)
             shown += 1
             if args.count is not None and shown >= args.count:
                 return

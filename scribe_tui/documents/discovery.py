@@ -65,8 +65,15 @@ def layout_root(paths: Sequence[Path]) -> Path | None:
         raise UsageError("the PATHs have no common parent directory; enqueue them separately") from None
 
 
-def discover(paths: Sequence[Path]) -> Discovery:
-    """The supported files under ``paths``; UsageError for a missing or unsupported argument."""
+def extensions_in_words() -> str:
+    """The supported extensions as a sentence reads them: ".txt, .md or .json"."""
+    *rest, last = SUPPORTED_EXTENSIONS
+    return f"{', '.join(rest)} or {last}" if rest else last
+
+
+def discover(paths: Sequence[Path], *, require_files: bool = False) -> Discovery:
+    """The supported files under ``paths``; UsageError for a missing or unsupported argument,
+    and (``require_files``) when the PATHs hold no file to translate at all."""
     paths = [Path(path) for path in paths]
     shared_root = layout_root(paths)
     discovery = Discovery()
@@ -77,6 +84,9 @@ def discover(paths: Sequence[Path]) -> Discovery:
             if key not in seen:
                 seen.add(key)
                 discovery.files.append(source)
+    if require_files and paths and not discovery.files:
+        where = ", ".join(str(absolute(path)) for path in paths)
+        raise UsageError(f"no {extensions_in_words()} files under {where}")
     return discovery
 
 

@@ -161,9 +161,12 @@ class Snapshot:
     chunks_per_min: tuple[float, ...]  # one value per minute, oldest first
     tokens_per_min: tuple[float, ...]
     rate_limit_per_min: float | None  # the configured request limit, for comparison
-    eta_s: float | None
+    eta_s: float | None  # engine/outlook.py: from the binding limit or latency × concurrency; None when paused
     providers: tuple[ProviderInfo, ...]
     totals: dict[str, float]  # requests, retries, rate_limited, cache_hits, tokens_in, tokens_out, cost_usd
+    rate_per_min: float | None = None  # chunks done in the last 60 s (sliding), per minute
+    eta_binding: str = ""  # what limits the ETA: "30/minute", "latency (0.50 s × 10 at a time)"
+    waiting: tuple[str, ...] = ()  # "waiting for 30/minute (next slot in 12 s)", per full window
 
 
 @dataclass(frozen=True)

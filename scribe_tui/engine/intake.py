@@ -27,6 +27,7 @@ from scribe_tui.documents.discovery import absolute, layout_root
 from scribe_tui.documents.reader import utf8_source
 from scribe_tui.engine.api import EnqueueReport
 from scribe_tui.engine.claims import PlannedJob, check_claims
+from scribe_tui.engine.queued_providers import remember_config
 from scribe_tui.errors import DocumentError
 from scribe_tui.store import ChunkSpec, JobStoreAPI, StoreError
 
@@ -72,7 +73,7 @@ def enqueue_paths(store: JobStoreAPI, settings: Settings, paths: Sequence[Path],
     """Enqueue every supported file under ``paths`` into each language. Returns the report
     and the ids of every job this covers (new or already there). OutputCollision (exit 2)
     when two jobs would write one output path; then nothing is enqueued."""
-    discovery = discover(list(paths))
+    discovery = discover(list(paths), require_files=True)
     items = [IntakeItem(source, language, priority) for source in discovery.files for language in languages]
     report, job_ids = enqueue_items(store, settings, items, provider=provider, output_dir=output_dir,
                                     encoding=encoding)
@@ -107,6 +108,8 @@ def enqueue_items(store: JobStoreAPI, settings: Settings, items: Sequence[Intake
     planned = [PlannedJob(str(output_path(out_root, item.language, item.source)), str(item.source.absolute),
                           hashes[item.source.absolute], item.language, provider_name, model) for item in items]
     check_claims(planned, store.output_claims({job.output_path for job in planned}))
+    if items:
+        remember_config(store, provider_name, settings)
     outcome = _Outcome()
     for source, group in _by_source(items, planned).items():
         _store_source(store, settings, source, group, provider_name, model, encoding, outcome)

@@ -49,6 +49,7 @@ class WorkerHandle:
     tasks: dict[int, TaskOrder] = field(default_factory=dict)  # task_id -> order in flight
     done: int = 0
     stopping: bool = False
+    on_wire: int = 0  # requests on the wire, from the worker's last heartbeat
     beating: bool = False  # has sent a heartbeat; until then it is starting up (importing)
     shares: dict[str, int] = field(default_factory=dict)  # provider -> chunks it may have at it at once
     ceilings: dict[str, int] = field(default_factory=dict)  # provider -> the most it may be running now

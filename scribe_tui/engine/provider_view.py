@@ -68,7 +68,7 @@ class ProviderView:
         now = time.time() if now is None else now
         state = self._refresh().get(provider)
         if state is not None and state.disabled_reason:
-            return f"provider {provider} disabled: {state.disabled_reason}"
+            return state.disabled_reason  # a sentence that names the provider (limits/lane.py)
         parked_until, parked_reason = self._parked.get(provider, (0.0, ""))
         if parked_until > now:
             return parked_reason or "quota_parked"
@@ -77,6 +77,10 @@ class ProviderView:
         if state is not None and state.paused_until > now:
             return "rate_limited"
         return "unavailable"
+
+    def disabled(self, provider: str) -> bool:
+        state = self._refresh().get(provider)
+        return bool(state is not None and state.disabled_reason)
 
     def any_paused(self, now: float | None = None) -> bool:
         now = time.time() if now is None else now

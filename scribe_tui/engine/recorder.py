@@ -1,6 +1,6 @@
 """What the supervisor makes of each worker report: the store writes for the next batch
 (results, metric rows, leases to give back — kept until the store has taken them), the
-events front ends see, the run's totals and its budget."""
+events front ends see, the run's totals and its budget (a reservation settled at its real cost)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
+from scribe_tui.engine.budget import Budget
 from scribe_tui.engine.pool import WorkerPool
 from scribe_tui.engine.provider_view import ProviderView
 from scribe_tui.engine.routing import Router
@@ -38,15 +39,14 @@ class PendingWrites:
 
 class OutcomeRecorder:
     def __init__(self, settings: Settings, pool: WorkerPool, router: Router, providers: ProviderView,
-                 emit: Callable[[api.Event], None], *, max_cost_usd: float | None):
+                 emit: Callable[[api.Event], None], *, budget: Budget | None):
         self.settings = settings
         self.pool = pool
         self.router = router
         self.providers = providers
         self.emit = emit
-        self.max_cost_usd = max_cost_usd
+        self.budget = budget
         self.totals = RunTotals()
-        self.budget_reached = False
         self.writes = PendingWrites()
         self._waits_seen: dict[str, float] = {}
         self._held_off: dict[str, float] = {}  # provider -> when every worker was last told to hold off
@@ -61,6 +61,8 @@ class OutcomeRecorder:
         self.writes.releases.extend(task_ids)
 
     def on_outcome(self, out: TaskOutcome, now: float) -> None:
+        if self.budget is not None:  # what the request really cost replaces its reservation
+            self.budget.settle(out.task_id, out.cost_usd if out.kind == "done" and not out.cached else 0.0)
         order = self.pool.finished(out.worker_id, out.task_id)
         if out.kind == "done":
             self._on_done(out, None if order is None else order.attempt)
@@ -95,7 +97,7 @@ class OutcomeRecorder:
         self.providers.invalidate()
         if out.provider not in self._disabled_noticed:
             self._disabled_noticed.add(out.provider)
-            self.emit(api.Notice(level="error", message=f"provider {out.provider} disabled: {out.message}"))
+            self.emit(api.Notice(level="error", message=out.message))
 
     def _on_fail(self, out: TaskOutcome, order: TaskOrder) -> None:
         self.writes.results.append(TaskFail(out.task_id, error_class=out.error_class, message=out.message,
@@ -121,11 +123,6 @@ class OutcomeRecorder:
                                 provider=out.provider, tokens_in=out.tokens_in, tokens_out=out.tokens_out,
                                 characters=out.characters, cost_usd=out.cost_usd, cached=out.cached,
                                 duration_ms=out.duration_ms))
-        if self.max_cost_usd is not None and totals.cost_usd >= self.max_cost_usd and not self.budget_reached:
-            self.budget_reached = True
-            self.emit(api.Notice(level="warning", message=(
-                f"spend reached the --max-cost cap (${totals.cost_usd:.4f} ≥ ${self.max_cost_usd:.4f}); "
-                "dispatch stopped, the rest stays queued")))
 
     def _on_retry(self, out: TaskOutcome, order: TaskOrder, now: float) -> None:
         self.totals.retries += 1

@@ -17,6 +17,7 @@ import structlog
 from scribe_tui.config import Settings
 from scribe_tui.engine import api
 from scribe_tui.engine.autoscale import ProviderDemand, autoscale_target, step_toward
+from scribe_tui.engine.budget import Budget
 from scribe_tui.engine.cluster import HOST, host_key, is_shared, supervisor_key
 from scribe_tui.engine.dispatch import Dispatcher
 from scribe_tui.engine.pool import WorkerHandle, WorkerPool
@@ -79,8 +80,10 @@ class Runner:
         self.error: BaseException | None = None
         self.store: JobStoreAPI | None = None
         self.writer = OutputWriter(settings.resolved_data_dir(), emit, settings)
-        self.recorder = OutcomeRecorder(settings, pool, router, providers, emit, max_cost_usd=max_cost_usd)
-        self.dispatcher = Dispatcher(settings, pool, router, providers, self.recorder, emit, owner=owner)
+        self.budget = Budget(max_cost_usd, settings) if max_cost_usd is not None else None
+        self.recorder = OutcomeRecorder(settings, pool, router, providers, emit, budget=self.budget)
+        self.dispatcher = Dispatcher(settings, pool, router, providers, self.recorder, emit, owner=owner,
+                                     budget=self.budget)
 
     @property
     def totals(self) -> RunTotals:
@@ -88,7 +91,12 @@ class Runner:
 
     @property
     def budget_reached(self) -> bool:
-        return self.recorder.budget_reached
+        return self.budget is not None and self.budget.reached
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why dispatch stopped before the queue drained (the --max-cost cap), in words."""
+        return self.budget.stopped_message() if self.budget_reached and self.budget else None
 
     def wake(self) -> None:
         """New work was enqueued: look for it at the next step, and let no drained check made
@@ -225,11 +233,12 @@ class Runner:
                 self.recorder.on_outcome(message, now)
             case MetricRow():
                 self.recorder.on_metric(message)
-            case WorkerBeat(worker_id=worker_id, done=done):
+            case WorkerBeat(worker_id=worker_id, done=done, on_wire=on_wire):
                 if (handle := self.pool.workers.get(worker_id)) is not None:
                     handle.last_beat = now
                     handle.beating = True
                     handle.done = done
+                    handle.on_wire = on_wire
             case TaskStarted(worker_id=worker_id, task_id=task_id):
                 handle = self.pool.workers.get(worker_id)
                 order = handle.tasks.get(task_id) if handle else None
@@ -312,6 +321,8 @@ class Runner:
     def _replace(self, store: JobStoreAPI, handle: WorkerHandle, now: float) -> None:
         exitcode = handle.process.exitcode
         tasks = self.pool.kill(handle)
+        if self.budget is not None:
+            self.budget.forget(tasks)
         self.recorder.release(list(tasks))  # back to the queue with the next batch, no attempt burnt
         replaced = not handle.stopping and not self.stop_event.is_set()
         if replaced:
@@ -365,8 +376,10 @@ class Runner:
     def _record_heartbeats(self, store: JobStoreAPI, now: float) -> None:
         self._sync_clock(store)
         for handle in self.pool.workers.values():
-            state = "stopping" if handle.stopping else ("busy" if handle.in_flight else "idle")
-            store.heartbeat(handle.worker_id, pid=handle.pid, state=state, in_flight=handle.in_flight,
+            # in flight = requests on the wire; chunks held for a limit make the worker "waiting"
+            on_wire = min(handle.on_wire, handle.in_flight)
+            state = "stopping" if handle.stopping else ("busy" if on_wire else "waiting" if handle.in_flight else "idle")
+            store.heartbeat(handle.worker_id, pid=handle.pid, state=state, in_flight=on_wire,
                             restarts=self.totals.worker_restarts, done_count=handle.done, now=handle.last_beat)
         store.set_control(supervisor_key(self.shared), {
             "pid": os.getpid(), "host": HOST, "owner": self.owner, "heartbeat_at": now,

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from scribe_tui.config import Settings
 from scribe_tui.engine.api import ProviderInfo, Snapshot, WorkerInfo
 from scribe_tui.engine.cluster import host_key, is_shared, supervisor_key
-from scribe_tui.store import OPEN_TASK_STATUSES, JobStoreAPI
+from scribe_tui.engine.outlook import outlook
+from scribe_tui.store import JobStoreAPI
 
 if TYPE_CHECKING:
     from scribe_tui.engine.runner import Runner
@@ -27,6 +28,8 @@ def build_snapshot(store: JobStoreAPI, settings: Settings, data_dir: Path, *, ru
     series = _minute_series(store, now)
     chunks_per_min = tuple(float(c) for _, c, _ in series)
     tokens_per_min = tuple(float(t) for _, _, t in series)
+    paused = bool(store.get_control("paused", False)) or (shared and bool(store.get_control(host_key("paused"))))
+    ahead = outlook(store, settings, data_dir, now=now, paused=paused)
     return Snapshot(
         ts=now,
         counts=store.job_counts(),
@@ -34,31 +37,26 @@ def build_snapshot(store: JobStoreAPI, settings: Settings, data_dir: Path, *, ru
         languages=store.counts_by_language(),
         workers=_workers(store, now),
         target_workers=runner.target_workers if runner else int(control.get("target_workers", 0) or 0),
-        paused=bool(store.get_control("paused", False)) or (shared and bool(store.get_control(host_key("paused")))),
+        paused=paused,
         attached=attached,
         chunks_per_min=chunks_per_min,
         tokens_per_min=tokens_per_min,
         rate_limit_per_min=_request_limit_per_min(settings),
-        eta_s=_eta(chunk_counts, chunks_per_min),
+        eta_s=ahead.eta_s if ahead.remaining else 0.0,
         providers=_providers(store, settings, data_dir, now),
         totals=runner.totals.as_dict() if runner else {},
+        rate_per_min=ahead.chunks_per_min,
+        eta_binding=ahead.binding,
+        waiting=ahead.waiting,
     )
 
 
 def _minute_series(store: JobStoreAPI, now: float) -> list[tuple[float, int, int]]:
+    """Chunks and tokens per clock minute for the sparklines (the last one still filling);
+    rates and the ETA come from engine/outlook.py's sliding windows instead."""
     start = (now // 60) * 60 - (HISTORY_MINUTES - 1) * 60
     rows = {int(bucket): (chunks, tokens) for bucket, chunks, tokens in store.throughput(start, 60)}
     return [(start + i * 60, *rows.get(int(start + i * 60), (0, 0))) for i in range(HISTORY_MINUTES)]
-
-
-def _eta(chunk_counts: dict[str, int], chunks_per_min: tuple[float, ...]) -> float | None:
-    remaining = sum(chunk_counts.get(status, 0) for status in OPEN_TASK_STATUSES)
-    if remaining == 0:
-        return 0.0
-    recent = [c for c in chunks_per_min[-3:] if c > 0]
-    if not recent:
-        return None
-    return remaining / (sum(recent) / len(recent)) * 60
 
 
 def _workers(store: JobStoreAPI, now: float) -> tuple[WorkerInfo, ...]:

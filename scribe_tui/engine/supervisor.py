@@ -56,6 +56,7 @@ class Supervisor(StoreCommands):
         self._runner: Runner | None = None
         self._final_totals: dict[str, float] = {}
         self._final_parked = 0
+        self._final_stop_reason: str | None = None
         self._final_error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Lock()
@@ -129,6 +130,7 @@ class Supervisor(StoreCommands):
             self._final_totals = runner.totals.as_dict()
             self._final_parked = runner.parked
             self._final_error = runner.error
+            self._final_stop_reason = runner.stop_reason
             self._runner = None
             log.info("supervisor stopped")
 
@@ -163,7 +165,11 @@ class Supervisor(StoreCommands):
 
     # ---- providers ----------------------------------------------------------------------
     def _usable_providers(self, coming: set[str]) -> set[str]:
-        """Providers this run can call; a needed one without its key is a ConfigError."""
+        """Providers this run can call; a needed one without its key, or a queued job's provider
+        this configuration does not define, is a ConfigError (the jobs stay queued)."""
+        from scribe_tui.engine.queued_providers import require_queued_providers
+
+        require_queued_providers(self.store, self.settings)
         needed = {self.settings.default_provider} | coming | {
             job.provider for status in UNFINISHED_JOB_STATUSES for job in self.store.jobs(status=status)}
         self.settings.require_api_keys(sorted(n for n in needed if n in self.settings.providers))
@@ -253,6 +259,11 @@ class Supervisor(StoreCommands):
     def parked(self) -> int:
         """Jobs left waiting for a quota reset (or the budget) when the queue drained."""
         return self._runner.parked if self._runner else self._final_parked
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why dispatch stopped before the queue drained ("stopped: --max-cost $0.05 reached …")."""
+        return self._runner.stop_reason if self._runner else self._final_stop_reason
 
     def scale(self, delta: int) -> int:
         current = self._runner.target_workers if self._runner else 1

@@ -248,7 +248,8 @@ class WorkerLoop:
     async def _heartbeat(self) -> None:
         interval = self.spec.settings.engine.heartbeat_s
         while True:
-            self._send(WorkerBeat(self.spec.worker_id, os.getpid(), len(self.in_flight), self.done))
+            self._send(WorkerBeat(self.spec.worker_id, os.getpid(), len(self.in_flight), self.done,
+                                  on_wire=self.gateway.requests_on_wire()))
             await asyncio.sleep(interval)
 
     # ---- one chunk ----------------------------------------------------------------------

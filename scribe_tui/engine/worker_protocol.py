@@ -73,9 +73,10 @@ class StopOrder:
 class WorkerBeat:
     worker_id: str
     pid: int
-    in_flight: int
+    in_flight: int  # chunks this worker holds (sent, or waiting for a limit or a retry)
     done: int
     state: str = "running"
+    on_wire: int = 0  # requests sent and not answered yet
 
 
 @dataclass(frozen=True)

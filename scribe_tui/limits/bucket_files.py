@@ -199,3 +199,40 @@ def limit_usage(data_dir: Path, provider_name: str, config: ProviderConfig,
 
 def _count_rows(db_path: Path, table: str, since_ms: int) -> int:
     return read_count(db_path, f"SELECT COUNT(*) FROM '{table}' WHERE item_timestamp >= ?", (since_ms,))
+
+
+def window_rows(data_dir: Path, provider_name: str, config: ProviderConfig, *,
+                now: float | None = None) -> dict[str, list[float]]:
+    """For each sliding window (by its limit text): the times of the units it holds now, in
+    seconds relative to ``now`` (≤ 0, oldest first; a re-stamped request in flight may sit a
+    little ahead). Read-only, from any process: what the ETA and "next slot in" are built on."""
+    now = time.time() if now is None else now
+    now_ms = int(now * 1000)
+    held: dict[str, list[float]] = {}
+    for kind in ("requests", "tokens", "characters"):
+        plan = plan_kind(kind, list(config.limits), quota_from_s=config.quota_from_s)  # type: ignore[arg-type]
+        if plan is None:
+            continue
+        path = bucket_path(data_dir, provider_name, kind)
+        for (span_ms, amount), text in zip(plan.rates, plan.window_texts(), strict=True):
+            stamps = _read_stamps(path, plan.table, now_ms - span_ms, amount)
+            held[text] = [(stamp - now_ms) / 1000 for stamp in stamps]
+    return held
+
+
+def _read_stamps(path: Path, table: str, since_ms: int, limit: int) -> list[int]:
+    """The newest ``limit`` row timestamps at or after ``since_ms``, oldest first."""
+    if not path.exists():
+        return []
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=1.0)
+    except sqlite3.Error:
+        return []
+    try:
+        rows = conn.execute(f"SELECT item_timestamp FROM '{table}' WHERE item_timestamp >= ? "
+                            "ORDER BY item_timestamp DESC LIMIT ?", (since_ms, limit)).fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
+    return sorted(int(row[0]) for row in rows)

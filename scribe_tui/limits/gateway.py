@@ -297,6 +297,10 @@ class Gateway:
         for name in self.providers:
             self._lane(name)
 
+    def requests_on_wire(self) -> int:
+        """Requests sent to a provider and not answered yet (chunks waiting for a limit are not)."""
+        return sum(lane.on_wire for lane in self._lanes.values())
+
     def hold_off(self, provider: str, until: float) -> None:
         """Another process got a 429 from ``provider`` (the supervisor says so before that
         process's bookkeeping has written the shared pause): this process sends it nothing

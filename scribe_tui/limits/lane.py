@@ -101,6 +101,7 @@ class Lane:
         self.paused_until = 0.0  # this process's own 429s and quotas take effect here at once
         self.disabled_reason: str | None = None
         self._rate_limit_run = 0
+        self.on_wire = 0  # requests sent and not yet answered (not those waiting for the limiter)
 
     def _breaker(self, store: ProviderStateStore) -> CircuitBreaker:
         config = self.config
@@ -174,6 +175,7 @@ class Lane:
         guard_s = 2 * self.config.timeout_s + self.config.connect_timeout_s
         self.holds.start(call.admission)
         overload = True
+        self.on_wire += 1
         try:
             async with asyncio.timeout(guard_s):
                 result = await self.provider.translate(request)
@@ -192,6 +194,8 @@ class Lane:
         else:
             self.holds.finish(call.admission)
             return self._succeeded(result, call)
+        finally:
+            self.on_wire -= 1
         self.holds.finish(call.admission)
         return await self._failed(error, attempt, call, overload=overload)
 
@@ -229,11 +233,11 @@ class Lane:
                                                                 overload=overload))
             return RetryLater(self.policy.delay(attempt + 1, error), error)
         if action == "provider_fatal":
-            self.disabled_reason = _disabled_reason(error)
+            self.disabled_reason = disabled_reason(self.name, self.config, error)
             log.error("provider disabled", provider=self.name, reason=self.disabled_reason)
             await self.books.run(lambda: self.settlement.disabled(call.admission, call.permit, now,
                                                                   self.disabled_reason or ""))
-            return ProviderDisabled(error)
+            return ProviderDisabled(ProviderUnavailable(self.disabled_reason, provider=self.name, status=error.status))
         if action == "defer":
             return await self._quota_spent(error, call, now)
         await self.books.run(lambda: self.settlement.answered(call.admission, call.permit, now))
@@ -271,9 +275,15 @@ def _ms_since(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000.0
 
 
-def _disabled_reason(error: ProviderError) -> str:
-    status = f"HTTP {error.status}: " if error.status else ""
-    return f"{status}{error} — check the API key and the account's access"
+def disabled_reason(name: str, config: ProviderConfig, error: ProviderError) -> str:
+    """Why the provider is disabled, in words: a rejected key names the variable it came from."""
+    status = f"HTTP {error.status}" if error.status else "no HTTP status"
+    text = str(error).removeprefix(f"HTTP {error.status}: ").strip() if error.status else str(error).strip()
+    key_problem = error.status in (401, 403) or "API_KEY" in text.upper() or "API KEY" in text.upper()
+    if key_problem:
+        where = f"the key in {config.api_key_env}" if config.api_key_env else "its API key"
+        return f"provider {name!r} rejected {where} ({status})"
+    return f"provider {name!r} refused every request ({status}: {text}); check the account's access"
 
 
 def _clock_text(epoch: float) -> str:

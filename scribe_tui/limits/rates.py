@@ -47,6 +47,12 @@ class KindPlan:
     def table(self) -> str:
         return f"{self.kind}_u{self.unit}"
 
+    def window_texts(self) -> list[str]:
+        """How each of ``rates`` reads: the configured limit it came from ("30/minute"), or the
+        tightened rate when normalising made one up."""
+        by_rate = {(max(limit.span_ms, 1), max(1, limit.amount // self.unit)): str(limit) for limit in self.limits}
+        return [by_rate.get(rate, f"{rate[1] * self.unit} {self.kind}/{rate[0] / 1000:g}s") for rate in self.rates]
+
     def weight(self, amount: int) -> int:
         """Rows to insert for ``amount`` tokens/characters (rounded up); 1 per request."""
         if self.kind == "requests":

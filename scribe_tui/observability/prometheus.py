@@ -70,7 +70,7 @@ class _Instruments:
         self.concurrency_cap = gauge("concurrency_cap", "Requests a provider may have in flight now (adaptive)",
                                      ("provider",))
         self.max_concurrency = gauge("concurrency_max", "The configured max_concurrency of a provider", ("provider",))
-        self.throughput = gauge("throughput_chunks_per_minute", "Chunks completed in the last full minute")
+        self.throughput = gauge("throughput_chunks_per_minute", "Chunks completed in the last 60 seconds")
         self.eta = gauge("eta_seconds", "Estimated time to drain the queue (-1 when unknown)")
 
 
@@ -190,7 +190,8 @@ class MetricsExporter:
         m.workers_target.set(snapshot.target_workers)
         m.in_flight.set(sum(worker.in_flight for worker in snapshot.workers))
         m.paused.set(1 if snapshot.paused else 0)
-        m.throughput.set(snapshot.chunks_per_min[-1] if snapshot.chunks_per_min else 0)
+        m.throughput.set(snapshot.rate_per_min if snapshot.rate_per_min is not None
+                         else (snapshot.chunks_per_min[-1] if snapshot.chunks_per_min else 0))
         m.eta.set(snapshot.eta_s if snapshot.eta_s is not None else -1)
         self._update_providers(snapshot)
 

@@ -140,7 +140,8 @@ def _apply(cur: Cursor, result: TaskResult, max_attempts: int, now: float | None
         (result.message, result.error_class, now, now, *key)).fetchone()
     if row is not None:
         deltas.setdefault(row["job_id"], JobDelta()).attempts += 1
-        message = f"chunk {row['idx']}: {result.error_class}: {result.message}"
+        cause = f"{result.error_class}: {result.message}" if result.error_class else result.message  # already in words
+        message = f"chunk {row['idx']}: {cause}"
         end_live_job(cur, row["job_id"], JobStatus.FAILED, message, row["completed_at"])
     return row is not None
 

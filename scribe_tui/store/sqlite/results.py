@@ -165,7 +165,8 @@ def _apply_fail(db: sqlite_utils.Database, r: TaskFail, now: float, deltas: dict
         return False
     job_id, idx = rows[0]
     deltas.setdefault(job_id, JobDelta()).attempts += 1
-    end_live_job(db, job_id, JobStatus.FAILED, f"chunk {idx}: {r.error_class}: {r.message}", now)
+    cause = f"{r.error_class}: {r.message}" if r.error_class else r.message  # no class: already in words
+    end_live_job(db, job_id, JobStatus.FAILED, f"chunk {idx}: {cause}", now)
     return True
 
 

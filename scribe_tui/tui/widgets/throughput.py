@@ -21,7 +21,8 @@ def chunks_line(snapshot: Snapshot) -> str:
     limit = snapshot.rate_limit_per_min
     limit_text = f" · limit {formatting.count(limit)}/min" if limit else " · no limit"
     peak = max(snapshot.chunks_per_min, default=0.0)
-    return f"chunks/min {formatting.count(_latest(snapshot.chunks_per_min))} · peak {formatting.count(peak)}{limit_text}"
+    rate = snapshot.rate_per_min if snapshot.rate_per_min is not None else _latest(snapshot.chunks_per_min)
+    return f"chunks/min {formatting.count(rate)} · peak {formatting.count(peak)}{limit_text}"
 
 
 def tokens_line(snapshot: Snapshot) -> str:
@@ -32,8 +33,13 @@ def tokens_line(snapshot: Snapshot) -> str:
 def eta_line(snapshot: Snapshot) -> str:
     left = sum(snapshot.chunk_counts.get(status, 0) for status in OPEN_TASK_STATUSES)
     eta = "-" if snapshot.eta_s is None else human_duration(snapshot.eta_s)
+    if snapshot.eta_binding and snapshot.eta_s:
+        eta += f" (limited by {snapshot.eta_binding})"
+    if snapshot.paused:
+        eta = "- (paused)"
     spend = formatting.usd(float(snapshot.totals.get("cost_usd", 0.0)))
-    return f"ETA {eta} · {formatting.count(left)} chunks left · spent {spend}"
+    waiting = "".join(f" · {line}" for line in snapshot.waiting)
+    return f"ETA {eta} · {formatting.count(left)} chunks left · spent {spend}{waiting}"
 
 
 class ThroughputPanel(Vertical):

@@ -172,13 +172,24 @@
   // ---- throughput, failures, workers, providers --------------------------------------------
   function renderThroughput(status) {
     window.scribeChart.drawThroughput($("chart"), status.chunks_per_min, status.tokens_per_min, status.rate_limit_per_min);
-    $("eta").textContent = status.eta_s === null ? "unknown (nothing done lately)" : status.eta_s === 0 ? "done" : fmtDuration(status.eta_s);
+    $("eta").textContent = etaText(status);
     $("chunks-left").textContent = fmtInt(status.chunks_left);
+    // the engine's sliding 60 s rate (engine/outlook.py), as the TUI and status show it
     const series = status.chunks_per_min;
-    const lastMinute = series.length > 1 ? series[series.length - 2] : 0;  // the last one is the minute under way
+    const lastMinute = status.rate_per_min !== null && status.rate_per_min !== undefined ? status.rate_per_min
+      : series.length > 1 ? series[series.length - 2] : 0;  // the last clock minute is still under way
     $("rate-now").textContent = `${fmtInt(lastMinute)} chunks` + (status.rate_limit_per_min ? ` (limit ${fmtInt(status.rate_limit_per_min)}/min)` : "");
     $("spend-run").textContent = status.spend.run_usd === null ? "– (attached)" : fmtUsd(status.spend.run_usd);
     $("spend-hour").textContent = fmtUsd(status.spend.last_hour_usd);
+  }
+
+  // the ETA as engine/outlook.py works it out: what binds it, nothing while paused, and what waits
+  function etaText(status) {
+    const waiting = (status.waiting || []).map((line) => ` · ${line}`).join("");
+    if (status.paused) return "– (paused)" + waiting;
+    if (status.eta_s === null) return "unknown (nothing done lately)" + waiting;
+    if (status.eta_s === 0) return "done";
+    return fmtDuration(status.eta_s) + (status.eta_binding ? ` (limited by ${status.eta_binding})` : "") + waiting;
   }
 
   function renderFailures(status) {
