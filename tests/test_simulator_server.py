@@ -270,7 +270,7 @@ async def test_arrival_delay_counts_each_call_late_and_logs_every_arrival(sim: S
 async def test_beyond_max_in_flight_calls_are_refused_503_overloaded(sim: SimulatorServer) -> None:
     import asyncio
 
-    sim.control(max_in_flight=2, latency_ms=200)
+    sim.control(max_in_flight=2, latency_ms=3000)  # long enough that all five overlap on a loaded machine
     async with httpx.AsyncClient(base_url=sim.url) as client:
         replies = await asyncio.gather(*(client.post("/v1/chat/completions", json=chat_body("x")) for _ in range(5)))
     assert sorted(r.status_code for r in replies) == [200, 200, 503, 503, 503]
