@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from scribe_tui.store import StoreUnavailable
+from scribe_tui.store import StoreError, StoreUnavailable
 
 PLAIN_INTERVAL_S = 5.0
 _CHUNK_PREFIX = re.compile(r"^chunk \d+: ")
@@ -26,6 +26,7 @@ class _Counts:
         self.supervisor = supervisor
         self.scope = scope
         self.last: dict[str, tuple[int, int]] = {}
+        self.last_outlook: Any = None
         self.started = time.time()
         self.baseline = sum(done for done, _ in self.read().values())
 
@@ -45,11 +46,18 @@ class _Counts:
         return self.last
 
     def outlook(self) -> Any:
-        from scribe_tui.engine.outlook import outlook
+        """Rate and ETA; the last ones while the store cannot be reached (an unknown ETA if
+        there are none yet) — progress never ends a run that rides a store outage out."""
+        from scribe_tui.engine.outlook import Outlook, outlook
 
         supervisor = self.supervisor
-        return outlook(supervisor.store, supervisor.settings, supervisor.data_dir, scope=self.scope,
-                       since=self.started)
+        try:
+            self.last_outlook = outlook(supervisor.store, supervisor.settings, supervisor.data_dir,
+                                        scope=self.scope, since=self.started)
+        except StoreError:
+            if self.last_outlook is None:
+                return Outlook(chunks_per_min=0.0, remaining=1, eta_s=None, binding="", paused=False)
+        return self.last_outlook
 
     def this_run(self, done: int) -> int:
         return max(0, done - self.baseline)
