@@ -114,6 +114,7 @@ async def test_breaker_opens_on_an_outage_sends_nothing_then_probes_and_closes(t
         assert isinstance(probe, Translated)  # the first caller is the single probe…
         assert isinstance(follower, Deferred) and follower.reason == "circuit_open"  # …the other waits for it
         assert sim.stats()["requests_total"] == seen + 1
+        await gateway.books.drain()  # the probe's success is recorded off the call's path
         assert isinstance(await gateway.translate("sim", _req(11)), Translated)  # closed again
     finally:
         await gateway.aclose()
