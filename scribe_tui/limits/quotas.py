@@ -178,7 +178,7 @@ def read_count(path: Path, sql: str, params: tuple[object, ...]) -> int:
         return 0
     finally:
         conn.close()
-    return int(row[0]) if row and row[0] is not None else 0
+    return _scalar(row)
 
 
 def read_shared_count(store_url: str, sql: str, params: tuple[object, ...]) -> int:
@@ -195,7 +195,7 @@ def read_shared_count(store_url: str, sql: str, params: tuple[object, ...]) -> i
         return 0
     finally:
         release(link)
-    return int(row[0]) if row and row[0] is not None else 0
+    return _scalar(row)
 
 
 # ---- one configured quota ---------------------------------------------------------------------------
@@ -215,3 +215,8 @@ class Quota:
 
     def period(self, now: float) -> tuple[float, float]:
         return period_of(self.limit, now, self.reset_day)
+
+
+def _scalar(row: object) -> int:
+    """The first column of a one-number query's row; 0 for no row or NULL."""
+    return int(row[0]) if row and row[0] is not None else 0  # type: ignore[index]
