@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from scribe_tui.config import Settings, load_settings
+from scribe_tui.engine import attach
 from scribe_tui.engine.monitor import Monitor
 from scribe_tui.engine.supervisor import Supervisor
 from scribe_tui.tui import launch
@@ -109,7 +110,7 @@ async def test_dead_letters_show_in_failures_and_R_requeues_them(supervisor: Sup
 
 
 async def test_a_monitor_attached_to_a_running_supervisor_commands_it(supervisor: Supervisor, tmp_path: Path) -> None:
-    api = launch.open_engine(supervisor.settings, read_cache=True, max_cost_usd=None)
+    api = attach.open_engine(supervisor.settings, read_cache=True, max_cost_usd=None)
     assert isinstance(api, Monitor)  # the supervisor holds the data directory
     docs = tmp_path / "docs"
     write_documents(docs, 1)

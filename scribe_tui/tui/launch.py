@@ -8,13 +8,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from scribe_tui.config import Settings
 from scribe_tui.context import CommandContext
-from scribe_tui.errors import EXIT_INTERRUPTED, EXIT_OK, AlreadyRunning, ConfigError, UsageError
+from scribe_tui.engine.attach import close_engine, open_engine
+from scribe_tui.errors import EXIT_INTERRUPTED, EXIT_OK, ConfigError, UsageError
 from scribe_tui.languages import parse_languages
 from scribe_tui.store import PRIORITIES
 from scribe_tui.tui.engine_calls import AddRequest
-from scribe_tui.tui.state import EngineWithStore
 
 
 def initial_request(args: argparse.Namespace) -> AddRequest | None:
@@ -30,26 +29,6 @@ def initial_request(args: argparse.Namespace) -> AddRequest | None:
         raise UsageError(f"--priority must be one of {', '.join(PRIORITIES)}")
     return AddRequest(paths=tuple(paths), languages=tuple(parse_languages(to)),
                       priority=PRIORITIES[priority_name], provider=getattr(args, "provider", None))
-
-
-def open_engine(settings: Settings, *, read_cache: bool, max_cost_usd: float | None) -> EngineWithStore:
-    """A started Supervisor, or a Monitor when another supervisor holds the data directory."""
-    from scribe_tui.engine.monitor import Monitor
-    from scribe_tui.engine.supervisor import Supervisor
-
-    supervisor = Supervisor(settings, read_cache=read_cache, max_cost_usd=max_cost_usd)
-    try:
-        supervisor.start()
-    except AlreadyRunning:
-        return Monitor(settings)
-    return supervisor
-
-
-def close_engine(api: EngineWithStore, settings: Settings) -> None:
-    stop = getattr(api, "stop", None)
-    if callable(stop):
-        stop(grace_s=settings.engine.shutdown_grace_s)
-    api.close()
 
 
 def run_tui(args: argparse.Namespace) -> int:

@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     listen = listen_address(args, settings, tokens)
 
     from scribe_tui.web.app import WebState, create_app  # the web stack loads once the arguments are good
-    from scribe_tui.web.engine_link import StoreThreads, close_engine, open_engine
+    from scribe_tui.engine.attach import close_engine, open_engine
+    from scribe_tui.web.engine_link import StoreThreads
     from scribe_tui.web.live import LiveStatus
     from scribe_tui.web.server import WebServer, bind
 

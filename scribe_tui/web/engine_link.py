@@ -1,6 +1,6 @@
-"""The dashboard's hold on the engine: a supervisor started here, or a read-only monitor
-when another process's supervisor holds the data directory, and the few threads every store
-read and command runs on, so the server's event loop never waits on SQLite.
+"""The few threads every store read and engine command of the dashboard runs on, so the
+server's event loop never waits on the store (the engine itself is opened by
+engine/attach.py).
 
 Each thread keeps its own store connection (the engine's per-thread stores) and closes it
 when the threads stop."""
@@ -16,7 +16,6 @@ from typing import Any, Protocol, TypeVar
 
 from scribe_tui.config import Settings
 from scribe_tui.engine.api import SupervisorAPI
-from scribe_tui.errors import AlreadyRunning
 from scribe_tui.store import JobStoreAPI
 
 T = TypeVar("T")
@@ -34,28 +33,6 @@ class Engine(SupervisorAPI, Protocol):
     def store(self) -> JobStoreAPI: ...
 
     def scale_to(self, workers: int) -> int: ...
-
-
-def open_engine(settings: Settings, *, read_cache: bool = True) -> Engine:
-    """A started Supervisor, or a Monitor when another supervisor holds the data directory."""
-    from scribe_tui.engine.monitor import Monitor
-    from scribe_tui.engine.supervisor import Supervisor
-
-    supervisor = Supervisor(settings, read_cache=read_cache)
-    try:
-        supervisor.start()
-    except AlreadyRunning:
-        supervisor.close()
-        return Monitor(settings)
-    return supervisor
-
-
-def close_engine(engine: Engine, settings: Settings) -> None:
-    """Stop a supervisor started here (in-flight chunks finish briefly, the rest stays queued)."""
-    stop = getattr(engine, "stop", None)
-    if callable(stop):
-        stop(grace_s=settings.engine.shutdown_grace_s)
-    engine.close()
 
 
 def close_thread_connection(engine: Engine) -> None:
