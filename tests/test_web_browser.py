@@ -3,7 +3,7 @@ driven by playwright without any browser download) against the real server and a
 Supervisor. A document shows up in the job list within seconds of being enqueued, an
 operator cancels a job, a viewer is refused, a job's chunks show source and translation,
 the panes show the configured limit on the chart, each provider's limits and concurrency cap,
-and a dead letter with its reason, and the page fits a phone — with no script error or CSP violation on the way.
+a dead letter with its reason and each job's quality findings, and the page fits a phone — with no script error or CSP violation on the way.
 
 Without Chromium the tests skip, loudly; ``SCRIBE_REQUIRE_BROWSER=1`` (set by ``.ci/run``)
 turns that skip into a failure."""
@@ -160,6 +160,37 @@ def test_a_jobs_detail_shows_each_chunks_source_and_translation(tab: Page, dashb
     source, translation = (chunks.first.locator("pre").nth(i).inner_text() for i in (0, 1))
     assert source.strip() == tasks[0].text.strip()
     assert translation.strip() == tasks[0].translation.strip() and translation != source
+    tab.assert_no_errors()
+
+
+def test_quality_findings_show_in_the_job_list_and_the_jobs_detail(tab: Page, dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from scribe_tui.quality.checks import Finding, to_json
+
+    server, supervisor = dashboard
+    supervisor.enqueue(write_documents(tmp_path / "docs", ["checked-clean.txt", "checked-with-findings.txt"]), ["he"])
+    supervisor.resume()
+    jobs = {job.path.rsplit("/", 1)[-1]: job.id for job in supervisor.store.jobs()}
+    wait_for(lambda: all(supervisor.store.job(i).qa_count is not None for i in jobs.values()), "both jobs checked",
+             timeout=30)
+    supervisor.store.record_qa(jobs["checked-clean.txt"], "[]", 0)  # the demo's own QA verdict set, known here
+    findings = [Finding("numbers", "2024 is missing from the translation", 0),
+                Finding("untranslated", "the reply is the source text", None)]
+    supervisor.store.record_qa(jobs["checked-with-findings.txt"], to_json(findings) or "[]", len(findings))
+    page = tab.page
+    page.goto(f"{server.url}/?token={VIEWER}")
+    clean, flagged = tab.job_row("checked-clean.txt"), tab.job_row("checked-with-findings.txt")
+    flagged.locator("td.qa.warn", has_text="2").wait_for(timeout=10_000)
+    assert clean.locator("td.qa").inner_text() == "ok"
+    assert "chunk 0: numbers: 2024 is missing" in flagged.locator("td.qa").get_attribute("title")
+    clean.click()
+    page.locator("#detail-title", has_text="checked-clean.txt").wait_for(timeout=5000)
+    page.locator("#detail .chunk").first.wait_for(timeout=5000)
+    assert not page.is_visible("#detail-qa")
+    page.click("#detail-close")
+    flagged.click()
+    page.locator("#detail-qa-title", has_text="Quality: 2 findings").wait_for(timeout=5000)
+    assert page.locator("#detail-qa li").all_inner_texts() == [
+        "⚠ chunk 0: numbers: 2024 is missing from the translation", "⚠ document: untranslated: the reply is the source text"]
     tab.assert_no_errors()
 
 

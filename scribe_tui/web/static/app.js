@@ -130,6 +130,7 @@
       h("td", { className: "progress-cell", title: `${job.chunks_done} of ${job.chunks_total} chunks` },
         h("span", { className: "progress" }, h("span", { style: `width:${pct}%` })),
         h("small", {}, `${job.chunks_done}/${job.chunks_total}`)),
+      qaCell(job),
       h("td", { className: "num wide" }, job.effective_priority),
       h("td", { className: "num wide" }, job.attempts),
       h("td", { className: "actions" },
@@ -137,6 +138,25 @@
           onclick: (e) => { e.stopPropagation(); control(`/api/jobs/${job.id}/retry`); } }, "↻") : null,
         can && cancellable ? h("button", { type: "button", className: "control danger", title: "cancel", "data-action": "cancel",
           onclick: (e) => { e.stopPropagation(); control(`/api/jobs/${job.id}/cancel`); } }, "✕") : null));
+  }
+
+  // Quality findings, as the TUI shows them: "–" not checked yet, "ok", or how many (warning tone).
+  function findingText(f) {
+    return `${f.chunk === null ? "document" : "chunk " + f.chunk}: ${f.check}: ${f.message}`;
+  }
+
+  function qaCell(job) {
+    if (job.qa_count === null || job.qa_count === undefined) return h("td", { className: "num qa", title: "not checked yet" }, "–");
+    if (job.qa_count === 0) return h("td", { className: "num qa ok", title: "no quality findings" }, "ok");
+    return h("td", { className: "num qa warn", title: job.qa.map(findingText).join("\n") }, job.qa_count);
+  }
+
+  function renderQualityFindings(job) {
+    const box = $("detail-qa");
+    box.hidden = !job.qa_count;
+    if (!job.qa_count) return;
+    $("detail-qa-title").textContent = `Quality: ${job.qa_count} finding${job.qa_count === 1 ? "" : "s"}`;
+    box.querySelector("ul").replaceChildren(...job.qa.map((f) => h("li", { className: "qa warn" }, "⚠ " + findingText(f))));
   }
 
   function jobsUrl() {
@@ -340,6 +360,7 @@
         (job.output_path ? ` · ${job.output_path}` : "");
       $("detail-error").hidden = !job.error;
       $("detail-error").textContent = job.error || "";
+      renderQualityFindings(job);
       $("detail-retry").disabled = !["failed", "dead", "cancelled"].includes(job.status);
       $("detail-cancel").disabled = ["completed", "cancelled"].includes(job.status);
       $("detail-chunks").replaceChildren(...detail.chunks.map(chunkView));
